@@ -1,0 +1,137 @@
+//! Classification: from a canonical request head to a verdict — which repository, and
+//! whether the request reads or writes it — or a refusal. Pure functions, no IO.
+//!
+//! Each protocol has its own module with a closed operation enum whose `access()` is an
+//! exhaustive match, so a new operation cannot compile without a verdict. When a verdict
+//! depends on body bytes (hg post args, svn MERGE), the classifier returns
+//! [`Classified::NeedsBody`] with a pure incremental [`BodyRule`]; the proxy authenticates
+//! first, then feeds it a bounded prefix of the body.
+
+pub mod git;
+pub mod hg;
+pub mod svn;
+
+use http::{HeaderMap, Method};
+
+use crate::access::Access;
+use crate::canon::Query;
+
+/// A canonical request below its route prefix, as the classifiers see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub method: &'a Method,
+    /// Decoded path segments below the route prefix (never empty strings, never `.`/`..`).
+    pub segments: &'a [String],
+    /// Whether the raw path ended with `/`.
+    pub trailing_slash: bool,
+    /// Decoded query with unique keys.
+    pub query: &'a Query,
+    pub headers: &'a HeaderMap,
+}
+
+/// Operation names for logs and messages, one closed enum per protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Git(git::GitOp),
+    Hg(hg::HgOp),
+    Svn(svn::SvnOp),
+}
+
+impl Operation {
+    pub fn access(self) -> Access {
+        match self {
+            Operation::Git(op) => op.access(),
+            Operation::Hg(op) => op.access(),
+            Operation::Svn(op) => op.access(),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Git(op) => op.name(),
+            Operation::Hg(op) => op.name(),
+            Operation::Svn(op) => op.name(),
+        }
+    }
+}
+
+/// A decided request: the repository (as path segments below the route prefix, before
+/// `.git` stripping) and the operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub repo: Vec<String>,
+    pub operation: Operation,
+}
+
+impl Verdict {
+    pub fn access(&self) -> Access {
+        self.operation.access()
+    }
+}
+
+/// What the classifier could decide from the head.
+#[derive(Debug)]
+pub enum Classified {
+    Final(Verdict),
+    /// The repository is known; the operation needs a prefix of the body.
+    NeedsBody { repo: Vec<String>, rule: BodyRule },
+}
+
+/// Result of feeding body bytes to a [`BodyRule`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// The rule has decided; the bytes fed so far (and all later ones) are forwarded unchanged.
+    Complete(Operation),
+    /// Feed more bytes (the caller enforces a hard cap on the total).
+    NeedMore,
+}
+
+/// A body-dependent decision.
+#[derive(Debug)]
+pub enum BodyRule {
+    Hg(hg::PostArgs),
+    Svn(svn::MergeBody),
+}
+
+impl BodyRule {
+    /// Offers the whole prefix read so far (`prefix` grows between calls); `eof` says the body
+    /// ended. Returns a refusal when the prefix cannot be classified.
+    pub fn feed(&mut self, prefix: &[u8], eof: bool) -> Result<Progress, Refusal> {
+        match self {
+            BodyRule::Hg(rule) => rule.feed(prefix, eof),
+            BodyRule::Svn(rule) => rule.feed(prefix, eof),
+        }
+    }
+}
+
+/// Why a request is not a valid VCS request. Every variant becomes a 400 whose text says
+/// what was wrong (never echoing secrets; request values are quoted and truncated).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("method {method} is not allowed here")]
+    Method { method: String },
+    #[error("not a {vcs} endpoint: {what}")]
+    UnknownEndpoint { vcs: &'static str, what: String },
+    #[error("query parameter {name:?} is not allowed here")]
+    UnexpectedParam { name: String },
+    #[error("query parameter {name:?} has an unsupported value")]
+    BadParamValue { name: String },
+    #[error("missing query parameter {name:?}")]
+    MissingParam { name: String },
+    #[error("content type must be {expected}")]
+    ContentType { expected: &'static str },
+    #[error("no repository in the request path")]
+    NoRepository,
+    #[error("repository name is not allowed: {reason}")]
+    BadRepository { reason: &'static str },
+    #[error("bad header {name}: {reason}")]
+    BadHeader { name: String, reason: &'static str },
+    #[error("unknown {vcs} command {name:?}")]
+    UnknownCommand { vcs: &'static str, name: String },
+    #[error("{vcs} command {name} must be sent with POST")]
+    WriteOverGet { vcs: &'static str, name: String },
+    #[error("malformed request body: {reason}")]
+    BadBody { reason: &'static str },
+    #[error("{what} leaves the repository")]
+    OutsideRepository { what: &'static str },
+}

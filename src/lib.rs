@@ -1,0 +1,27 @@
+//! vcsgate: a reverse proxy that puts access tokens in front of Git, Mercurial and
+//! Subversion servers that speak HTTP.
+//!
+//! A request meets the modules in this order:
+//! 1. accept — [`proxy::server`] takes a TCP (or TLS) connection, HTTP/1.1 or HTTP/2;
+//! 2. canonicalise — [`canon`] refuses ambiguous paths, queries and headers (400);
+//! 3. route — [`route`] picks the longest whole-segment prefix (404);
+//! 4. classify the head — [`classify`] decides repository and read/write per protocol (400);
+//! 5. authenticate — [`credentials`] parses Basic/Bearer, [`token`] checks the format, and
+//!    [`authn`] finds the token in memory or the [`store`] (401, throttled 429);
+//! 6. read body bytes only if the verdict needs them — [`classify::BodyRule`];
+//! 7. authorize — [`authorize`] checks scopes, grants and token limits (403);
+//! 8. forward — [`proxy::forward`] streams to the backend (or the built-in Git CGI backend),
+//!    with header hygiene (502/504);
+//! 9. log — one structured line per request, never a secret.
+//!
+//! Errors become responses in one place: [`proxy::response`].
+
+pub mod access;
+pub mod canon;
+pub mod classify;
+pub mod names;
+pub mod proxy;
+pub mod repo;
+pub mod secret;
+pub mod store;
+pub mod token;

@@ -1,0 +1,210 @@
+//! Repository paths as users see them, and the patterns that grants and token limits use.
+//!
+//! A [`RepoPath`] is the URL path of a repository without its leading `/` and without one
+//! trailing `.git`, route prefix included: `git/team/app`. A [`RepoPattern`] matches whole
+//! repo paths segment by segment (`*` inside one segment, `**` as a whole segment).
+
+use std::fmt;
+
+/// A canonical repository path: non-empty segments joined by `/`, no leading or trailing
+/// `/`, no `.`/`..` segments, no trailing `.git`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RepoPath(String);
+
+/// Why a repo path or pattern was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepoError {
+    #[error("repository path {given:?} is empty")]
+    Empty { given: String },
+    #[error("{given:?} starts with '/'; write repository paths without the leading slash")]
+    LeadingSlash { given: String },
+    #[error("{given:?} has an empty segment")]
+    EmptySegment { given: String },
+    #[error("{given:?} has a '.' or '..' segment")]
+    DotSegment { given: String },
+    #[error("{given:?} ends in .git; write the repository path without it")]
+    TrailingGit { given: String },
+    #[error("{given:?} contains a character not allowed in a repository path")]
+    BadCharacter { given: String },
+    #[error("{given:?} uses '**' inside a segment; '**' must be a whole segment")]
+    BadDoubleStar { given: String },
+}
+
+fn check_segments(given: &str, allow_wildcards: bool) -> Result<(), RepoError> {
+    let err = |make: fn(String) -> RepoError| Err(make(given.to_owned()));
+    if given.is_empty() {
+        return err(|given| RepoError::Empty { given });
+    }
+    if given.starts_with('/') {
+        return err(|given| RepoError::LeadingSlash { given });
+    }
+    if given.ends_with(".git") {
+        return err(|given| RepoError::TrailingGit { given });
+    }
+    for segment in given.split('/') {
+        if segment.is_empty() {
+            return err(|given| RepoError::EmptySegment { given });
+        }
+        if segment == "." || segment == ".." {
+            return err(|given| RepoError::DotSegment { given });
+        }
+        if segment
+            .chars()
+            .any(|c| c.is_control() || c == '\\' || (!allow_wildcards && c == '*'))
+        {
+            return err(|given| RepoError::BadCharacter { given });
+        }
+        if allow_wildcards && segment.contains("**") && segment != "**" {
+            return err(|given| RepoError::BadDoubleStar { given });
+        }
+    }
+    Ok(())
+}
+
+impl RepoPath {
+    /// Parses an already canonical repo path (`git/team/app`).
+    pub fn parse(path: &str) -> Result<Self, RepoError> {
+        check_segments(path, false)?;
+        Ok(RepoPath(path.to_owned()))
+    }
+
+    /// Builds a repo path from decoded URL segments (route prefix included), stripping one
+    /// trailing `.git` from the last segment.
+    pub fn from_segments<S: AsRef<str>>(segments: &[S]) -> Result<Self, RepoError> {
+        let mut joined = segments
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join("/");
+        if let Some(stripped) = joined.strip_suffix(".git") {
+            joined = stripped.to_owned();
+        }
+        Self::parse(&joined)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.0.split('/')
+    }
+}
+
+impl fmt::Display for RepoPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A grant or token-limit pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RepoPattern(String);
+
+impl RepoPattern {
+    pub fn parse(pattern: &str) -> Result<Self, RepoError> {
+        check_segments(pattern, true)?;
+        Ok(RepoPattern(pattern.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether the pattern covers the whole repo path.
+    pub fn matches(&self, path: &RepoPath) -> bool {
+        let pattern: Vec<&str> = self.0.split('/').collect();
+        let segments: Vec<&str> = path.segments().collect();
+        match_segments(&pattern, &segments)
+    }
+}
+
+impl fmt::Display for RepoPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn match_segments(pattern: &[&str], path: &[&str]) -> bool {
+    match pattern.split_first() {
+        None => path.is_empty(),
+        Some((&"**", rest)) => (0..=path.len()).any(|skip| match_segments(rest, &path[skip..])),
+        Some((first, rest)) => match path.split_first() {
+            Some((segment, path_rest)) => {
+                match_one(first.as_bytes(), segment.as_bytes()) && match_segments(rest, path_rest)
+            }
+            None => false,
+        },
+    }
+}
+
+/// `*` matches any run of characters inside one (non-empty) segment.
+fn match_one(pattern: &[u8], segment: &[u8]) -> bool {
+    if segment.is_empty() {
+        return false;
+    }
+    glob(pattern, segment)
+}
+
+fn glob(pattern: &[u8], text: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some((b'*', rest)) => (0..=text.len()).any(|skip| glob(rest, &text[skip..])),
+        Some((c, rest)) => text.first() == Some(c) && glob(rest, &text[1..]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(p: &str) -> RepoPath {
+        RepoPath::parse(p).unwrap()
+    }
+
+    fn matches(pattern: &str, p: &str) -> bool {
+        RepoPattern::parse(pattern).unwrap().matches(&path(p))
+    }
+
+    #[test]
+    fn repo_path_strips_one_trailing_dot_git() {
+        let p = RepoPath::from_segments(&["git", "team", "app.git"]).unwrap();
+        assert_eq!(p.as_str(), "git/team/app");
+        assert!(RepoPath::from_segments(&["git", "team", "app.git.git"]).is_err());
+        assert!(RepoPath::from_segments(&["git", "", "app"]).is_err());
+        assert!(RepoPath::from_segments(&["git", "..", "app"]).is_err());
+    }
+
+    #[test]
+    fn patterns_match_whole_segments() {
+        assert!(matches("git/team/app", "git/team/app"));
+        assert!(!matches("git/team/app", "git/team/app2"));
+        assert!(!matches("git/team/app", "git/team/app/x"));
+        assert!(!matches("git/Team/app", "git/team/app"));
+        assert!(matches("git/team/app-*", "git/team/app-web"));
+        assert!(!matches("git/team/app-*", "git/team/app-"));
+        assert!(matches("git/team/*", "git/team/x"));
+        assert!(!matches("git/team/*", "git/team/x/y"));
+        assert!(!matches("git/team/*", "git/team"));
+        assert!(matches("git/*-*/app", "git/a-b/app"));
+    }
+
+    #[test]
+    fn double_star_matches_zero_or_more_segments() {
+        assert!(matches("git/team/**", "git/team"));
+        assert!(matches("git/team/**", "git/team/app"));
+        assert!(matches("git/team/**", "git/team/a/b"));
+        assert!(!matches("git/team/**", "git/teamx"));
+        assert!(matches("**", "svn/repo"));
+        assert!(matches("git/**/app", "git/app"));
+        assert!(matches("git/**/app", "git/a/b/app"));
+        assert!(!matches("git/**/app", "git/a/b/app2"));
+    }
+
+    #[test]
+    fn bad_patterns_are_refused() {
+        for bad in ["/git/x", "git//x", "git/x.git", "git/x/", "", "git/a**", "git/./x"] {
+            assert!(RepoPattern::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The store: users, grants and tokens, behind one trait with a SQLite and a PostgreSQL
+//! implementation, chosen once at start-up by the URL scheme. Every mutation also appends
+//! a row to a change feed (`changes`), which running servers poll to keep their in-memory
+//! decisions fresh within a second — also across machines on PostgreSQL.
+//!
+//! Times are Unix seconds (UTC). Only token hashes are stored.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::access::{Access, ScopeSet};
+use crate::names::{TokenName, UserName};
+use crate::repo::RepoPattern;
+use crate::token::TokenHash;
+
+/// Database id of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TokenId(pub i64);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: UserName,
+    pub active: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub user: UserName,
+    pub pattern: RepoPattern,
+    pub access: Access,
+}
+
+/// What `token create` hands the store.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub user: UserName,
+    pub name: TokenName,
+    pub hash: TokenHash,
+    /// Short public prefix of the secret, for `token list`.
+    pub public_prefix: String,
+    pub scopes: ScopeSet,
+    /// Repo patterns that narrow the token; empty means "whatever the grants allow".
+    pub repos: Vec<RepoPattern>,
+    pub expires_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// A token as stored (never the secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub id: TokenId,
+    pub user: UserName,
+    pub name: TokenName,
+    pub public_prefix: String,
+    pub scopes: ScopeSet,
+    pub repos: Vec<RepoPattern>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A user's standing: whether active, and its grants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAccess {
+    pub name: UserName,
+    pub active: bool,
+    pub grants: Vec<(RepoPattern, Access)>,
+}
+
+/// Everything a decision about one token needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub token: TokenInfo,
+    pub user: UserAccess,
+}
+
+/// One entry of the change feed: something about `user` changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub seq: i64,
+    pub user: UserName,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("user {name} already exists")]
+    UserExists { name: UserName },
+    #[error("unknown user {name}")]
+    UnknownUser { name: UserName },
+    #[error("user {user} has no grant for {pattern}")]
+    UnknownGrant { user: UserName, pattern: RepoPattern },
+    #[error("user {user} has no active token named {name}")]
+    UnknownToken { user: UserName, name: TokenName },
+    #[error("user {user} already has an active token named {name}")]
+    TokenNameTaken { user: UserName, name: TokenName },
+    #[error("store URL must start with sqlite:// or postgres:// (got scheme {scheme:?})")]
+    UnsupportedScheme { scheme: String },
+    #[error("store is unavailable: {source}")]
+    Unavailable {
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("store query failed: {source}")]
+    Query {
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("store migration failed: {source}")]
+    Migrate {
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error("store holds an invalid {what}: {value:?}")]
+    Corrupt { what: &'static str, value: String },
+}
+
+impl Error {
+    /// Classifies a sqlx error: connection-level problems mean the store is unavailable.
+    pub fn from_sqlx(source: sqlx::Error) -> Self {
+        match source {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => Error::Unavailable { source },
+            other => Error::Query { source: other },
+        }
+    }
+
+    /// Whether the store could not be reached (as opposed to a refused operation).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Unavailable { .. })
+    }
+}
+
+/// The store contract, implemented once per dialect (`sqlite`, `postgres`).
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    async fn add_user(&self, name: &UserName, now: i64) -> Result<(), Error>;
+    async fn set_user_active(&self, name: &UserName, active: bool) -> Result<(), Error>;
+    async fn list_users(&self) -> Result<Vec<User>, Error>;
+
+    /// Adds a grant, or updates the access of an existing one for the same pattern.
+    async fn set_grant(
+        &self,
+        user: &UserName,
+        pattern: &RepoPattern,
+        access: Access,
+    ) -> Result<(), Error>;
+    async fn remove_grant(&self, user: &UserName, pattern: &RepoPattern) -> Result<(), Error>;
+    /// All grants, or one user's (unknown user is an error).
+    async fn list_grants(&self, user: Option<&UserName>) -> Result<Vec<Grant>, Error>;
+
+    async fn create_token(&self, token: &NewToken) -> Result<TokenId, Error>;
+    /// Revokes the user's active token with that name.
+    async fn revoke_token(&self, user: &UserName, name: &TokenName, now: i64)
+    -> Result<(), Error>;
+    /// Active tokens (not revoked, not expired at `now`), or all with `include_inactive`.
+    async fn list_tokens(
+        &self,
+        user: Option<&UserName>,
+        include_inactive: bool,
+        now: i64,
+    ) -> Result<Vec<TokenInfo>, Error>;
+
+    /// The token with this hash and its user's standing, in one logical lookup. Revoked and
+    /// expired tokens are returned too (the caller decides).
+    async fn lookup_token(&self, hash: &TokenHash) -> Result<Option<Principal>, Error>;
+    /// A user's current standing (for refreshing memory after a change).
+    async fn user_access(&self, user: &UserName) -> Result<Option<UserAccess>, Error>;
+
+    /// Change-feed entries after `seq`, oldest first, at most `limit`.
+    async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<Change>, Error>;
+    /// The newest change-feed sequence number (0 when empty).
+    async fn latest_change(&self) -> Result<i64, Error>;
+
+    /// Records last-use times in one batch (the server calls this periodically).
+    async fn record_last_used(&self, uses: &[(TokenId, i64)]) -> Result<(), Error>;
+}
+
+/// Opens the store named by `url` (`sqlite://…` or `postgres://…`), creating and migrating
+/// it. Relative SQLite paths must already be resolved by the caller.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, Error> {
+    let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or("");
+    match scheme {
+        "sqlite" => sqlite::open(url).await,
+        "postgres" | "postgresql" => postgres::open(url).await,
+        other => Err(Error::UnsupportedScheme {
+            scheme: other.to_owned(),
+        }),
+    }
+}
