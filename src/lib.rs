@@ -25,3 +25,6 @@ pub mod repo;
 pub mod secret;
 pub mod store;
 pub mod token;
+pub mod config;
+pub mod authorize;
+pub mod credentials;
