@@ -120,7 +120,11 @@ mod tests {
             ("Bearer ", CredentialError::Empty),
         ];
         for (value, expected) in bad {
-            assert_eq!(presented_token(&with(&[value])).err(), Some(*expected), "{value}");
+            assert_eq!(
+                presented_token(&with(&[value])).err(),
+                Some(*expected),
+                "{value}"
+            );
         }
         let nocolon = format!("Basic {}", STANDARD.encode("tok"));
         assert_eq!(

@@ -76,6 +76,8 @@ impl fmt::Display for Denial {
     }
 }
 
+impl std::error::Error for Denial {}
+
 /// Whether the token itself is usable at `now` (not revoked, not expired, user active).
 pub fn check_standing(principal: &Principal, now: i64) -> Result<(), Denial> {
     if principal.token.revoked_at.is_some() {

@@ -16,7 +16,10 @@ fn principal(scopes: &[Scope], grants: &[(&str, Access)], limits: &[&str]) -> Pr
             name: TokenName::parse("ci").unwrap(),
             public_prefix: "vcsg_abcdefgh".to_owned(),
             scopes: scopes.iter().copied().collect::<ScopeSet>(),
-            repos: limits.iter().map(|p| RepoPattern::parse(p).unwrap()).collect(),
+            repos: limits
+                .iter()
+                .map(|p| RepoPattern::parse(p).unwrap())
+                .collect(),
             created_at: NOW - 10,
             expires_at: None,
             last_used_at: None,
@@ -41,23 +44,105 @@ fn repo(p: &str) -> RepoPath {
 fn decision_table() {
     use Access::{Read, Write};
     use Scope::{Api, ReadRepository as R, WriteRepository as W};
-    type Row<'a> = (&'a [Scope], &'a [(&'a str, Access)], &'a [&'a str], Access, &'a str, bool);
+    type Row<'a> = (
+        &'a [Scope],
+        &'a [(&'a str, Access)],
+        &'a [&'a str],
+        Access,
+        &'a str,
+        bool,
+    );
     let rows: &[Row] = &[
-        (&[R], &[("git/team/**", Write)], &[], Read, "git/team/app", true),
-        (&[R], &[("git/team/**", Write)], &[], Write, "git/team/app", false),
-        (&[W], &[("git/team/**", Write)], &[], Write, "git/team/app", true),
-        (&[W], &[("git/team/**", Write)], &[], Read, "git/team/app", true),
-        (&[W], &[("git/team/**", Read)], &[], Write, "git/team/app", false),
-        (&[W], &[("git/team/**", Read)], &[], Read, "git/team/app", true),
-        (&[W], &[("git/other", Write)], &[], Read, "git/team/app", false),
+        (
+            &[R],
+            &[("git/team/**", Write)],
+            &[],
+            Read,
+            "git/team/app",
+            true,
+        ),
+        (
+            &[R],
+            &[("git/team/**", Write)],
+            &[],
+            Write,
+            "git/team/app",
+            false,
+        ),
+        (
+            &[W],
+            &[("git/team/**", Write)],
+            &[],
+            Write,
+            "git/team/app",
+            true,
+        ),
+        (
+            &[W],
+            &[("git/team/**", Write)],
+            &[],
+            Read,
+            "git/team/app",
+            true,
+        ),
+        (
+            &[W],
+            &[("git/team/**", Read)],
+            &[],
+            Write,
+            "git/team/app",
+            false,
+        ),
+        (
+            &[W],
+            &[("git/team/**", Read)],
+            &[],
+            Read,
+            "git/team/app",
+            true,
+        ),
+        (
+            &[W],
+            &[("git/other", Write)],
+            &[],
+            Read,
+            "git/team/app",
+            false,
+        ),
         (&[Api], &[("**", Write)], &[], Read, "git/team/app", false),
-        (&[R, W], &[("**", Write)], &["git/team/app"], Write, "git/team/app", true),
-        (&[R, W], &[("**", Write)], &["git/team/app"], Read, "git/team/other", false),
+        (
+            &[R, W],
+            &[("**", Write)],
+            &["git/team/app"],
+            Write,
+            "git/team/app",
+            true,
+        ),
+        (
+            &[R, W],
+            &[("**", Write)],
+            &["git/team/app"],
+            Read,
+            "git/team/other",
+            false,
+        ),
         (&[R], &[], &[], Read, "git/team/app", false),
-        (&[R], &[("git/team/*", Read), ("git/team/app", Write)], &[], Read, "git/team/app", true),
+        (
+            &[R],
+            &[("git/team/*", Read), ("git/team/app", Write)],
+            &[],
+            Read,
+            "git/team/app",
+            true,
+        ),
     ];
     for (i, (scopes, grants, limits, access, path, allowed)) in rows.iter().enumerate() {
-        let result = authorize(&principal(scopes, grants, limits), *access, &repo(path), NOW);
+        let result = authorize(
+            &principal(scopes, grants, limits),
+            *access,
+            &repo(path),
+            NOW,
+        );
         assert_eq!(result.is_ok(), *allowed, "row {i}: {result:?}");
         if let Err(denial) = result {
             assert!(!denial.is_unauthenticated(), "row {i}");

@@ -200,7 +200,11 @@ fn server_config(ctx: &Context, raw: Option<raw::RawServer>) -> Result<ServerCon
         )
     })?;
     let realm = raw.realm.unwrap_or_else(|| DEFAULT_REALM.to_owned());
-    if realm.is_empty() || realm.chars().any(|c| c == '"' || c == '\\' || c.is_control()) {
+    if realm.is_empty()
+        || realm
+            .chars()
+            .any(|c| c == '"' || c == '\\' || c.is_control())
+    {
         return Err(ctx.invalid(
             "server.realm",
             &realm,
@@ -210,10 +214,7 @@ fn server_config(ctx: &Context, raw: Option<raw::RawServer>) -> Result<ServerCon
     let tls = match raw.tls {
         None => None,
         Some(tls) => Some(TlsFiles {
-            cert: ctx.resolve(
-                &tls.cert
-                    .ok_or_else(|| ctx.missing("server.tls.cert"))?,
-            ),
+            cert: ctx.resolve(&tls.cert.ok_or_else(|| ctx.missing("server.tls.cert"))?),
             key: ctx.resolve(&tls.key.ok_or_else(|| ctx.missing("server.tls.key"))?),
         }),
     };

@@ -86,9 +86,9 @@ fn route(ctx: &Context, index: usize, raw: RawRoute) -> Result<RouteConfig, Erro
     })?;
     let prefix = format!("/{}", prefix_segments.join("/"));
     let kind_text = raw.kind.ok_or_else(|| ctx.missing(key("kind")))?;
-    let kind: Vcs = kind_text
-        .parse()
-        .map_err(|e: crate::access::UnknownWord| ctx.invalid(key("kind"), &kind_text, e.to_string()))?;
+    let kind: Vcs = kind_text.parse().map_err(|e: crate::access::UnknownWord| {
+        ctx.invalid(key("kind"), &kind_text, e.to_string())
+    })?;
 
     let target = match (raw.backend, raw.repos) {
         (Some(_), Some(_)) => {
@@ -132,11 +132,7 @@ fn route(ctx: &Context, index: usize, raw: RawRoute) -> Result<RouteConfig, Erro
             }
             let repos = ctx.resolve(&repos);
             if !repos.is_dir() {
-                return Err(ctx.invalid(
-                    key("repos"),
-                    repos.display(),
-                    "is not a directory",
-                ));
+                return Err(ctx.invalid(key("repos"), repos.display(), "is not a directory"));
             }
             Target::LocalGit {
                 repos,
@@ -155,7 +151,11 @@ fn route(ctx: &Context, index: usize, raw: RawRoute) -> Result<RouteConfig, Erro
         (Vcs::Svn, None | Some("parent")) => SvnLayout::ParentPath,
         (Vcs::Svn, Some("single")) => SvnLayout::SingleRepository,
         (Vcs::Svn, Some(other)) => {
-            return Err(ctx.invalid(key("svn_layout"), other, "expected \"parent\" or \"single\""));
+            return Err(ctx.invalid(
+                key("svn_layout"),
+                other,
+                "expected \"parent\" or \"single\"",
+            ));
         }
         (_, Some(_)) => return Err(ctx.invalid(key("svn_layout"), "", "only for svn routes")),
         (_, None) => SvnLayout::ParentPath,
@@ -191,9 +191,7 @@ fn prefix_segments(prefix: &str) -> Option<Vec<String>> {
 
 fn backend_url(ctx: &Context, key: &str, text: &str) -> Result<http::Uri, Error> {
     let invalid = |reason: &str| ctx.invalid(key, text, reason);
-    let url: http::Uri = text
-        .parse()
-        .map_err(|_| invalid("not a valid URL"))?;
+    let url: http::Uri = text.parse().map_err(|_| invalid("not a valid URL"))?;
     match url.scheme() {
         Some(s) if *s == Scheme::HTTP || *s == Scheme::HTTPS => {}
         _ => return Err(invalid("must start with http:// or https://")),
@@ -227,7 +225,11 @@ fn identity(ctx: &Context, key: &str, raw: Option<RawIdentity>) -> Result<Backen
         None => Err(ctx.missing(format!("{key}.mode"))),
         Some("none") => {
             if raw.header.is_some() || secret.is_some() {
-                return Err(ctx.invalid(format!("{key}.mode"), "none", "takes no header or secret"));
+                return Err(ctx.invalid(
+                    format!("{key}.mode"),
+                    "none",
+                    "takes no header or secret",
+                ));
             }
             Ok(BackendIdentity::None)
         }
@@ -235,12 +237,18 @@ fn identity(ctx: &Context, key: &str, raw: Option<RawIdentity>) -> Result<Backen
             if secret.is_some() {
                 return Err(ctx.invalid(format!("{key}.mode"), "header", "takes no secret"));
             }
-            let name = raw.header.ok_or_else(|| ctx.missing(format!("{key}.header")))?;
+            let name = raw
+                .header
+                .ok_or_else(|| ctx.missing(format!("{key}.header")))?;
             let header = HeaderName::from_bytes(name.as_bytes())
                 .ok()
                 .filter(|_| !name.contains('_'))
                 .ok_or_else(|| {
-                    ctx.invalid(format!("{key}.header"), &name, "not a valid header name (no '_')")
+                    ctx.invalid(
+                        format!("{key}.header"),
+                        &name,
+                        "not a valid header name (no '_')",
+                    )
                 })?;
             Ok(BackendIdentity::Header(header))
         }
