@@ -51,11 +51,11 @@ mod tests {
     use super::*;
 
     // 2027-01-30T12:00:00Z
-    const NOW: i64 = 1_801_828_800;
+    const NOW: i64 = 1_801_310_400;
 
     #[test]
     fn dates_mean_midnight_utc_and_must_be_after_today() {
-        assert_eq!(parse("2027-01-31", NOW).unwrap(), 1_801_872_000);
+        assert_eq!(parse("2027-01-31", NOW).unwrap(), 1_801_353_600);
         assert!(matches!(
             parse("2027-01-30", NOW),
             Err(ExpiryError::Past { .. })

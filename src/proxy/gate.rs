@@ -75,6 +75,7 @@ impl Gate {
         record: &mut AccessRecord,
     ) -> Result<Response<Body>, Rejection> {
         let (mut parts, body) = request.into_parts();
+        canon::check_request_target(parts.version, &parts.uri)?;
         canon::strip_untrusted_headers(&mut parts.headers);
         let canonical = canon::canonicalise(&parts.method, &parts.uri, &parts.headers)?;
         let (route, depth) = self

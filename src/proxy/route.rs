@@ -131,6 +131,9 @@ impl RouteRuntime {
             host: host.as_deref(),
         };
         headers::to_backend(&mut headers, &forwarded, &self.config.identity, user);
+        if self.config.kind == Vcs::Git {
+            headers::keep_valid_git_protocol(&mut headers);
+        }
         match &self.backend {
             Backend::Upstream(upstream) => {
                 let mut response = upstream

@@ -106,6 +106,20 @@ pub fn to_backend(
     }
 }
 
+/// Keeps `Git-Protocol` only when it is a single well-formed value; it selects the protocol
+/// version and never changes the verdict.
+pub fn keep_valid_git_protocol(headers: &mut HeaderMap) {
+    let name = HeaderName::from_static("git-protocol");
+    let mut values = headers.get_all(&name).iter();
+    let keep = match (values.next(), values.next()) {
+        (Some(value), None) => crate::classify::git::git_protocol_header_ok(value),
+        _ => false,
+    };
+    if !keep {
+        headers.remove(&name);
+    }
+}
+
 fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
         headers.insert(HeaderName::from_static(name), value);

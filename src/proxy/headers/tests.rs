@@ -110,3 +110,18 @@ fn location_pointing_at_backend_is_rewritten() {
         assert_eq!(headers["location"], expected, "{given}");
     }
 }
+
+#[test]
+fn git_protocol_is_kept_only_when_single_and_well_formed() {
+    let mut ok = map(&[("git-protocol", "version=2")]);
+    keep_valid_git_protocol(&mut ok);
+    assert_eq!(ok["git-protocol"], "version=2");
+    for bad in [
+        map(&[("git-protocol", "version 2")]),
+        map(&[("git-protocol", "version=2"), ("git-protocol", "version=1")]),
+    ] {
+        let mut bad = bad;
+        keep_valid_git_protocol(&mut bad);
+        assert!(bad.get("git-protocol").is_none());
+    }
+}
