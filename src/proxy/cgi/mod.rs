@@ -64,7 +64,7 @@ pub struct CgiRequest<'a> {
 /// Why the built-in backend produced no response (the proxy answers 502).
 #[derive(Debug, thiserror::Error)]
 pub enum CgiError {
-    #[error("cannot start {program:?} http-backend")]
+    #[error("cannot start {program:?} http-backend: {source}")]
     Spawn {
         program: PathBuf,
         #[source]
@@ -74,12 +74,12 @@ pub enum CgiError {
     MissingPipe { pipe: &'static str },
     #[error("path below the route is not a plain path: {path_info:?}")]
     UnsafePathInfo { path_info: String },
-    #[error("reading the CGI head from git http-backend")]
+    #[error("reading the CGI head from git http-backend: {source}")]
     ReadHead {
         #[source]
         source: std::io::Error,
     },
-    #[error("git http-backend sent a malformed CGI head")]
+    #[error("git http-backend sent a malformed CGI head: {0}")]
     Head(#[from] HeadError),
     #[error("git http-backend ended ({status:?}) before completing its CGI head")]
     NoHead { status: Option<ExitStatus> },

@@ -210,6 +210,41 @@ async fn upload_pack_post_returns_a_pack() {
 }
 
 #[tokio::test]
+async fn gzip_request_bodies_pass_untouched_and_git_inflates_them() {
+    let (_scratch, cgi, _work, sha) = fixture();
+    let request = format!(
+        "{}0000{}",
+        pkt_line(&format!("want {sha}\n")),
+        pkt_line("done\n")
+    );
+    let mut gzip = StdCommand::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run gzip ({e}); install gzip"));
+    use std::io::Write as _;
+    gzip.stdin
+        .take()
+        .unwrap()
+        .write_all(request.as_bytes())
+        .unwrap();
+    let compressed = gzip.wait_with_output().unwrap();
+    assert!(compressed.status.success());
+    let mut call = Call::post(
+        "/team/app.git/git-upload-pack",
+        UPLOAD_REQUEST,
+        Access::Read,
+    );
+    call.headers
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    let (status, _headers, body) = call.run(&cgi, body::full(compressed.stdout)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.starts_with(b"0008NAK\n"), "{body:?}");
+    assert!(contains(&body, b"PACK"));
+}
+
+#[tokio::test]
 async fn unknown_repository_is_a_404_from_git() {
     let (_scratch, cgi, _work, _sha) = fixture();
     let call = Call::get(
