@@ -74,7 +74,10 @@ impl Verdict {
 pub enum Classified {
     Final(Verdict),
     /// The repository is known; the operation needs a prefix of the body.
-    NeedsBody { repo: Vec<String>, rule: BodyRule },
+    NeedsBody {
+        repo: Vec<String>,
+        rule: BodyRule,
+    },
 }
 
 /// Result of feeding body bytes to a [`BodyRule`].
