@@ -8,6 +8,8 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::tools;
+
 /// How long one client command (a clone, a push, a CLI call) may take before it is killed.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long a daemon gets to exit after SIGTERM before its process group is killed.
@@ -124,7 +126,7 @@ fn describe(cmd: &Command) -> String {
 
 /// Sends `signal` (a name such as `TERM`) to one process.
 pub fn signal(pid: u32, signal: &str) {
-    let _ = Command::new("kill")
+    let _ = Command::new(tools::kill())
         .arg(format!("-{signal}"))
         .arg(pid.to_string())
         .stderr(Stdio::null())
@@ -133,7 +135,7 @@ pub fn signal(pid: u32, signal: &str) {
 
 /// Sends `signal` to every process of the group led by `pgid`.
 pub fn signal_group(pgid: u32, signal: &str) {
-    let _ = Command::new("kill")
+    let _ = Command::new(tools::kill())
         .arg(format!("-{signal}"))
         .arg("--")
         .arg(format!("-{pgid}"))

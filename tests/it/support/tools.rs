@@ -58,6 +58,14 @@ pub fn apache2() -> PathBuf {
     require("apache2", "apache2")
 }
 
+/// `kill` as a program (not the shell builtin), to signal processes and process groups.
+/// Never fails (it runs inside `Drop`): when not found, the bare name is tried.
+pub fn kill() -> PathBuf {
+    static KILL: OnceLock<PathBuf> = OnceLock::new();
+    KILL.get_or_init(|| find("kill").unwrap_or_else(|| PathBuf::from("kill")))
+        .clone()
+}
+
 pub fn openssl() -> PathBuf {
     require("openssl", "openssl")
 }

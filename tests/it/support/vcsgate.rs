@@ -14,7 +14,10 @@ use tempfile::TempDir;
 use super::process::{self, Daemon, Output};
 use super::{poll, ports};
 
+/// The binary cargo built for this test run.
 pub const BINARY: &str = env!("CARGO_BIN_EXE_vcsgate");
+/// Set to run the tests against another build (e.g. `target/release/vcsgate`).
+pub const BINARY_OVERRIDE: &str = "VCSGATE_TEST_BIN";
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 const PORT_ATTEMPTS: usize = 3;
 
@@ -150,7 +153,8 @@ impl Gate {
     }
 
     fn command(&self) -> Command {
-        let mut cmd = Command::new(BINARY);
+        let binary = std::env::var_os(BINARY_OVERRIDE).unwrap_or_else(|| BINARY.into());
+        let mut cmd = Command::new(binary);
         cmd.env_remove("VCSGATE_CONFIG")
             .arg("--config")
             .arg(self.config_path())
