@@ -79,7 +79,11 @@ fn no_credentials_get_401_with_a_basic_challenge() {
         &format!("clone without credentials must fail:\n{out}"),
     );
     let apache = world.apache().expect("Apache world");
-    assert!(apache.access_log().is_empty(), "{}", apache.access_log());
+    let reached = apache.requests_matching("/team/app");
+    assert!(
+        reached.is_empty(),
+        "nothing reaches the backend: {reached:?}"
+    );
 }
 
 #[test]
@@ -111,12 +115,10 @@ fn invalid_tokens_get_401() {
         !out.ok(),
         &format!("clone with a mistyped token must fail:\n{out}"),
     );
+    let apache = world.apache().expect("Apache world");
+    let reached = apache.requests_matching("/team/app");
     assert!(
-        world
-            .apache()
-            .expect("Apache world")
-            .access_log()
-            .is_empty(),
-        "nothing reaches the backend"
+        reached.is_empty(),
+        "nothing reaches the backend: {reached:?}"
     );
 }
