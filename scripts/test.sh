@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command, for a fresh Debian machine and for CI:
 #   1. installs the programs the end-to-end tests drive, if any is missing (needs root);
-#   2. runs every test (`cargo test --all-targets`), passing on extra arguments.
+#   2. runs every test (`cargo test --all-targets --no-fail-fast`), passing on extra
+#      arguments (e.g. `scripts/test.sh backend_sanity`); exits non-zero if any fails.
 # The tests start their own Apache, hg serve and PostgreSQL on loopback ports; no service
 # needs to be running.
 set -euo pipefail
@@ -39,4 +40,4 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-exec cargo test --all-targets "$@"
+exec cargo test --all-targets --no-fail-fast "$@"
