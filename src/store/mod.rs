@@ -5,8 +5,15 @@
 //!
 //! Times are Unix seconds (UTC). Only token hashes are stored.
 
+mod dialect;
+mod engine;
 pub mod postgres;
+mod rows;
+mod sql;
 pub mod sqlite;
+mod url;
+
+pub use url::redact_url;
 
 use std::sync::Arc;
 
@@ -94,13 +101,21 @@ pub enum Error {
     #[error("unknown user {name}")]
     UnknownUser { name: UserName },
     #[error("user {user} has no grant for {pattern}")]
-    UnknownGrant { user: UserName, pattern: RepoPattern },
+    UnknownGrant {
+        user: UserName,
+        pattern: RepoPattern,
+    },
     #[error("user {user} has no active token named {name}")]
     UnknownToken { user: UserName, name: TokenName },
     #[error("user {user} already has an active token named {name}")]
     TokenNameTaken { user: UserName, name: TokenName },
     #[error("store URL must start with sqlite:// or postgres:// (got scheme {scheme:?})")]
     UnsupportedScheme { scheme: String },
+    #[error("store URL is invalid: {source}")]
+    InvalidUrl {
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("store is unavailable: {source}")]
     Unavailable {
         #[source]
@@ -159,8 +174,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn create_token(&self, token: &NewToken) -> Result<TokenId, Error>;
     /// Revokes the user's active token with that name.
-    async fn revoke_token(&self, user: &UserName, name: &TokenName, now: i64)
-    -> Result<(), Error>;
+    async fn revoke_token(&self, user: &UserName, name: &TokenName, now: i64) -> Result<(), Error>;
     /// Active tokens (not revoked, not expired at `now`), or all with `include_inactive`.
     async fn list_tokens(
         &self,

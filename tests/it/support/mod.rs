@@ -1,0 +1,3 @@
+//! Real services the tests start for themselves.
+
+pub mod postgres;
