@@ -237,6 +237,8 @@ where
     }
 
     async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<Change>, Error> {
+        // A negative LIMIT means "all" to SQLite and is an error to PostgreSQL: neither.
+        let limit = limit.max(0);
         rows::records(run!(fetch_all::<ChangeRow>(&self.pool, sql::CHANGES_SINCE; seq, limit))?)
     }
 
@@ -249,8 +251,11 @@ where
         if uses.is_empty() {
             return Ok(());
         }
+        // In id order, so that two servers flushing overlapping batches cannot deadlock.
+        let mut sorted = uses.to_vec();
+        sorted.sort_unstable();
         let mut tx = self.begin_write().await?;
-        for &(TokenId(id), at) in uses {
+        for (TokenId(id), at) in sorted {
             exec!(&mut *tx, sql::RECORD_LAST_USED; id, at)?;
         }
         tx.commit().await.map_err(DB::store_error)

@@ -22,10 +22,7 @@ fn parse_repos(column: &str) -> Result<Vec<RepoPattern>, Error> {
     if column.is_empty() {
         return Ok(Vec::new());
     }
-    column
-        .split(REPOS_SEPARATOR)
-        .map(|p| checked("repo pattern", p, RepoPattern::parse(p)))
-        .collect()
+    column.split(REPOS_SEPARATOR).map(pattern).collect()
 }
 
 fn checked<T, E>(what: &'static str, value: &str, parsed: Result<T, E>) -> Result<T, Error> {
@@ -37,6 +34,10 @@ fn checked<T, E>(what: &'static str, value: &str, parsed: Result<T, E>) -> Resul
 
 fn parse<T: FromStr>(what: &'static str, value: &str) -> Result<T, Error> {
     checked(what, value, value.parse())
+}
+
+fn pattern(value: &str) -> Result<RepoPattern, Error> {
+    checked("repo pattern", value, RepoPattern::parse(value))
 }
 
 /// A row that converts into one store record.
@@ -80,11 +81,7 @@ impl IntoRecord for GrantRow {
     fn into_record(self) -> Result<Grant, Error> {
         Ok(Grant {
             user: parse("user name", &self.user_name)?,
-            pattern: checked(
-                "repo pattern",
-                &self.pattern,
-                RepoPattern::parse(&self.pattern),
-            )?,
+            pattern: pattern(&self.pattern)?,
             access: parse("access", &self.access)?,
         })
     }
@@ -145,10 +142,9 @@ pub fn into_access(rows: Vec<StandingRow>) -> Result<Option<UserAccess>, Error> 
     let mut grants = Vec::with_capacity(rows.len());
     for row in rows {
         match (row.pattern, row.access) {
-            (Some(pattern), Some(access)) => grants.push((
-                checked("repo pattern", &pattern, RepoPattern::parse(&pattern))?,
-                parse::<Access>("access", &access)?,
-            )),
+            (Some(repo), Some(access)) => {
+                grants.push((pattern(&repo)?, parse::<Access>("access", &access)?));
+            }
             (None, None) => {}
             (pattern, access) => {
                 return Err(Error::Corrupt {
@@ -204,5 +200,69 @@ impl IntoRecord for ChangeRow {
             seq: self.seq,
             user: parse("user name", &self.user_name)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn standing(pattern: Option<&str>, access: Option<&str>) -> StandingRow {
+        StandingRow {
+            user_name: "alice".to_owned(),
+            active: true,
+            pattern: pattern.map(str::to_owned),
+            access: access.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn repo_limits_round_trip_through_their_column() {
+        let repos = vec![
+            RepoPattern::parse("git/team/**").unwrap(),
+            RepoPattern::parse("hg/app-*").unwrap(),
+        ];
+        assert_eq!(parse_repos(&repos_column(&repos)).unwrap(), repos);
+        assert_eq!(repos_column(&[]), "");
+        assert!(parse_repos("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn values_that_no_longer_parse_are_corrupt() {
+        let corrupt = |result: Result<Option<UserAccess>, Error>| {
+            matches!(result, Err(Error::Corrupt { .. }))
+        };
+        assert!(corrupt(into_access(vec![standing(
+            Some("/abs"),
+            Some("read")
+        )])));
+        assert!(corrupt(into_access(vec![standing(
+            Some("git/x"),
+            Some("admin")
+        )])));
+        assert!(corrupt(into_access(vec![standing(Some("git/x"), None)])));
+        assert!(matches!(parse_repos("git/x\n"), Err(Error::Corrupt { .. })));
+        let user = UserRow {
+            name: "bad name".to_owned(),
+            active: true,
+            created_at: 0,
+        };
+        assert!(matches!(user.into_record(), Err(Error::Corrupt { .. })));
+    }
+
+    #[test]
+    fn standing_rows_fold_into_one_user() {
+        assert_eq!(into_access(Vec::new()).unwrap(), None);
+        let lone = into_access(vec![standing(None, None)]).unwrap().unwrap();
+        assert!(lone.grants.is_empty());
+        let rows = vec![
+            standing(Some("git/a"), Some("read")),
+            standing(Some("git/b"), Some("write")),
+        ];
+        let access = into_access(rows).unwrap().unwrap();
+        assert_eq!(access.name.as_str(), "alice");
+        assert_eq!(access.grants.len(), 2);
+        assert_eq!(access.grants[1].1, Access::Write);
     }
 }

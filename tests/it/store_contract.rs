@@ -521,6 +521,8 @@ async fn changes_since_pages_in_order(backend: Backend) {
     assert_eq!(seen, expected);
     assert_eq!(after, store.latest_change().await.unwrap());
     assert!(store.changes_since(after, 10).await.unwrap().is_empty());
+    assert!(store.changes_since(0, 0).await.unwrap().is_empty());
+    assert!(store.changes_since(0, -1).await.unwrap().is_empty());
 }
 
 async fn last_use_is_recorded_in_batches_and_never_moves_back(backend: Backend) {
