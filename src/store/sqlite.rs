@@ -52,6 +52,10 @@ pub fn path_of(url: &str) -> Result<&str, Error> {
         ":memory:" => Err(invalid(
             "an in-memory SQLite store would lose everything; name a file",
         )),
+        // SQLite would read these as URIs with their own options (mode=memory, …).
+        path if path.starts_with("file:") => {
+            Err(invalid("name the SQLite file by its path, not a file: URI"))
+        }
         path => Ok(path),
     }
 }
