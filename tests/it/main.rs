@@ -4,7 +4,8 @@
 //!   and `hg serve` started from the files in `deploy/`, driven by the real clients. These
 //!   tests do not need vcsgate.
 //! - `git_e2e` drives real `git` through a running `vcsgate serve`. These tests need the
-//!   proxy: they fail until it works.
+//!   proxy.
+//! - `store_contract` runs one suite against SQLite and a throwaway PostgreSQL.
 //!
 //! Missing tools make tests fail with the Debian package to install; `scripts/test.sh`
 //! installs them on a fresh machine.
@@ -13,4 +14,5 @@
 
 mod backend_sanity;
 mod git_e2e;
+mod store_contract;
 mod support;
