@@ -4,8 +4,8 @@
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::{Context, Error};
-use crate::store::redact_url as redact;
 use crate::secret::Secret;
+use crate::store::redact_url as redact;
 
 /// Reads a secret given by at most one of `inline`, `env` (a variable name) or `file` (a
 /// path, trailing newline removed). `table` names the config table for messages.

@@ -129,7 +129,10 @@ fn redact_hides_passwords_only() {
         crate::store::redact_url("postgres://u:p@h/db"),
         "postgres://u:***@h/db"
     );
-    assert_eq!(crate::store::redact_url("postgres://u@h/db"), "postgres://u@h/db");
+    assert_eq!(
+        crate::store::redact_url("postgres://u@h/db"),
+        "postgres://u@h/db"
+    );
     assert_eq!(crate::store::redact_url("sqlite:///x.db"), "sqlite:///x.db");
 }
 
