@@ -203,7 +203,15 @@ mod tests {
 
     #[test]
     fn bad_patterns_are_refused() {
-        for bad in ["/git/x", "git//x", "git/x.git", "git/x/", "", "git/a**", "git/./x"] {
+        for bad in [
+            "/git/x",
+            "git//x",
+            "git/x.git",
+            "git/x/",
+            "",
+            "git/a**",
+            "git/./x",
+        ] {
             assert!(RepoPattern::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -111,7 +111,10 @@ pub fn parse(token: &str) -> Result<TokenHash, FormatError> {
     if token.len() != TOKEN_LEN {
         return Err(FormatError::Length);
     }
-    if !token[PREFIX.len()..].bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if !token[PREFIX.len()..]
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric())
+    {
         return Err(FormatError::Alphabet);
     }
     let (body, check) = token.split_at(TOKEN_LEN - CHECK_LEN);

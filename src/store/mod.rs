@@ -94,7 +94,10 @@ pub enum Error {
     #[error("unknown user {name}")]
     UnknownUser { name: UserName },
     #[error("user {user} has no grant for {pattern}")]
-    UnknownGrant { user: UserName, pattern: RepoPattern },
+    UnknownGrant {
+        user: UserName,
+        pattern: RepoPattern,
+    },
     #[error("user {user} has no active token named {name}")]
     UnknownToken { user: UserName, name: TokenName },
     #[error("user {user} already has an active token named {name}")]
@@ -159,8 +162,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     async fn create_token(&self, token: &NewToken) -> Result<TokenId, Error>;
     /// Revokes the user's active token with that name.
-    async fn revoke_token(&self, user: &UserName, name: &TokenName, now: i64)
-    -> Result<(), Error>;
+    async fn revoke_token(&self, user: &UserName, name: &TokenName, now: i64) -> Result<(), Error>;
     /// Active tokens (not revoked, not expired at `now`), or all with `include_inactive`.
     async fn list_tokens(
         &self,

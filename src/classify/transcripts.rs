@@ -1,0 +1,1 @@
+//! Golden transcripts (placeholder while the fixtures are captured).
