@@ -154,165 +154,54 @@ fn methods_and_areas() {
 #[test]
 fn copy_and_move_need_a_destination_in_the_same_repository() {
     use Want::*;
+    let destinations = [
+        (Write, "https://h/svn/repo/!svn/wrk/a/tags/1.0"),
+        (Write, "http://[::1]:8080/svn/repo/tags/a%20b/"),
+        (Write, "http://h/svn/re%70o/trunk/b"),
+        (Refuse, "http://h/svn/other/trunk"),
+        (Refuse, "http://h/svn/repo2/trunk"),
+        (Refuse, "http://h/svn/Repo/trunk"),
+        (Refuse, "http://h/svn/"),
+        (Refuse, "http://h/git/repo/trunk"),
+        (Refuse, "http://h"),
+        (Refuse, "/svn/repo/trunk/b"),
+        (Refuse, "svn/repo/trunk/b"),
+        (Refuse, "HTTP://h/svn/repo/trunk/b"),
+        (Refuse, "ftp://h/svn/repo/trunk/b"),
+        (Refuse, "http://u@h/svn/repo/trunk/b"),
+        (Refuse, "http://h/svn/repo/../other/trunk"),
+        (Refuse, "http://h/svn/repo/./trunk"),
+        (Refuse, "http://h/svn/repo%2F..%2Fother/x"),
+        (Refuse, "http://h/svn/repo/%2e%2e/other/x"),
+        (Refuse, "http://h/svn/repo\\..\\other/x"),
+        (Refuse, "http://h/svn//repo/trunk"),
+        (Refuse, "http://h/svn/repo/trunk;x"),
+        (Refuse, "http://h/svn/repo/trunk?x=1"),
+        (Refuse, "http://h/svn/repo/trunk#x"),
+        (Refuse, "http://h/svn/repo/trunk%00"),
+        (Refuse, "http://h/svn/repo/trunk%0a"),
+        (Refuse, "http://h/svn/repo/trunk%zz"),
+        (Refuse, "http://h/svn/repo/trunk%ff"),
+        (Refuse, "http://h/svn/repo/a/!svn/act/x"),
+        (Refuse, "http://h/svn/repo/!svn/nope"),
+    ];
+    for (want, destination) in destinations {
+        for method in ["COPY", "MOVE"] {
+            let result = classify_with(
+                &parent(),
+                method,
+                "repo/trunk",
+                &[("destination", destination)],
+            );
+            assert_eq!(
+                outcome(&result),
+                want,
+                "{method} to {destination} gave {result:?}"
+            );
+        }
+    }
     let rows: &[Row<'_>] = &[
-        (
-            Write,
-            "COPY",
-            "repo/!svn/bc/5/trunk",
-            &[("destination", "https://h/svn/repo/!svn/wrk/a/tags/1.0")],
-        ),
-        (
-            Write,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://[::1]:8080/svn/repo/tags/a%20b/")],
-        ),
-        (
-            Write,
-            "MOVE",
-            "repo/trunk/a",
-            &[("destination", "http://h/svn/re%70o/trunk/b")],
-        ),
         (Refuse, "COPY", "repo/trunk", &[]),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/other/trunk")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/repo2/trunk")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/Repo/trunk")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/git/repo/trunk")],
-        ),
-        (Refuse, "COPY", "repo/trunk", &[("destination", "http://h")]),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "/svn/repo/trunk/b")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "svn/repo/trunk/b")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "HTTP://h/svn/repo/trunk/b")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "ftp://h/svn/repo/trunk/b")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://u@h/svn/repo/trunk/b")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/repo/../other/trunk")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/repo/./trunk")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/repo%2F..%2Fother/x")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/repo/%2e%2e/other/x")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/repo\\..\\other/x")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn//repo/trunk")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/repo/trunk;x")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/repo/trunk?x=1")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/repo/trunk#x")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/repo/trunk%00")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/repo/trunk%zz")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/repo/a/!svn/act/x")],
-        ),
-        (
-            Refuse,
-            "COPY",
-            "repo/trunk",
-            &[("destination", "http://h/svn/repo/!svn/nope")],
-        ),
         (
             Refuse,
             "COPY",
@@ -487,16 +376,31 @@ fn destination_parser_is_exposed_for_rewriting() {
 }
 
 #[test]
-fn every_write_op_is_a_write() {
-    let reads: Vec<_> = [
+fn only_plain_reads_are_reads_and_names_are_unique() {
+    let all = [
         SvnOp::Read,
         SvnOp::CommitAreaRead,
         SvnOp::CreateTransaction,
+        SvnOp::Put,
+        SvnOp::Delete,
+        SvnOp::Proppatch,
         SvnOp::RevpropChange,
+        SvnOp::Mkcol,
+        SvnOp::Mkactivity,
+        SvnOp::Checkout,
         SvnOp::Merge,
-    ]
-    .into_iter()
-    .filter(|op| op.access() == Access::Read)
-    .collect();
-    assert_eq!(reads, [SvnOp::Read]);
+        SvnOp::Lock,
+        SvnOp::Unlock,
+        SvnOp::Copy,
+        SvnOp::Move,
+    ];
+    let reads: Vec<_> = all
+        .iter()
+        .filter(|op| op.access() == Access::Read)
+        .collect();
+    assert_eq!(reads, [&SvnOp::Read]);
+    let mut names: Vec<_> = all.iter().map(|op| op.name()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), all.len());
 }
