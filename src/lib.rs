@@ -17,11 +17,17 @@
 //! Errors become responses in one place: [`proxy::response`].
 
 pub mod access;
+pub mod authn;
+pub mod authorize;
 pub mod canon;
 pub mod classify;
+pub mod cli;
+pub mod config;
+pub mod credentials;
 pub mod names;
 pub mod proxy;
 pub mod repo;
+pub mod route;
 pub mod secret;
 pub mod store;
 pub mod token;

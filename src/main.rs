@@ -1,1 +1,39 @@
-fn main() {}
+//! vcsgate's entry point: parse the command line, set up logging, run the command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use vcsgate::cli::{self, Cli};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.command {
+        cli::args::Command::Serve => "info",
+        _ => "warn",
+    };
+    let filter =
+        EnvFilter::try_from_env("VCSGATE_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("vcsgate: cannot start the async runtime: {error}");
+            return ExitCode::from(cli::EXIT_REFUSED);
+        }
+    };
+    match runtime.block_on(cli::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("vcsgate: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

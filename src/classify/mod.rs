@@ -159,4 +159,11 @@ pub enum Refusal {
     BadBody { reason: &'static str },
     #[error("{what} leaves the repository")]
     OutsideRepository { what: &'static str },
+    #[error("{what} is not supported")]
+    NotSupported { what: &'static str },
+    #[error(
+        "unsupported service {given:?}: info/refs serves service=git-upload-pack (fetch) \
+         or service=git-receive-pack (push)"
+    )]
+    BadService { given: String },
 }

@@ -23,3 +23,60 @@ pub fn empty() -> Body {
         .map_err(|never| match never {})
         .boxed()
 }
+
+/// A body that first yields an already read prefix, then the rest of `inner`. Used when a
+/// verdict needed the first bytes: the backend receives exactly the bytes classified,
+/// followed by the remainder.
+pub struct Prefixed<B> {
+    prefix: Option<Bytes>,
+    prefix_len: u64,
+    inner: B,
+}
+
+impl<B> Prefixed<B> {
+    pub fn new(prefix: Bytes, inner: B) -> Self {
+        let prefix_len = prefix.len() as u64;
+        Prefixed {
+            prefix: (!prefix.is_empty()).then_some(prefix),
+            prefix_len,
+            inner,
+        }
+    }
+}
+
+impl<B> http_body::Body for Prefixed<B>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        if let Some(prefix) = self.prefix.take() {
+            return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(prefix))));
+        }
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.prefix.is_none() && self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        let inner = self.inner.size_hint();
+        let pending = if self.prefix.is_some() {
+            self.prefix_len
+        } else {
+            0
+        };
+        let mut hint = http_body::SizeHint::new();
+        hint.set_lower(inner.lower().saturating_add(pending));
+        if let Some(upper) = inner.upper() {
+            hint.set_upper(upper.saturating_add(pending));
+        }
+        hint
+    }
+}

@@ -3,3 +3,11 @@
 
 pub mod body;
 pub mod cgi;
+pub mod forward;
+pub mod gate;
+pub mod headers;
+pub mod log;
+pub mod rejection;
+pub mod route;
+pub mod server;
+pub mod settle;

@@ -1,0 +1,42 @@
+//! Store health as the change-feed poll sees it: the store counts as available until the
+//! grace has passed since the last successful poll.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Debug)]
+pub struct Health {
+    origin: Instant,
+    last_ok_ms: AtomicU64,
+    grace: Duration,
+}
+
+impl Health {
+    pub fn new(grace: Duration) -> Self {
+        Health {
+            origin: Instant::now(),
+            last_ok_ms: AtomicU64::new(0),
+            grace,
+        }
+    }
+
+    fn elapsed_ms(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    pub fn record_ok(&self) {
+        self.last_ok_ms.store(self.elapsed_ms(), Ordering::Release);
+    }
+
+    /// Time since the store last answered.
+    pub fn since_last_ok(&self) -> Duration {
+        Duration::from_millis(
+            self.elapsed_ms()
+                .saturating_sub(self.last_ok_ms.load(Ordering::Acquire)),
+        )
+    }
+
+    pub fn is_available(&self) -> bool {
+        self.since_last_ok() <= self.grace
+    }
+}

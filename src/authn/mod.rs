@@ -1,0 +1,182 @@
+//! Authentication: from a presented token to the [`Principal`] it belongs to.
+//!
+//! Known tokens are decided from memory. A well-formed token not in memory costs one store
+//! lookup. Memory is kept fresh by [`feed::ChangeFeed`], which polls the store's change feed
+//! and evicts every remembered token of a user something changed about; the same poll is
+//! the store's health check. While the store is unreachable, remembered decisions stay
+//! usable for the configured grace; after that every request gets 503.
+
+mod feed;
+mod health;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+use dashmap::DashMap;
+
+use crate::authorize::{self, Denial};
+use crate::credentials::CredentialError;
+use crate::secret::Secret;
+use crate::store::{Principal, Store, TokenId};
+use crate::token::{self, TokenHash};
+
+pub use feed::ChangeFeed;
+pub use health::Health;
+
+/// How often running servers look for changes (a CLI change is enforced within one second).
+pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
+/// How often last-use times are written back.
+pub const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
+/// Granularity of recorded last-use times.
+const LAST_USED_GRANULARITY_SECS: i64 = 60;
+
+/// Why a request is not authenticated.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("no credentials")]
+    Missing,
+    #[error("{0}")]
+    Credentials(#[from] CredentialError),
+    #[error("{0}")]
+    Format(#[from] token::FormatError),
+    #[error("unknown token")]
+    Unknown,
+    #[error("{0}")]
+    Standing(Denial),
+    #[error("the token store is unavailable")]
+    StoreUnavailable,
+}
+
+/// A remembered token decision.
+#[derive(Debug)]
+pub struct Known {
+    pub principal: Principal,
+    last_used: AtomicI64,
+}
+
+/// The authenticator shared by all connections.
+#[derive(Debug)]
+pub struct Authenticator {
+    store: Arc<dyn Store>,
+    tokens: DashMap<TokenHash, Arc<Known>>,
+    /// Bumped whenever the feed evicts; a lookup that raced with an eviction is not cached.
+    generation: AtomicU64,
+    dirty_last_used: DashMap<TokenId, i64>,
+    health: Health,
+}
+
+impl Authenticator {
+    pub fn new(store: Arc<dyn Store>, grace: Duration) -> Self {
+        Authenticator {
+            store,
+            tokens: DashMap::new(),
+            generation: AtomicU64::new(0),
+            dirty_last_used: DashMap::new(),
+            health: Health::new(grace),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+
+    /// Checks the presented token: format, memory or one store lookup, standing at `now`.
+    pub async fn authenticate(
+        &self,
+        presented: &Secret,
+        now: i64,
+    ) -> Result<Arc<Known>, AuthError> {
+        let hash = token::parse(presented.expose())?;
+        if !self.health.is_available() {
+            return Err(AuthError::StoreUnavailable);
+        }
+        let known = match self.remembered(&hash) {
+            Some(known) => known,
+            None => self.look_up(hash).await?,
+        };
+        authorize::check_standing(&known.principal, now).map_err(AuthError::Standing)?;
+        self.touch(&known, now);
+        Ok(known)
+    }
+
+    /// Whether this token is remembered as valid at `now` (throttling exempts such tokens).
+    pub fn is_known_valid(&self, presented: &Secret, now: i64) -> bool {
+        token::parse(presented.expose())
+            .ok()
+            .and_then(|hash| self.remembered(&hash))
+            .is_some_and(|known| authorize::check_standing(&known.principal, now).is_ok())
+    }
+
+    fn remembered(&self, hash: &TokenHash) -> Option<Arc<Known>> {
+        self.tokens.get(hash).map(|entry| Arc::clone(entry.value()))
+    }
+
+    async fn look_up(&self, hash: TokenHash) -> Result<Arc<Known>, AuthError> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let found = self.store.lookup_token(&hash).await.map_err(|error| {
+            tracing::error!(%error, "token lookup failed");
+            AuthError::StoreUnavailable
+        })?;
+        let principal = found.ok_or(AuthError::Unknown)?;
+        let known = Arc::new(Known {
+            last_used: AtomicI64::new(principal.token.last_used_at.unwrap_or(0)),
+            principal,
+        });
+        if self.generation.load(Ordering::Acquire) == generation {
+            self.tokens.insert(hash, Arc::clone(&known));
+        }
+        Ok(known)
+    }
+
+    fn touch(&self, known: &Known, now: i64) {
+        let previous = known.last_used.load(Ordering::Relaxed);
+        if now / LAST_USED_GRANULARITY_SECS != previous / LAST_USED_GRANULARITY_SECS
+            && known
+                .last_used
+                .compare_exchange(previous, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.dirty_last_used.insert(known.principal.token.id, now);
+        }
+    }
+
+    /// Forgets every remembered token of these users.
+    pub(crate) fn evict_users(&self, users: &[crate::names::UserName]) {
+        if users.is_empty() {
+            return;
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.tokens
+            .retain(|_, known| !users.contains(&known.principal.user.name));
+    }
+
+    /// Writes pending last-use times to the store in one batch.
+    pub async fn flush_last_used(&self) {
+        let pending: Vec<(TokenId, i64)> = self
+            .dirty_last_used
+            .iter()
+            .map(|entry| (*entry.key(), *entry.value()))
+            .collect();
+        if pending.is_empty() {
+            return;
+        }
+        match self.store.record_last_used(&pending).await {
+            Ok(()) => {
+                for (id, at) in pending {
+                    self.dirty_last_used.remove_if(&id, |_, v| *v == at);
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not record last-use times; will retry"),
+        }
+    }
+
+    /// How many tokens are remembered (for tests and diagnostics).
+    pub fn remembered_count(&self) -> usize {
+        self.tokens.len()
+    }
+}

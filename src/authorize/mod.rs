@@ -1,0 +1,137 @@
+//! The decision for an authenticated token, as pure functions: token standing (401 when
+//! revoked, expired or its user disabled) and access (403 when a scope, a grant or the
+//! token's own repo limits do not cover the request). `now` is a parameter; no IO here.
+
+use std::fmt;
+
+use crate::access::{Access, Scope};
+use crate::names::{TokenName, UserName};
+use crate::repo::RepoPath;
+use crate::store::Principal;
+
+/// Why a token may not do what it asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    Revoked,
+    Expired,
+    UserDisabled,
+    MissingScope {
+        who: Who,
+        scope: Scope,
+        repo: RepoPath,
+    },
+    NoGrant {
+        who: Who,
+        access: Access,
+        repo: RepoPath,
+    },
+    OutsideTokenRepos {
+        who: Who,
+        repo: RepoPath,
+    },
+}
+
+/// A token named in messages: `token "ci" of alice`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Who {
+    pub user: UserName,
+    pub token: TokenName,
+}
+
+impl fmt::Display for Who {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "token \"{}\" of {}", self.token, self.user)
+    }
+}
+
+impl Denial {
+    /// Whether the credentials themselves are invalid (401) rather than insufficient (403).
+    pub fn is_unauthenticated(&self) -> bool {
+        match self {
+            Denial::Revoked | Denial::Expired | Denial::UserDisabled => true,
+            Denial::MissingScope { .. }
+            | Denial::NoGrant { .. }
+            | Denial::OutsideTokenRepos { .. } => false,
+        }
+    }
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            // Invalid credentials get one message, so they reveal nothing about the token.
+            Denial::Revoked | Denial::Expired | Denial::UserDisabled => {
+                f.write_str("invalid credentials: the token is unknown, expired or revoked")
+            }
+            Denial::MissingScope { who, scope, repo } => {
+                write!(f, "{who} lacks {scope} for {repo}")
+            }
+            Denial::NoGrant { who, access, repo } => {
+                write!(f, "{} has no {access} grant for {repo}", who.user)
+            }
+            Denial::OutsideTokenRepos { who, repo } => {
+                write!(f, "{who} is not valid for {repo}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Denial {}
+
+/// Whether the token itself is usable at `now` (not revoked, not expired, user active).
+pub fn check_standing(principal: &Principal, now: i64) -> Result<(), Denial> {
+    if principal.token.revoked_at.is_some() {
+        return Err(Denial::Revoked);
+    }
+    if principal.token.expires_at.is_some_and(|at| now >= at) {
+        return Err(Denial::Expired);
+    }
+    if !principal.user.active {
+        return Err(Denial::UserDisabled);
+    }
+    Ok(())
+}
+
+/// The whole decision: standing, scope, grant, token repo limits.
+pub fn authorize(
+    principal: &Principal,
+    access: Access,
+    repo: &RepoPath,
+    now: i64,
+) -> Result<(), Denial> {
+    check_standing(principal, now)?;
+    let who = || Who {
+        user: principal.token.user.clone(),
+        token: principal.token.name.clone(),
+    };
+    if !principal.token.scopes.allows(access) {
+        return Err(Denial::MissingScope {
+            who: who(),
+            scope: access.required_scope(),
+            repo: repo.clone(),
+        });
+    }
+    let granted = principal
+        .user
+        .grants
+        .iter()
+        .any(|(pattern, level)| level.covers(access) && pattern.matches(repo));
+    if !granted {
+        return Err(Denial::NoGrant {
+            who: who(),
+            access,
+            repo: repo.clone(),
+        });
+    }
+    let limits = &principal.token.repos;
+    if !limits.is_empty() && !limits.iter().any(|pattern| pattern.matches(repo)) {
+        return Err(Denial::OutsideTokenRepos {
+            who: who(),
+            repo: repo.clone(),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,145 @@
+//! The admin commands: users, grants, tokens. Each opens the store named by the config,
+//! makes one change (recorded in the change feed, so running servers enforce it within a
+//! second) or lists, and reports one line on failure.
+
+use std::sync::Arc;
+
+use super::args::{GrantCommand, TokenCommand, TokenCreate, UserCommand};
+use super::{Failure, expiry, output};
+use crate::config::Config;
+use crate::proxy::gate::unix_now;
+use crate::store::{self, NewToken, Store};
+use crate::token;
+
+async fn open(config: &Config) -> Result<Arc<dyn Store>, Failure> {
+    store::open(config.store.url.expose()).await.map_err(|e| {
+        Failure::refused(format!(
+            "cannot open store {}: {e}",
+            config.store.redacted_url
+        ))
+    })
+}
+
+pub async fn user(config: &Config, command: UserCommand) -> Result<(), Failure> {
+    let store = open(config).await?;
+    match command {
+        UserCommand::Add { name } => {
+            store
+                .add_user(&name.0, unix_now())
+                .await
+                .map_err(Failure::refused)?;
+            println!("added user {}", name.0);
+        }
+        UserCommand::Disable { name } => {
+            store
+                .set_user_active(&name.0, false)
+                .await
+                .map_err(Failure::refused)?;
+            println!("disabled user {}", name.0);
+        }
+        UserCommand::Enable { name } => {
+            store
+                .set_user_active(&name.0, true)
+                .await
+                .map_err(Failure::refused)?;
+            println!("enabled user {}", name.0);
+        }
+        UserCommand::List(json) => {
+            let users = store.list_users().await.map_err(Failure::refused)?;
+            output::users(&users, json.json);
+        }
+    }
+    Ok(())
+}
+
+pub async fn grant(config: &Config, command: GrantCommand) -> Result<(), Failure> {
+    let store = open(config).await?;
+    match command {
+        GrantCommand::Add {
+            user,
+            pattern,
+            access,
+        } => {
+            store
+                .set_grant(&user.0, &pattern.0, access.0)
+                .await
+                .map_err(Failure::refused)?;
+            println!("granted {} {} on {}", user.0, access.0, pattern.0);
+        }
+        GrantCommand::Remove { user, pattern } => {
+            store
+                .remove_grant(&user.0, &pattern.0)
+                .await
+                .map_err(Failure::refused)?;
+            println!("removed grant of {} on {}", user.0, pattern.0);
+        }
+        GrantCommand::List { user, json } => {
+            let grants = store
+                .list_grants(user.as_ref().map(|u| &u.0))
+                .await
+                .map_err(Failure::refused)?;
+            output::grants(&grants, json.json);
+        }
+    }
+    Ok(())
+}
+
+pub async fn token(config: &Config, command: TokenCommand) -> Result<(), Failure> {
+    match command {
+        TokenCommand::Create(create) => create_token(config, create).await,
+        TokenCommand::List { user, all, json } => {
+            let store = open(config).await?;
+            let tokens = store
+                .list_tokens(user.as_ref().map(|u| &u.0), all, unix_now())
+                .await
+                .map_err(Failure::refused)?;
+            output::tokens(&tokens, all, json.json, unix_now());
+            Ok(())
+        }
+        TokenCommand::Revoke { user, name } => {
+            let store = open(config).await?;
+            store
+                .revoke_token(&user.0, &name.0, unix_now())
+                .await
+                .map_err(Failure::refused)?;
+            println!("revoked token {} of {}", name.0, user.0);
+            Ok(())
+        }
+    }
+}
+
+async fn create_token(config: &Config, create: TokenCreate) -> Result<(), Failure> {
+    let now = unix_now();
+    let expires_at = create
+        .expires
+        .as_deref()
+        .map(|given| expiry::parse(given, now))
+        .transpose()
+        .map_err(Failure::usage)?;
+    let store = open(config).await?;
+    let generated =
+        token::generate().map_err(|e| Failure::refused(format!("no randomness available: {e}")))?;
+    let scopes = create.scopes.iter().map(|s| s.0).collect();
+    let new = NewToken {
+        user: create.user.0.clone(),
+        name: create.name.0.clone(),
+        hash: generated.hash,
+        public_prefix: generated.public_prefix.clone(),
+        scopes,
+        repos: create.repos.into_iter().map(|p| p.0).collect(),
+        expires_at,
+        created_at: now,
+    };
+    store.create_token(&new).await.map_err(Failure::refused)?;
+    eprintln!(
+        "created token {} for {} (scopes: {}{}); store it now, it is not shown again:",
+        new.name,
+        new.user,
+        new.scopes.to_list(),
+        expires_at
+            .map(|at| format!(", expires {}", expiry::format(at)))
+            .unwrap_or_default()
+    );
+    println!("{}", generated.secret.expose());
+    Ok(())
+}

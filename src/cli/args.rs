@@ -1,0 +1,146 @@
+//! Command-line arguments (DESIGN.md "CLI", a stable contract). Values are parsed into
+//! their domain types here, so a bad name, pattern, scope or date is a usage error (exit 2).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::access::{Access, Scope};
+use crate::names::{TokenName, UserName};
+use crate::repo::RepoPattern;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vcsgate",
+    version,
+    about = "Token-checked proxy for Git, Mercurial and Subversion over HTTP"
+)]
+pub struct Cli {
+    /// Config file (default: $VCSGATE_CONFIG, else ./proxy.toml)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the proxy
+    Serve,
+    /// Validate the config file without serving
+    CheckConfig,
+    /// Manage users
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage grants (user × repo pattern × access)
+    #[command(subcommand)]
+    Grant(GrantCommand),
+    /// Manage access tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user
+    Add { name: UserNameArg },
+    /// Disable a user: all its tokens are refused until enabled again
+    Disable { name: UserNameArg },
+    /// Enable a disabled user
+    Enable { name: UserNameArg },
+    /// List users
+    List(JsonFlag),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GrantCommand {
+    /// Grant USER read or write access to repositories matching PATTERN (updates an existing grant)
+    Add {
+        user: UserNameArg,
+        pattern: PatternArg,
+        access: AccessArg,
+    },
+    /// Remove a grant
+    Remove {
+        user: UserNameArg,
+        pattern: PatternArg,
+    },
+    /// List grants, of one user or all
+    List {
+        user: Option<UserNameArg>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; its secret is printed once, alone on the last line of stdout
+    Create(TokenCreate),
+    /// List active tokens (--all adds revoked and expired ones)
+    List {
+        user: Option<UserNameArg>,
+        /// Include revoked and expired tokens
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Revoke a user's active token by name
+    Revoke {
+        user: UserNameArg,
+        name: TokenNameArg,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreate {
+    pub user: UserNameArg,
+    /// Token name, unique among the user's active tokens
+    #[arg(long)]
+    pub name: TokenNameArg,
+    /// read_repository, write_repository or api (repeat or separate with commas)
+    #[arg(long = "scope", required = true, value_delimiter = ',')]
+    pub scopes: Vec<ScopeArg>,
+    /// Limit the token to repositories matching PATTERN (repeatable)
+    #[arg(long = "repo", value_name = "PATTERN")]
+    pub repos: Vec<PatternArg>,
+    /// Expiry: a date (invalid from its midnight UTC) or an RFC 3339 timestamp with offset
+    #[arg(long, value_name = "DATE|RFC3339")]
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+macro_rules! parsed_arg {
+    ($name:ident, $inner:ty, $parse:expr) => {
+        #[derive(Debug, Clone)]
+        pub struct $name(pub $inner);
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                let parse: fn(&str) -> Result<$inner, String> = $parse;
+                parse(s).map($name)
+            }
+        }
+    };
+}
+
+parsed_arg!(UserNameArg, UserName, |s| UserName::parse(s)
+    .map_err(|e| e.to_string()));
+parsed_arg!(TokenNameArg, TokenName, |s| TokenName::parse(s)
+    .map_err(|e| e.to_string()));
+parsed_arg!(PatternArg, RepoPattern, |s| RepoPattern::parse(s)
+    .map_err(|e| e.to_string()));
+parsed_arg!(AccessArg, Access, |s| s
+    .parse::<Access>()
+    .map_err(|e| e.to_string()));
+parsed_arg!(ScopeArg, Scope, |s| s
+    .parse::<Scope>()
+    .map_err(|e| e.to_string()));

@@ -1,0 +1,169 @@
+//! Listings as aligned tables or JSON.
+
+use serde_json::{Value, json};
+
+use super::expiry::format;
+use crate::store::{Grant, TokenInfo, User};
+
+fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
+    };
+    line(header.iter().map(|h| (*h).to_owned()).collect());
+    for row in rows {
+        line(row);
+    }
+}
+
+fn print_json(value: Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    );
+}
+
+fn time_or_dash(at: Option<i64>) -> String {
+    at.map(format).unwrap_or_else(|| "-".to_owned())
+}
+
+pub fn users(users: &[User], json: bool) {
+    if json {
+        print_json(Value::Array(
+            users
+                .iter()
+                .map(|u| {
+                    json!({
+                        "name": u.name.as_str(),
+                        "active": u.active,
+                        "created_at": format(u.created_at),
+                    })
+                })
+                .collect(),
+        ));
+        return;
+    }
+    let rows = users
+        .iter()
+        .map(|u| {
+            vec![
+                u.name.to_string(),
+                if u.active { "active" } else { "disabled" }.to_owned(),
+                format(u.created_at),
+            ]
+        })
+        .collect();
+    print_table(&["USER", "STATUS", "CREATED"], rows);
+}
+
+pub fn grants(grants: &[Grant], json: bool) {
+    if json {
+        print_json(Value::Array(
+            grants
+                .iter()
+                .map(|g| {
+                    json!({
+                        "user": g.user.as_str(),
+                        "pattern": g.pattern.as_str(),
+                        "access": g.access.as_str(),
+                    })
+                })
+                .collect(),
+        ));
+        return;
+    }
+    let rows = grants
+        .iter()
+        .map(|g| {
+            vec![
+                g.user.to_string(),
+                g.pattern.to_string(),
+                g.access.to_string(),
+            ]
+        })
+        .collect();
+    print_table(&["USER", "PATTERN", "ACCESS"], rows);
+}
+
+fn status(token: &TokenInfo, now: i64) -> &'static str {
+    if token.revoked_at.is_some() {
+        "revoked"
+    } else if token.expires_at.is_some_and(|at| now >= at) {
+        "expired"
+    } else {
+        "active"
+    }
+}
+
+pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
+    if json {
+        print_json(Value::Array(
+            tokens
+                .iter()
+                .map(|t| {
+                    json!({
+                        "user": t.user.as_str(),
+                        "name": t.name.as_str(),
+                        "status": status(t, now),
+                        "scopes": t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                        "repos": t.repos.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                        "created_at": format(t.created_at),
+                        "expires_at": t.expires_at.map(format),
+                        "last_used_at": t.last_used_at.map(format),
+                        "revoked_at": t.revoked_at.map(format),
+                        "prefix": t.public_prefix,
+                    })
+                })
+                .collect(),
+        ));
+        return;
+    }
+    let mut header = vec![
+        "USER",
+        "NAME",
+        "SCOPES",
+        "REPOS",
+        "CREATED",
+        "EXPIRES",
+        "LAST USED",
+        "PREFIX",
+    ];
+    if all {
+        header.push("STATUS");
+    }
+    let rows = tokens
+        .iter()
+        .map(|t| {
+            let repos: Vec<&str> = t.repos.iter().map(|p| p.as_str()).collect();
+            let mut row = vec![
+                t.user.to_string(),
+                t.name.to_string(),
+                t.scopes.to_list(),
+                if repos.is_empty() {
+                    "*".to_owned()
+                } else {
+                    repos.join(",")
+                },
+                format(t.created_at),
+                time_or_dash(t.expires_at),
+                time_or_dash(t.last_used_at),
+                t.public_prefix.clone(),
+            ];
+            if all {
+                row.push(status(t, now).to_owned());
+            }
+            row
+        })
+        .collect();
+    print_table(&header, rows);
+}

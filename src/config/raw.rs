@@ -1,0 +1,62 @@
+//! The `proxy.toml` file as serde reads it: every table denies unknown keys. Validation into
+//! typed values happens in [`super::validate`].
+
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub version: Option<i64>,
+    pub server: Option<RawServer>,
+    pub store: Option<RawStore>,
+    #[serde(default, rename = "route")]
+    pub routes: Vec<RawRoute>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Option<String>,
+    pub realm: Option<String>,
+    pub tls: Option<RawTls>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub cert: Option<String>,
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub url: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<String>,
+    pub outage_grace_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    pub prefix: Option<String>,
+    pub kind: Option<String>,
+    pub backend: Option<String>,
+    pub repos: Option<String>,
+    pub git_binary: Option<String>,
+    pub ca_file: Option<String>,
+    pub repo_depth: Option<usize>,
+    pub svn_layout: Option<String>,
+    pub identity: Option<RawIdentity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIdentity {
+    pub mode: Option<String>,
+    pub header: Option<String>,
+    pub secret: Option<String>,
+    pub secret_env: Option<String>,
+    pub secret_file: Option<String>,
+}

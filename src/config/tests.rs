@@ -1,0 +1,155 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+use super::*;
+
+const PATH: &str = "/etc/vcsgate/proxy.toml";
+
+fn load_text(text: &str) -> Result<Config, Error> {
+    parse(text, Path::new(PATH))
+}
+
+fn error_text(text: &str) -> String {
+    load_text(text)
+        .expect_err("config should be refused")
+        .to_string()
+}
+
+const MINIMAL: &str = r#"
+version = 1
+[store]
+url = "sqlite://vcsgate.db"
+[[route]]
+prefix = "/git"
+kind = "git"
+backend = "http://127.0.0.1:8081/git"
+"#;
+
+#[test]
+fn minimal_config_gets_defaults_and_resolves_sqlite_against_config_dir() {
+    let config = load_text(MINIMAL).unwrap();
+    assert_eq!(config.server.listen.to_string(), DEFAULT_LISTEN);
+    assert_eq!(config.server.realm, DEFAULT_REALM);
+    assert_eq!(
+        config.store.url.expose(),
+        "sqlite:///etc/vcsgate/vcsgate.db"
+    );
+    assert_eq!(config.store.outage_grace, DEFAULT_OUTAGE_GRACE);
+    assert_eq!(config.routes[0].prefix, "/git");
+    assert_eq!(config.routes[0].kind, crate::access::Vcs::Git);
+}
+
+#[test]
+fn errors_name_the_key() {
+    let cases: &[(&str, &str)] = &[
+        ("version = 1\nbogus = 2\n[store]\nurl='sqlite://x'", "bogus"),
+        ("version = 1\n[store]\nurl='sqlite://x'\nurll='y'", "urll"),
+        ("[store]\nurl='sqlite://x'", "version"),
+        ("version = 2\n[store]\nurl='sqlite://x'", "version"),
+        ("version = 1", "store.url"),
+        ("version = 1\n[store]\nurl='mysql://x'", "store.url"),
+        (
+            "version = 1\n[server]\nlisten='nope'\n[store]\nurl='sqlite://x'",
+            "server.listen",
+        ),
+        (
+            "version = 1\n[store]\nurl='sqlite://x'\n[[route]]\nprefix='/g'\nkind='cvs'\nbackend='http://h/'",
+            "route[0].kind",
+        ),
+        (
+            "version = 1\n[store]\nurl='sqlite://x'\n[[route]]\nprefix='g'\nkind='git'\nbackend='http://h/'",
+            "route[0].prefix",
+        ),
+        (
+            "version = 1\n[store]\nurl='sqlite://x'\n[[route]]\nprefix='/g'\nkind='git'\nbackend='ftp://h/'",
+            "route[0].backend",
+        ),
+        (
+            "version = 1\n[store]\nurl='sqlite://x'\n[[route]]\nprefix='/g'\nkind='git'",
+            "route[0].backend",
+        ),
+        (
+            "version = 1\n[store]\nurl='sqlite://x'\n[[route]]\nprefix='/svn'\nkind='svn'\nbackend='http://h/other'",
+            "route[0].backend",
+        ),
+        (
+            "version = 1\n[store]\nurl='sqlite://x'\n[[route]]\nprefix='/g'\nkind='git'\nbackend='http://u:p@h/'",
+            "route[0].backend",
+        ),
+    ];
+    for (text, key) in cases {
+        let message = error_text(text);
+        assert!(message.contains(key), "{message:?} should name {key}");
+        assert!(message.contains(PATH), "{message:?} should name the file");
+    }
+}
+
+#[test]
+fn duplicate_prefixes_are_refused_after_normalisation() {
+    let text = format!(
+        "{MINIMAL}\n[[route]]\nprefix = \"/git/\"\nkind = \"git\"\nbackend = \"http://127.0.0.1:9/\"\n"
+    );
+    assert!(matches!(
+        load_text(&text),
+        Err(Error::DuplicatePrefix { .. })
+    ));
+}
+
+#[test]
+fn postgres_password_from_file_is_inserted_and_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pw"), "s3cr:et\n").unwrap();
+    let config_path = dir.path().join("proxy.toml");
+    let text =
+        "version = 1\n[store]\nurl = 'postgres://vcs@db.example/vcsgate'\npassword_file = 'pw'\n";
+    let config = parse(text, &config_path).unwrap();
+    assert_eq!(
+        config.store.url.expose(),
+        "postgres://vcs:s3cr%3Aet@db.example/vcsgate"
+    );
+    assert_eq!(
+        config.store.redacted_url,
+        "postgres://vcs:***@db.example/vcsgate"
+    );
+    assert!(!format!("{config:?}").contains("s3cr"));
+}
+
+#[test]
+fn password_from_unset_env_is_a_clear_error() {
+    let missing = "version = 1\n[store]\nurl = 'postgres://vcs@db/x'\npassword_env = 'VCSGATE_TEST_UNSET_VAR'\n";
+    let message = error_text(missing);
+    assert!(message.contains("VCSGATE_TEST_UNSET_VAR"), "{message}");
+    assert!(message.contains("store"), "{message}");
+}
+
+#[test]
+fn redact_hides_passwords_only() {
+    assert_eq!(
+        crate::store::redact_url("postgres://u:p@h/db"),
+        "postgres://u:***@h/db"
+    );
+    assert_eq!(crate::store::redact_url("postgres://u@h/db"), "postgres://u@h/db");
+    assert_eq!(crate::store::redact_url("sqlite:///x.db"), "sqlite:///x.db");
+}
+
+#[test]
+fn identity_modes() {
+    let base = "version = 1\n[store]\nurl='sqlite://x'\n[[route]]\nprefix='/svn'\nkind='svn'\nbackend='http://h/svn'\n";
+    let basic = format!("{base}[route.identity]\nmode='basic'\nsecret='pw'\n");
+    let config = load_text(&basic).unwrap();
+    assert!(matches!(
+        config.routes[0].identity,
+        BackendIdentity::Basic(_)
+    ));
+    let header = format!("{base}[route.identity]\nmode='header'\nheader='X-Vcsgate-User'\n");
+    let config = load_text(&header).unwrap();
+    assert!(matches!(
+        config.routes[0].identity,
+        BackendIdentity::Header(_)
+    ));
+    let bad = format!("{base}[route.identity]\nmode='header'\nheader='X_User'\n");
+    assert!(error_text(&bad).contains("route[0].identity.header"));
+    let both = format!("{base}[route.identity]\nmode='basic'\nsecret='a'\nsecret_env='B'\n");
+    assert!(error_text(&both).contains("one way only"));
+}

@@ -1,0 +1,186 @@
+//! Header hygiene towards the backend and back (DESIGN.md "HTTP behaviour"): credentials,
+//! cookies, hop-by-hop headers and those named in `Connection` never cross; `X-Forwarded-*`
+//! and `Forwarded` are set by vcsgate; the backend learns the user only the way the route
+//! says; `Location` pointing at the backend is rewritten to the public URL.
+
+use std::net::SocketAddr;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http::header::{self, HeaderName};
+use http::{HeaderMap, HeaderValue};
+
+use crate::config::BackendIdentity;
+use crate::names::UserName;
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1 and the usual proxies' list).
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+];
+
+/// Headers a client may not pass to the backend at all.
+const CLIENT_ONLY: [HeaderName; 9] = [
+    header::AUTHORIZATION,
+    header::COOKIE,
+    header::HOST,
+    header::UPGRADE,
+    header::FORWARDED,
+    HeaderName::from_static("x-forwarded-for"),
+    HeaderName::from_static("x-forwarded-proto"),
+    HeaderName::from_static("x-forwarded-host"),
+    HeaderName::from_static("x-real-ip"),
+];
+
+/// Removes hop-by-hop headers, including every header named in `Connection`.
+pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named.iter().chain(HOP_BY_HOP.iter()) {
+        headers.remove(name);
+    }
+}
+
+/// What the proxy tells the backend about the client.
+#[derive(Debug)]
+pub struct ForwardedFor<'a> {
+    pub peer: SocketAddr,
+    pub tls: bool,
+    /// The host the client asked for (`Host` or `:authority`), if any.
+    pub host: Option<&'a str>,
+}
+
+/// Prepares request headers for the backend. `user` is set once the request is authorized.
+pub fn to_backend(
+    headers: &mut HeaderMap,
+    forwarded: &ForwardedFor<'_>,
+    identity: &BackendIdentity,
+    user: &UserName,
+) {
+    remove_hop_by_hop(headers);
+    for name in &CLIENT_ONLY {
+        headers.remove(name);
+    }
+    if let BackendIdentity::Header(name) = identity {
+        headers.remove(name);
+    }
+    let proto = if forwarded.tls { "https" } else { "http" };
+    let ip = forwarded.peer.ip();
+    insert(headers, "x-forwarded-for", &ip.to_string());
+    insert(headers, "x-forwarded-proto", proto);
+    let node = match ip {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => format!("\"[{v6}]\""),
+    };
+    let mut forwarded_value = format!("for={node};proto={proto}");
+    if let Some(host) = forwarded.host.filter(|h| is_plain_host(h)) {
+        insert(headers, "x-forwarded-host", host);
+        forwarded_value.push_str(&format!(";host=\"{host}\""));
+    }
+    insert(headers, "forwarded", &forwarded_value);
+    match identity {
+        BackendIdentity::None => {}
+        BackendIdentity::Header(name) => {
+            if let Ok(value) = HeaderValue::from_str(user.as_str()) {
+                headers.insert(name.clone(), value);
+            }
+        }
+        BackendIdentity::Basic(secret) => {
+            let credentials = STANDARD.encode(format!("{}:{}", user, secret.expose()));
+            if let Ok(mut value) = HeaderValue::from_str(&format!("Basic {credentials}")) {
+                value.set_sensitive(true);
+                headers.insert(header::AUTHORIZATION, value);
+            }
+        }
+    }
+}
+
+/// Keeps `Git-Protocol` only when it is a single well-formed value; it selects the protocol
+/// version and never changes the verdict.
+pub fn keep_valid_git_protocol(headers: &mut HeaderMap) {
+    let name = HeaderName::from_static("git-protocol");
+    let mut values = headers.get_all(&name).iter();
+    let keep = match (values.next(), values.next()) {
+        (Some(value), None) => crate::classify::git::git_protocol_header_ok(value),
+        _ => false,
+    };
+    if !keep {
+        headers.remove(&name);
+    }
+}
+
+fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), value);
+    }
+}
+
+/// A host[:port] without anything that could break out of a header parameter.
+fn is_plain_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+}
+
+/// Where the backend lives and where the public sees it, for rewriting `Location`.
+#[derive(Debug)]
+pub struct LocationRewrite<'a> {
+    /// `scheme://authority` of the backend.
+    pub backend_origin: &'a str,
+    /// The backend URL's path for this route (no trailing `/`).
+    pub backend_base: &'a str,
+    /// `scheme://host` the client used, when known.
+    pub public_origin: Option<&'a str>,
+    /// The route prefix (no trailing `/`, `""` for the root route).
+    pub prefix: &'a str,
+}
+
+/// Cleans response headers and rewrites a `Location` that points at the backend.
+pub fn from_backend(headers: &mut HeaderMap, rewrite: &LocationRewrite<'_>) {
+    remove_hop_by_hop(headers);
+    headers.remove(header::UPGRADE);
+    let Some(location) = headers.get(header::LOCATION).and_then(|v| v.to_str().ok()) else {
+        return;
+    };
+    let path = match location.strip_prefix(rewrite.backend_origin) {
+        Some(rest) if rest.starts_with('/') || rest.is_empty() => Some((rest, true)),
+        Some(_) => None,
+        None if location.starts_with('/') => Some((location, false)),
+        None => None,
+    };
+    let Some((path, absolute)) = path else {
+        return;
+    };
+    let Some(below) = strip_base(path, rewrite.backend_base) else {
+        return;
+    };
+    let public_path = format!("{}{}", rewrite.prefix, below);
+    let new = match (absolute, rewrite.public_origin) {
+        (true, Some(origin)) => format!("{origin}{public_path}"),
+        _ => public_path,
+    };
+    if let Ok(value) = HeaderValue::from_str(&new) {
+        headers.insert(header::LOCATION, value);
+    }
+}
+
+fn strip_base<'p>(path: &'p str, base: &str) -> Option<&'p str> {
+    let rest = path.strip_prefix(base)?;
+    (rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')).then_some(rest)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,189 @@
+//! The access log: one structured line per request, written when the response body has
+//! been sent (or abandoned), with client address, route, repo path, operation, user, token
+//! name, status, bytes and duration. It never holds a secret: no header values, no query
+//! string.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{Method, Response, StatusCode};
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use http_body_util::BodyExt;
+
+use super::body::{Body, BodyError};
+use super::rejection::Rejection;
+use crate::access::Vcs;
+use crate::classify::Operation;
+use crate::config::RouteConfig;
+use crate::repo::RepoPath;
+use crate::store::Principal;
+
+/// What is known about a request so far.
+#[derive(Debug)]
+pub struct AccessRecord {
+    started: Instant,
+    peer: SocketAddr,
+    method: Method,
+    path: String,
+    vcs: Option<Vcs>,
+    route: Option<String>,
+    repo: Option<String>,
+    operation: Option<&'static str>,
+    user: Option<String>,
+    token: Option<String>,
+    refusal: Option<String>,
+}
+
+/// Longest path kept in a log line.
+const MAX_LOGGED_PATH: usize = 512;
+
+impl AccessRecord {
+    pub fn start(peer: SocketAddr, method: &Method, path: &str) -> Self {
+        let mut path = path.to_owned();
+        if path.len() > MAX_LOGGED_PATH {
+            let mut cut = MAX_LOGGED_PATH;
+            while !path.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            path.truncate(cut);
+            path.push('…');
+        }
+        AccessRecord {
+            started: Instant::now(),
+            peer,
+            method: method.clone(),
+            path,
+            vcs: None,
+            route: None,
+            repo: None,
+            operation: None,
+            user: None,
+            token: None,
+            refusal: None,
+        }
+    }
+
+    pub fn vcs(&self) -> Option<Vcs> {
+        self.vcs
+    }
+
+    pub fn routed(&mut self, route: &RouteConfig) {
+        self.vcs = Some(route.kind);
+        self.route = Some(route.prefix.clone());
+    }
+
+    pub fn authenticated(&mut self, principal: &Principal) {
+        self.user = Some(principal.token.user.to_string());
+        self.token = Some(principal.token.name.to_string());
+    }
+
+    pub fn decided(&mut self, repo: &RepoPath, operation: Operation) {
+        self.repo = Some(repo.to_string());
+        self.operation = Some(operation.name());
+    }
+
+    pub fn rejected(&mut self, rejection: &Rejection) {
+        self.refusal = Some(rejection.message());
+    }
+
+    /// Wraps the response body so the line is written when the body is done.
+    pub fn finish(self, response: Response<Body>) -> Response<Body> {
+        let status = response.status();
+        response.map(|inner| {
+            LoggedBody {
+                inner,
+                bytes: 0,
+                record: Some((self, status)),
+            }
+            .boxed()
+        })
+    }
+
+    fn write(&self, status: StatusCode, bytes: u64, complete: bool) {
+        let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+        let ms = self.started.elapsed().as_millis();
+        let ours = status.is_server_error();
+        macro_rules! line {
+            ($level:ident) => {
+                tracing::$level!(
+                    target: "vcsgate::access",
+                    client = %self.peer.ip(),
+                    method = %self.method,
+                    path = %self.path,
+                    vcs = self.vcs.map(Vcs::as_str).unwrap_or("-"),
+                    route = %dash(&self.route),
+                    repo = %dash(&self.repo),
+                    operation = self.operation.unwrap_or("-"),
+                    user = %dash(&self.user),
+                    token = %dash(&self.token),
+                    status = status.as_u16(),
+                    bytes,
+                    duration_ms = ms,
+                    complete,
+                    refusal = %dash(&self.refusal),
+                    "request"
+                )
+            };
+        }
+        if ours {
+            line!(warn);
+        } else {
+            line!(info);
+        }
+    }
+}
+
+struct LoggedBody {
+    inner: Body,
+    bytes: u64,
+    record: Option<(AccessRecord, StatusCode)>,
+}
+
+impl LoggedBody {
+    fn emit(&mut self, complete: bool) {
+        if let Some((record, status)) = self.record.take() {
+            record.write(status, self.bytes, complete);
+        }
+    }
+}
+
+impl HttpBody for LoggedBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    self.bytes += data.len() as u64;
+                }
+            }
+            Poll::Ready(None) => self.emit(true),
+            Poll::Ready(Some(Err(_))) => self.emit(false),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for LoggedBody {
+    fn drop(&mut self) {
+        let complete = self.inner.is_end_stream();
+        self.emit(complete);
+    }
+}

@@ -1,0 +1,214 @@
+//! Every way a request can be refused, and the one place that turns a refusal into a
+//! response in the form each client displays: git prints a `text/plain` body as `remote: …`,
+//! hg shows only the HTTP reason phrase, svn shows `<m:human-readable>` of a DAV error body.
+
+use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderValue, Response, StatusCode};
+
+use super::body::{self, Body};
+use crate::access::Vcs;
+use crate::authn::AuthError;
+use crate::authorize::Denial;
+use crate::canon::CanonError;
+use crate::classify::Refusal;
+use crate::repo::RepoError;
+
+/// Why a request did not reach (or did not get an answer from) the backend.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejection {
+    #[error("{0}")]
+    Canon(#[from] CanonError),
+    #[error("no route for this path")]
+    NoRoute,
+    #[error("{0}")]
+    Classify(#[from] Refusal),
+    #[error("{0}")]
+    Repo(#[from] RepoError),
+    #[error("{0}")]
+    Auth(#[from] AuthError),
+    #[error("{0}")]
+    Denied(#[from] Denial),
+    #[error("too many failed authentications; retry later")]
+    Throttled { retry_after_secs: u64 },
+    #[error("request body prefix exceeds {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("could not read the request body")]
+    BodyRead,
+    #[error("backend unreachable")]
+    BackendUnreachable,
+    #[error("backend failed")]
+    BackendFailed,
+    #[error("backend too slow")]
+    BackendTimeout,
+}
+
+impl Rejection {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Rejection::Canon(_)
+            | Rejection::Classify(_)
+            | Rejection::Repo(_)
+            | Rejection::BodyTooLarge { .. }
+            | Rejection::BodyRead => StatusCode::BAD_REQUEST,
+            Rejection::NoRoute => StatusCode::NOT_FOUND,
+            Rejection::Auth(AuthError::StoreUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
+            Rejection::Auth(
+                AuthError::Missing
+                | AuthError::Credentials(_)
+                | AuthError::Format(_)
+                | AuthError::Unknown
+                | AuthError::Standing(_),
+            ) => StatusCode::UNAUTHORIZED,
+            Rejection::Denied(denial) if denial.is_unauthenticated() => StatusCode::UNAUTHORIZED,
+            Rejection::Denied(_) => StatusCode::FORBIDDEN,
+            Rejection::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Rejection::BackendUnreachable | Rejection::BackendFailed => StatusCode::BAD_GATEWAY,
+            Rejection::BackendTimeout => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+
+    /// The line the user sees. Invalid credentials all read the same, and nothing here
+    /// ever contains a secret.
+    pub fn message(&self) -> String {
+        match self {
+            Rejection::Auth(AuthError::Missing) => {
+                "authentication required: use an access token as the password".to_owned()
+            }
+            Rejection::Auth(
+                AuthError::Credentials(_)
+                | AuthError::Format(_)
+                | AuthError::Unknown
+                | AuthError::Standing(_),
+            ) => "invalid credentials: the token is unknown, expired or revoked".to_owned(),
+            Rejection::Auth(AuthError::StoreUnavailable) => {
+                "token store unavailable; try again shortly".to_owned()
+            }
+            Rejection::Canon(e) => format!("bad request: {e}"),
+            Rejection::Classify(e) => format!("bad request: {e}"),
+            Rejection::Repo(e) => format!("bad request: {e}"),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Builds the response for a refusal on a route of `vcs` (`None` before routing).
+pub fn respond(rejection: &Rejection, vcs: Option<Vcs>, realm: &str) -> Response<Body> {
+    let status = rejection.status();
+    let message = rejection.message();
+    let mut response = match vcs {
+        Some(Vcs::Svn) => dav_error(status, &message),
+        Some(Vcs::Hg) => hg_error(status, &message),
+        Some(Vcs::Git) | None => plain(status, &message),
+    };
+    let headers = response.headers_mut();
+    if status == StatusCode::UNAUTHORIZED
+        && let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\""))
+    {
+        headers.insert(WWW_AUTHENTICATE, value);
+    }
+    if let Rejection::Throttled { retry_after_secs } = rejection {
+        headers.insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+    }
+    response
+}
+
+fn with_status(status: StatusCode, content_type: &'static str, text: String) -> Response<Body> {
+    let mut response = Response::new(body::full(text));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn plain(status: StatusCode, message: &str) -> Response<Body> {
+    with_status(status, "text/plain; charset=utf-8", format!("{message}\n"))
+}
+
+/// hg prints only `abort: HTTP Error 403: <reason phrase>`: the message goes there.
+fn hg_error(status: StatusCode, message: &str) -> Response<Body> {
+    let mut response = plain(status, message);
+    let phrase: String = message
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if let Ok(reason) = hyper::ext::ReasonPhrase::try_from(phrase.into_bytes()) {
+        response.extensions_mut().insert(reason);
+    }
+    response
+}
+
+/// svn prints `<m:human-readable>` of a DAV error body.
+fn dav_error(status: StatusCode, message: &str) -> Response<Body> {
+    let escaped = xml_escape(message);
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
+         <D:error xmlns:D=\"DAV:\" xmlns:m=\"http://apache.org/dav/xmlns\" xmlns:C=\"svn:\">\n\
+         <C:error/>\n\
+         <m:human-readable errcode=\"170001\">\n{escaped}\n</m:human-readable>\n\
+         </D:error>\n"
+    );
+    with_status(status, "text/xml; charset=utf-8", xml)
+}
+
+fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn unauthenticated_gets_a_challenge_and_one_message() {
+        let r = respond(
+            &Rejection::Auth(AuthError::Unknown),
+            Some(Vcs::Git),
+            "vcsgate",
+        );
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(r.headers()[WWW_AUTHENTICATE], "Basic realm=\"vcsgate\"");
+        let expired = Rejection::Denied(Denial::Expired);
+        assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            expired.message(),
+            Rejection::Auth(AuthError::Unknown).message()
+        );
+    }
+
+    #[test]
+    fn hg_gets_reason_phrase_and_svn_gets_dav_xml() {
+        let r = respond(&Rejection::NoRoute, Some(Vcs::Hg), "x");
+        let phrase = r.extensions().get::<hyper::ext::ReasonPhrase>().unwrap();
+        assert_eq!(phrase.as_bytes(), b"no route for this path");
+        let r = respond(&Rejection::NoRoute, Some(Vcs::Svn), "x");
+        assert_eq!(r.headers()[CONTENT_TYPE], "text/xml; charset=utf-8");
+        let r = respond(
+            &Rejection::Throttled {
+                retry_after_secs: 7,
+            },
+            None,
+            "x",
+        );
+        assert_eq!(r.headers()[RETRY_AFTER], "7");
+        assert_eq!(xml_escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
+    }
+}

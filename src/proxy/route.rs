@@ -1,0 +1,222 @@
+//! A route at run time: its config, how it classifies, and where it forwards (a backend URL
+//! or the built-in Git backend).
+
+use std::net::SocketAddr;
+
+use http::request::Parts;
+use http::{HeaderMap, Response};
+
+use super::body::Body;
+use super::cgi::{CgiRequest, GitCgi};
+use super::forward::{self, Upstream};
+use super::headers::{self, ForwardedFor, LocationRewrite};
+use super::rejection::Rejection;
+use crate::access::{Access, Vcs};
+use crate::canon::CanonicalRequest;
+use crate::classify::{self, Classified};
+use crate::config::{RouteConfig, Target};
+use crate::names::UserName;
+use crate::repo::RepoPath;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("route {prefix}: {source}")]
+    Backend {
+        prefix: String,
+        #[source]
+        source: forward::Error,
+    },
+}
+
+#[derive(Debug)]
+enum Backend {
+    Upstream(Box<Upstream>),
+    LocalGit(GitCgi),
+}
+
+#[derive(Debug)]
+pub struct RouteRuntime {
+    config: RouteConfig,
+    backend: Backend,
+}
+
+/// Everything forwarding needs from the handler.
+pub struct Forward<'a> {
+    pub parts: Parts,
+    pub canonical: &'a CanonicalRequest,
+    pub depth: usize,
+    pub body: Body,
+    pub user: &'a UserName,
+    pub access: Access,
+    pub peer: SocketAddr,
+    pub tls: bool,
+}
+
+impl RouteRuntime {
+    pub fn new(config: &RouteConfig) -> Result<Self, Error> {
+        let backend = match &config.target {
+            Target::Url { url, ca_file } => Backend::Upstream(Box::new(
+                Upstream::new(url, ca_file.as_deref()).map_err(|source| Error::Backend {
+                    prefix: config.prefix.clone(),
+                    source,
+                })?,
+            )),
+            Target::LocalGit { repos, git } => Backend::LocalGit(GitCgi {
+                git: git.clone(),
+                project_root: repos.clone(),
+            }),
+        };
+        Ok(RouteRuntime {
+            config: config.clone(),
+            backend,
+        })
+    }
+
+    pub fn config(&self) -> &RouteConfig {
+        &self.config
+    }
+
+    /// Runs the route's protocol classifier on the request below the prefix.
+    pub fn classify(
+        &self,
+        canonical: &CanonicalRequest,
+        depth: usize,
+        headers: &HeaderMap,
+    ) -> Result<Classified, Rejection> {
+        let below = &canonical.segments[depth.min(canonical.segments.len())..];
+        let request = classify::Request {
+            method: &canonical.method,
+            segments: below,
+            trailing_slash: canonical.trailing_slash,
+            query: &canonical.query,
+            headers,
+        };
+        let classified = match self.config.kind {
+            Vcs::Git => classify::git::classify(&request),
+            Vcs::Hg => classify::hg::classify(&request),
+            Vcs::Svn => classify::svn::classify(&request),
+        }?;
+        Ok(classified)
+    }
+
+    /// The repo path: route prefix plus the repository segments, one `.git` stripped.
+    pub fn repo_path(&self, repo: &[String]) -> Result<RepoPath, Rejection> {
+        let segments: Vec<&str> = self
+            .config
+            .prefix_segments
+            .iter()
+            .chain(repo.iter())
+            .map(String::as_str)
+            .collect();
+        Ok(RepoPath::from_segments(&segments)?)
+    }
+
+    pub async fn forward(&self, forward: Forward<'_>) -> Result<Response<Body>, Rejection> {
+        let Forward {
+            parts,
+            canonical,
+            depth,
+            body,
+            user,
+            access,
+            peer,
+            tls,
+        } = forward;
+        let below = raw_below(&canonical.raw_path, depth);
+        let host = client_host(&parts);
+        let mut headers = parts.headers;
+        let forwarded = ForwardedFor {
+            peer,
+            tls,
+            host: host.as_deref(),
+        };
+        headers::to_backend(&mut headers, &forwarded, &self.config.identity, user);
+        if self.config.kind == Vcs::Git {
+            headers::keep_valid_git_protocol(&mut headers);
+        }
+        match &self.backend {
+            Backend::Upstream(upstream) => {
+                let mut response = upstream
+                    .send(
+                        parts.method,
+                        below,
+                        canonical.raw_query.as_deref(),
+                        headers,
+                        body,
+                    )
+                    .await?;
+                let public_origin =
+                    host.map(|h| format!("{}://{h}", if tls { "https" } else { "http" }));
+                let rewrite = LocationRewrite {
+                    backend_origin: upstream.origin(),
+                    backend_base: upstream.base_path(),
+                    public_origin: public_origin.as_deref(),
+                    prefix: self.config.prefix.trim_end_matches('/'),
+                };
+                headers::from_backend(response.headers_mut(), &rewrite);
+                Ok(response)
+            }
+            Backend::LocalGit(cgi) => {
+                let request = CgiRequest {
+                    method: &parts.method,
+                    path_info: below,
+                    query: canonical.raw_query.as_deref(),
+                    headers: &headers,
+                    remote_addr: peer,
+                    remote_user: (access == Access::Write).then_some(user.as_str()),
+                    access,
+                };
+                cgi.call(request, body).await.map_err(|error| {
+                    tracing::error!(%error, "built-in git backend failed");
+                    Rejection::BackendFailed
+                })
+            }
+        }
+    }
+}
+
+/// The raw path below the first `depth` segments (`""` or starting with `/`). The raw path
+/// passed canonicalisation, so its `/` are exactly the decoded segment boundaries.
+fn raw_below(raw_path: &str, depth: usize) -> &str {
+    let mut rest = raw_path;
+    for _ in 0..depth {
+        let after = rest.strip_prefix('/').unwrap_or(rest);
+        rest = match after.find('/') {
+            Some(i) => &after[i..],
+            None => "",
+        };
+    }
+    rest
+}
+
+/// The host the client asked for: `Host` on HTTP/1, `:authority` on HTTP/2.
+fn client_host(parts: &Parts) -> Option<String> {
+    parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_below;
+
+    #[test]
+    fn raw_below_splits_on_segments() {
+        assert_eq!(
+            raw_below("/git/team/app.git/info/refs", 1),
+            "/team/app.git/info/refs"
+        );
+        assert_eq!(raw_below("/git/team", 2), "");
+        assert_eq!(raw_below("/a/b/", 2), "/");
+        assert_eq!(raw_below("/x", 0), "/x");
+        assert_eq!(raw_below("/%67it/a%20b", 1), "/a%20b");
+    }
+}
