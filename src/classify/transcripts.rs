@@ -8,21 +8,21 @@
 //! repositories; `/hgpost` serves with `experimental.httppostargs`), `/svn` and `/svnv1`
 //! (`SVNParentPath`; `/svnv1` with HTTP v2 turned off).
 //!
-//! The raw path and query are decoded here by a small strict decoder; once `canon` is merged
-//! this should go through `canon::canonicalise` instead, so the transcripts cover both.
+//! Each request goes through `canon::canonicalise` first, as in the proxy, so the transcripts
+//! also show that canonicalisation accepts what real clients send.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use serde::Deserialize;
 
 use super::hg::HgRoute;
 use super::svn::{SvnLayout, SvnRoute};
 use super::{Classified, Progress, Request, git, hg, svn};
 use crate::access::Access;
-use crate::canon::Query;
+use crate::canon::canonicalise;
 
 const GIT: &str = include_str!("../../tests/fixtures/transcripts/git.jsonl");
 const HG: &str = include_str!("../../tests/fixtures/transcripts/hg.jsonl");
@@ -47,28 +47,6 @@ struct Outcome {
     repo: String,
 }
 
-fn percent_decode(raw: &str) -> String {
-    percent_encoding::percent_decode_str(raw)
-        .decode_utf8()
-        .expect("fixture text is UTF-8")
-        .into_owned()
-}
-
-fn query(raw: Option<&str>) -> Query {
-    let pairs = raw
-        .filter(|raw| !raw.is_empty())
-        .map(|raw| {
-            raw.split('&')
-                .map(|pair| {
-                    let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-                    (percent_decode(name), percent_decode(value))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Query::from_pairs(pairs).expect("fixture queries have unique keys")
-}
-
 fn headers(recorded: &BTreeMap<String, Vec<String>>) -> HeaderMap {
     let mut map = HeaderMap::new();
     for (name, values) in recorded {
@@ -85,20 +63,20 @@ fn headers(recorded: &BTreeMap<String, Vec<String>>) -> HeaderMap {
 /// Classifies one recorded request; `Err` carries why it did not get a verdict.
 fn classify(recorded: &Recorded) -> Result<Outcome, String> {
     let method = Method::from_bytes(recorded.method.as_bytes()).unwrap();
-    let mut segments = recorded
-        .path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(percent_decode);
-    let prefix = segments.next().expect("a route prefix");
-    let segments: Vec<String> = segments.collect();
-    let query = query(recorded.query.as_deref());
+    let target = match &recorded.query {
+        Some(query) => format!("{}?{query}", recorded.path),
+        None => recorded.path.clone(),
+    };
+    let uri: Uri = target.parse().unwrap();
     let headers = headers(&recorded.headers);
+    let canonical = canonicalise(&method, &uri, &headers)
+        .map_err(|error| format!("canonicalise refused: {error}"))?;
+    let (prefix, segments) = canonical.segments.split_first().expect("a route prefix");
     let request = Request {
-        method: &method,
-        segments: &segments,
-        trailing_slash: recorded.path.ends_with('/'),
-        query: &query,
+        method: &canonical.method,
+        segments,
+        trailing_slash: canonical.trailing_slash,
+        query: &canonical.query,
         headers: &headers,
     };
     let classified = match prefix.as_str() {
