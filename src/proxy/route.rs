@@ -14,7 +14,7 @@ use super::rejection::Rejection;
 use crate::access::{Access, Vcs};
 use crate::canon::CanonicalRequest;
 use crate::classify::{self, Classified};
-use crate::config::{RouteConfig, Target};
+use crate::config::{RouteConfig, SvnLayout, Target};
 use crate::names::UserName;
 use crate::repo::RepoPath;
 
@@ -93,8 +93,22 @@ impl RouteRuntime {
         };
         let classified = match self.config.kind {
             Vcs::Git => classify::git::classify(&request),
-            Vcs::Hg => classify::hg::classify(&request),
-            Vcs::Svn => classify::svn::classify(&request),
+            Vcs::Hg => classify::hg::classify(
+                &request,
+                &classify::hg::HgRoute {
+                    repo_depth: self.config.repo_depth,
+                },
+            ),
+            Vcs::Svn => classify::svn::classify(
+                &request,
+                &classify::svn::SvnRoute {
+                    prefix: self.config.prefix_segments.clone(),
+                    layout: match self.config.svn_layout {
+                        SvnLayout::ParentPath => classify::svn::SvnLayout::ParentPath,
+                        SvnLayout::SingleRepository => classify::svn::SvnLayout::SingleRepository,
+                    },
+                },
+            ),
         }?;
         Ok(classified)
     }
