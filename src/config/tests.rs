@@ -156,3 +156,23 @@ fn identity_modes() {
     let both = format!("{base}[route.identity]\nmode='basic'\nsecret='a'\nsecret_env='B'\n");
     assert!(error_text(&both).contains("one way only"));
 }
+
+#[test]
+fn limits_default_and_validate() {
+    let config = load_text(MINIMAL).unwrap();
+    assert_eq!(config.limits, Limits::default());
+    assert!(config.limits.max_headers >= 128, "hg sends dozens of X-HgArg headers");
+    let text = format!("{MINIMAL}\n[limits]\nmax_headers = 300\nfirst_byte_timeout_secs = 5\n");
+    let config = load_text(&text).unwrap();
+    assert_eq!(config.limits.max_headers, 300);
+    assert_eq!(config.limits.first_byte_timeout, std::time::Duration::from_secs(5));
+    for (bad, key) in [
+        ("max_headers = 50", "limits.max_headers"),
+        ("header_timeout_secs = 0", "limits.header_timeout_secs"),
+        ("max_header_bytes = 100", "limits.max_header_bytes"),
+        ("bogus = 1", "bogus"),
+    ] {
+        let message = error_text(&format!("{MINIMAL}\n[limits]\n{bad}\n"));
+        assert!(message.contains(key), "{message}");
+    }
+}

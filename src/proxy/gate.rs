@@ -40,14 +40,19 @@ impl Gate {
         let routes = config
             .routes
             .iter()
-            .map(|route| Ok((route.prefix_segments.clone(), RouteRuntime::new(route)?)))
+            .map(|route| {
+                Ok((
+                    route.prefix_segments.clone(),
+                    RouteRuntime::new(route, &config.limits)?,
+                ))
+            })
             .collect::<Result<Vec<_>, super::route::Error>>()?;
         Ok(Gate {
             router: Router::new(routes),
             authn,
             realm: config.server.realm.clone(),
             tls: config.server.tls.is_some(),
-            body_prefix_limit: settle::DEFAULT_BODY_PREFIX_LIMIT,
+            body_prefix_limit: config.limits.body_prefix_bytes,
         })
     }
 

@@ -8,6 +8,7 @@ use http::{HeaderMap, Response};
 
 use super::body::Body;
 use super::cgi::{CgiRequest, GitCgi};
+use super::first_byte;
 use super::forward::{self, Upstream};
 use super::headers::{self, ForwardedFor, LocationRewrite};
 use super::rejection::Rejection;
@@ -16,7 +17,7 @@ use crate::canon::CanonicalRequest;
 use crate::classify::hg::HgRoute;
 use crate::classify::svn::SvnRoute;
 use crate::classify::{self, Classified};
-use crate::config::{RouteConfig, Target};
+use crate::config::{Limits, RouteConfig, Target};
 use crate::names::UserName;
 use crate::repo::RepoPath;
 
@@ -49,6 +50,7 @@ pub struct RouteRuntime {
     config: RouteConfig,
     protocol: Protocol,
     backend: Backend,
+    first_byte_timeout: std::time::Duration,
 }
 
 /// Everything forwarding needs from the handler.
@@ -64,13 +66,15 @@ pub struct Forward<'a> {
 }
 
 impl RouteRuntime {
-    pub fn new(config: &RouteConfig) -> Result<Self, Error> {
+    pub fn new(config: &RouteConfig, limits: &Limits) -> Result<Self, Error> {
         let backend = match &config.target {
             Target::Url { url, ca_file } => Backend::Upstream(Box::new(
-                Upstream::new(url, ca_file.as_deref()).map_err(|source| Error::Backend {
-                    prefix: config.prefix.clone(),
-                    source,
-                })?,
+                Upstream::new(url, ca_file.as_deref(), limits.connect_timeout).map_err(
+                    |source| Error::Backend {
+                        prefix: config.prefix.clone(),
+                        source,
+                    },
+                )?,
             )),
             Target::LocalGit { repos, git } => Backend::LocalGit(GitCgi {
                 git: git.clone(),
@@ -91,6 +95,7 @@ impl RouteRuntime {
             config: config.clone(),
             protocol,
             backend,
+            first_byte_timeout: limits.first_byte_timeout,
         })
     }
 
@@ -153,6 +158,8 @@ impl RouteRuntime {
             host: host.as_deref(),
         };
         headers::to_backend(&mut headers, &forwarded, &self.config.identity, user);
+        let (body, sent) = first_byte::watch(body);
+        let timeout = self.first_byte_timeout;
         if self.config.kind == Vcs::Git {
             headers::keep_valid_git_protocol(&mut headers);
         }
@@ -161,15 +168,16 @@ impl RouteRuntime {
                 if let Protocol::Svn(_) = self.protocol {
                     headers::destination_to_backend(&mut headers, upstream.origin());
                 }
-                let mut response = upstream
-                    .send(
-                        parts.method,
-                        below,
-                        canonical.raw_query.as_deref(),
-                        headers,
-                        body,
-                    )
-                    .await?;
+                let answer = upstream.send(
+                    parts.method,
+                    below,
+                    canonical.raw_query.as_deref(),
+                    headers,
+                    body,
+                );
+                let mut response = first_byte::within(answer, sent, timeout)
+                    .await
+                    .ok_or(Rejection::BackendTimeout)??;
                 let public_origin =
                     host.map(|h| format!("{}://{h}", if tls { "https" } else { "http" }));
                 let rewrite = LocationRewrite {
@@ -191,10 +199,13 @@ impl RouteRuntime {
                     remote_user: (access == Access::Write).then_some(user.as_str()),
                     access,
                 };
-                cgi.call(request, body).await.map_err(|error| {
-                    tracing::error!(%error, "built-in git backend failed");
-                    Rejection::BackendFailed
-                })
+                first_byte::within(cgi.call(request, body), sent, timeout)
+                    .await
+                    .ok_or(Rejection::BackendTimeout)?
+                    .map_err(|error| {
+                        tracing::error!(%error, "built-in git backend failed");
+                        Rejection::BackendFailed
+                    })
             }
         }
     }

@@ -9,9 +9,6 @@ use super::body::{Body, Prefixed};
 use super::rejection::Rejection;
 use crate::classify::{Classified, Progress, Verdict};
 
-/// Hard cap on the bytes read before a verdict.
-pub const DEFAULT_BODY_PREFIX_LIMIT: usize = 1024 * 1024;
-
 /// Turns a classification into a final verdict, reading body bytes only if needed.
 pub async fn settle(
     classified: Classified,
