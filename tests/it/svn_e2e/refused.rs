@@ -24,18 +24,26 @@ fn assert_refused(world: &SvnWorld, what: &str, out: &Output, reason: &[&str]) {
     );
 }
 
+/// alice's lock on `trunk/README`, made with the write token (for the unlock attempts).
+fn lock_readme(world: &SvnWorld, svn: &SvnClient) -> String {
+    checkout(world, svn, &world.tokens.write, "w");
+    let out = world.svn(
+        svn,
+        &world.tokens.write,
+        &["lock", "README"],
+        Some(&svn.dir("w")),
+    );
+    world.check(out.ok(), &format!("lock with the write token:\n{out}"));
+    let lock = world.lock("trunk/README");
+    assert!(lock.contains("Owner: alice"), "{lock}");
+    lock
+}
+
 #[test]
 fn read_only_token_reads_but_every_write_is_refused() {
     let world = SvnWorld::start();
     let svn = SvnClient::new();
-    // A lock of alice's, made with the write token, for the unlock attempt below.
-    checkout(&world, &svn, &world.tokens.write, "w");
-    let w = svn.dir("w");
-    world
-        .svn(&svn, &world.tokens.write, &["lock", "README"], Some(&w))
-        .assert_ok();
-    let readme_lock = world.lock("trunk/README");
-    assert!(readme_lock.contains("Owner: alice"), "{readme_lock}");
+    let readme_lock = lock_readme(&world, &svn);
     let seen = world.backend_requests("repo").len();
 
     let token = world.tokens.read.clone();
@@ -62,13 +70,6 @@ fn read_only_token_reads_but_every_write_is_refused() {
     );
     assert_refused(&world, "copy", &out, &REASON);
 
-    let out = world.svn(&svn, &token, &["lock", "file.txt"], Some(&r));
-    assert_refused(&world, "lock", &out, &REASON);
-
-    let readme = world.url("/trunk/README");
-    let out = world.svn(&svn, &token, &["unlock", "--force", &readme], None);
-    assert_refused(&world, "unlock --force", &out, &REASON);
-
     let url = world.url("");
     let propset = [
         "propset",
@@ -81,6 +82,16 @@ fn read_only_token_reads_but_every_write_is_refused() {
     ];
     let out = world.svn(&svn, &token, &propset, None);
     assert_refused(&world, "propset --revprop", &out, &REASON);
+
+    // What svn shows for these is checked in `svn_shows_why_a_lock_or_unlock_is_refused`.
+    let out = world.svn(&svn, &token, &["lock", "file.txt"], Some(&r));
+    world.check(!out.ok(), &format!("lock must be refused:\n{out}"));
+    let readme = world.url("/trunk/README");
+    let out = world.svn(&svn, &token, &["unlock", "--force", &readme], None);
+    world.check(
+        !out.ok(),
+        &format!("unlock --force must be refused:\n{out}"),
+    );
 
     assert_eq!(world.youngest(), 1, "no new revision");
     assert_eq!(world.log(1), "initial layout", "svn:log of r1 unchanged");
@@ -101,6 +112,29 @@ fn read_only_token_reads_but_every_write_is_refused() {
     assert!(
         writes.is_empty(),
         "write requests reached Apache: {writes:?}"
+    );
+}
+
+/// svn reports a refused LOCK/UNLOCK through its lock callback as a warning that shows only
+/// the top error: the `<m:human-readable>` text appears there only when its `errcode` is
+/// the one svn gives a 403 on a lock (160039, SVN_ERR_FS_LOCK_OWNER_MISMATCH).
+#[test]
+fn svn_shows_why_a_lock_or_unlock_is_refused() {
+    let world = SvnWorld::start();
+    let svn = SvnClient::new();
+    let readme_lock = lock_readme(&world, &svn);
+    let token = world.tokens.read.clone();
+    let file = world.url("/trunk/file.txt");
+    let out = world.svn(&svn, &token, &["lock", &file], None);
+    assert_refused(&world, "lock", &out, &REASON);
+    let readme = world.url("/trunk/README");
+    let out = world.svn(&svn, &token, &["unlock", "--force", &readme], None);
+    assert_refused(&world, "unlock --force", &out, &REASON);
+    assert_eq!(world.lock("trunk/file.txt"), "", "file.txt not locked");
+    assert_eq!(
+        world.lock("trunk/README"),
+        readme_lock,
+        "README keeps alice's lock"
     );
 }
 
