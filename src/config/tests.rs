@@ -126,11 +126,14 @@ fn password_from_unset_env_is_a_clear_error() {
 #[test]
 fn redact_hides_passwords_only() {
     assert_eq!(
-        secrets::redact("postgres://u:p@h/db"),
+        crate::store::redact_url("postgres://u:p@h/db"),
         "postgres://u:***@h/db"
     );
-    assert_eq!(secrets::redact("postgres://u@h/db"), "postgres://u@h/db");
-    assert_eq!(secrets::redact("sqlite:///x.db"), "sqlite:///x.db");
+    assert_eq!(
+        crate::store::redact_url("postgres://u@h/db"),
+        "postgres://u@h/db"
+    );
+    assert_eq!(crate::store::redact_url("sqlite:///x.db"), "sqlite:///x.db");
 }
 
 #[test]

@@ -13,6 +13,8 @@ use super::headers::{self, ForwardedFor, LocationRewrite};
 use super::rejection::Rejection;
 use crate::access::{Access, Vcs};
 use crate::canon::CanonicalRequest;
+use crate::classify::hg::HgRoute;
+use crate::classify::svn::SvnRoute;
 use crate::classify::{self, Classified};
 use crate::config::{RouteConfig, Target};
 use crate::names::UserName;
@@ -34,9 +36,18 @@ enum Backend {
     LocalGit(GitCgi),
 }
 
+/// The route's classifier with its per-route settings.
+#[derive(Debug)]
+enum Protocol {
+    Git,
+    Hg(HgRoute),
+    Svn(SvnRoute),
+}
+
 #[derive(Debug)]
 pub struct RouteRuntime {
     config: RouteConfig,
+    protocol: Protocol,
     backend: Backend,
 }
 
@@ -66,8 +77,19 @@ impl RouteRuntime {
                 project_root: repos.clone(),
             }),
         };
+        let protocol = match config.kind {
+            Vcs::Git => Protocol::Git,
+            Vcs::Hg => Protocol::Hg(HgRoute {
+                repo_depth: config.repo_depth,
+            }),
+            Vcs::Svn => Protocol::Svn(SvnRoute {
+                prefix: config.prefix_segments.clone(),
+                layout: config.svn_layout,
+            }),
+        };
         Ok(RouteRuntime {
             config: config.clone(),
+            protocol,
             backend,
         })
     }
@@ -91,10 +113,10 @@ impl RouteRuntime {
             query: &canonical.query,
             headers,
         };
-        let classified = match self.config.kind {
-            Vcs::Git => classify::git::classify(&request),
-            Vcs::Hg => classify::hg::classify(&request),
-            Vcs::Svn => classify::svn::classify(&request),
+        let classified = match &self.protocol {
+            Protocol::Git => classify::git::classify(&request),
+            Protocol::Hg(route) => classify::hg::classify(&request, route),
+            Protocol::Svn(route) => classify::svn::classify(&request, route),
         }?;
         Ok(classified)
     }
@@ -136,6 +158,9 @@ impl RouteRuntime {
         }
         match &self.backend {
             Backend::Upstream(upstream) => {
+                if let Protocol::Svn(_) = self.protocol {
+                    headers::destination_to_backend(&mut headers, upstream.origin());
+                }
                 let mut response = upstream
                     .send(
                         parts.method,

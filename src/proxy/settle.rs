@@ -37,9 +37,6 @@ pub async fn settle(
                 // Trailers before a verdict: nothing real sends them here; they are dropped.
             }
         }
-        if prefix.len() > limit {
-            return Err(Rejection::BodyTooLarge { limit });
-        }
         match rule.feed(&prefix, eof)? {
             Progress::Complete(operation) => {
                 let verdict = Verdict { repo, operation };
@@ -55,6 +52,9 @@ pub async fn settle(
                 return Err(Rejection::Classify(crate::classify::Refusal::BadBody {
                     reason: "body ended before it could be classified",
                 }));
+            }
+            Progress::NeedMore if prefix.len() > limit => {
+                return Err(Rejection::BodyTooLarge { limit });
             }
             Progress::NeedMore => {}
         }
