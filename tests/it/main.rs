@@ -14,5 +14,7 @@
 
 mod backend_sanity;
 mod git_e2e;
+mod hg_e2e;
 mod store_contract;
 mod support;
+mod svn_e2e;

@@ -13,6 +13,8 @@ const IO_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: u16,
+    /// The reason phrase of the status line (hg shows only this to its users).
+    pub reason: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
@@ -44,12 +46,38 @@ pub fn get(port: u16, target: &str, headers: &[(String, String)]) -> Response {
 }
 
 pub fn request(port: u16, method: &str, target: &str, headers: &[(String, String)]) -> Response {
+    send(port, method, target, headers, None)
+}
+
+/// Like [`request`], with `body` sent after a `Content-Length` header.
+pub fn request_with_body(
+    port: u16,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Response {
+    send(port, method, target, headers, Some(body))
+}
+
+fn send(
+    port: u16,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: Option<&[u8]>,
+) -> Response {
     let mut head = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
+    if let Some(body) = body {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
     head.push_str("Connection: close\r\n\r\n");
-    let raw = exchange(port, head.as_bytes());
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body.unwrap_or_default());
+    let raw = exchange(port, &bytes);
     parse(&raw).unwrap_or_else(|| {
         panic!(
             "{method} {target}: not an HTTP response: {:?}",
@@ -84,7 +112,9 @@ fn parse(raw: &[u8]) -> Option<Response> {
     let text = String::from_utf8_lossy(raw);
     let (head, body) = text.split_once("\r\n\r\n")?;
     let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let mut status_line = lines.next()?.splitn(3, ' ').skip(1);
+    let status = status_line.next()?.parse().ok()?;
+    let reason = status_line.next().unwrap_or_default().to_string();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
@@ -99,6 +129,7 @@ fn parse(raw: &[u8]) -> Option<Response> {
     };
     Some(Response {
         status,
+        reason,
         headers,
         body,
     })

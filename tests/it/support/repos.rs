@@ -86,6 +86,50 @@ pub fn svn_youngest(repo: &Path) -> (u64, String) {
     )
 }
 
+/// `svnlook SUBCOMMAND REPO ARGS…` (svnlook takes options after the repository too, e.g.
+/// `-r 1`, and `lock` takes the path in the repository); fails the test unless it succeeds.
+pub fn svnlook(repo: &Path, subcommand: &str, args: &[&str]) -> String {
+    let mut cmd = Command::new(tools::require("svnlook", "subversion"));
+    cmd.arg(subcommand).arg(repo).args(args);
+    process::run(&mut cmd).assert_ok().stdout
+}
+
+/// Fills a new repository with revision 1 (author `setup`, log `initial layout`):
+/// `trunk/README`, `trunk/file.txt`, `branches/`. Runs as the test process, so it hands the
+/// repository over to `owner` again afterwards.
+pub fn svn_initial_layout(repo: &Path, owner: Owner) {
+    let scratch = tempfile::tempdir().expect("create scratch dir");
+    let tree = scratch.path().join("tree");
+    fs::create_dir_all(tree.join("trunk")).expect("create trunk");
+    fs::create_dir_all(tree.join("branches")).expect("create branches");
+    fs::write(tree.join("trunk/README"), "readme\n").expect("write README");
+    fs::write(tree.join("trunk/file.txt"), "one\n").expect("write file.txt");
+    let mut cmd = Command::new(tools::svn());
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", scratch.path())
+        .env("LANG", "C")
+        .env("LC_ALL", "C")
+        .arg("--config-dir")
+        .arg(scratch.path().join(".subversion"))
+        .args(["--non-interactive", "--username", "setup", "import", "-m"])
+        .arg("initial layout")
+        .arg(&tree)
+        .arg(format!("file://{}", repo.display()));
+    process::run(&mut cmd).assert_ok();
+    hand_over(repo, owner);
+}
+
+/// Installs a `pre-revprop-change` hook that accepts every change (without one, Subversion
+/// refuses revision property changes).
+pub fn svn_allow_revprop_changes(repo: &Path, owner: Owner) {
+    use std::os::unix::fs::PermissionsExt;
+    let hook = repo.join("hooks/pre-revprop-change");
+    fs::write(&hook, "#!/bin/sh\nexit 0\n").expect("write pre-revprop-change");
+    fs::set_permissions(&hook, fs::Permissions::from_mode(0o755)).expect("chmod hook");
+    hand_over(repo, owner);
+}
+
 /// Creates the Mercurial repository `root/rel` with one commit; returns its path.
 pub fn hg(root: &Path, rel: &str) -> PathBuf {
     let repo = root.join(rel);
@@ -104,6 +148,18 @@ pub fn hg(root: &Path, rel: &str) -> PathBuf {
 pub fn hg_rev(repo: &Path, rev: &str) -> Option<String> {
     let out = hg::HgClient::new().run(&["log", "-r", rev, "-T", "{node}"], Some(repo));
     out.ok().then(|| out.stdout.trim().to_string())
+}
+
+/// `hg bookmarks` of a backend repository, one `NAME NODE` line per bookmark, sorted.
+pub fn hg_bookmarks(repo: &Path) -> String {
+    let out = hg::HgClient::new().run(&["bookmarks", "-T", "{bookmark} {node}\n"], Some(repo));
+    out.assert_ok().stdout
+}
+
+/// The phase of REV in a backend repository as `hg phase -r REV` prints it: `N: public`.
+pub fn hg_phase(repo: &Path, rev: &str) -> String {
+    let out = hg::HgClient::new().run(&["phase", "-r", rev], Some(repo));
+    out.assert_ok().stdout.trim().to_string()
 }
 
 /// The first path segment of `rel` under `root` (so new parent directories change owner too).

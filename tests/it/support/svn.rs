@@ -33,6 +33,15 @@ impl SvnClient {
         self.home.path().join(name)
     }
 
+    /// Trusts the CA certificate `ca_pem` for HTTPS (`ssl-authority-files` in the `servers`
+    /// file of this client's configuration directory); nothing else is trusted.
+    pub fn trust_ca(&self, ca_pem: &Path) {
+        let dir = self.home.path().join(".subversion");
+        std::fs::create_dir_all(&dir).expect("create svn config dir");
+        let servers = format!("[global]\nssl-authority-files = {}\n", ca_pem.display());
+        std::fs::write(dir.join("servers"), servers).expect("write svn servers file");
+    }
+
     /// Runs `svn ARGS` with `--username USER --password SECRET` when `cred` is given.
     pub fn run(&self, cred: Option<(&str, &str)>, args: &[&str], cwd: Option<&Path>) -> Output {
         let mut cmd = Command::new(tools::svn());

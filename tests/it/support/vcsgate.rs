@@ -1,8 +1,9 @@
 //! The real `vcsgate` binary: a `proxy.toml` in a temporary directory, CLI commands, and
 //! `serve` on a free loopback port, stopped on drop.
 //!
-//! Only the contract of DESIGN.md is used: the CLI, the config keys, and the built-in Git
-//! backend route form `[[route]] prefix kind="git" repos=DIR`.
+//! Only the contract of DESIGN.md and docs/CONFIG.md is used: the CLI, the config keys, the
+//! built-in Git backend route form `[[route]] prefix kind="git" repos=DIR`, and per-route
+//! options (`repo_depth`, `svn_layout`, `[route.identity]`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,8 @@ pub struct Route {
     pub prefix: String,
     pub kind: String,
     pub target: Target,
+    /// More keys of the `[[route]]` table (`repo_depth`, `svn_layout`, `identity`…).
+    pub options: toml::Table,
 }
 
 /// What goes into `proxy.toml` (the listen address is chosen by [`Gate`]).
@@ -59,6 +62,25 @@ impl GateConfig {
             prefix: prefix.to_string(),
             kind: kind.to_string(),
             target: Target::Url(backend.to_string()),
+            options: toml::Table::new(),
+        });
+        self
+    }
+
+    /// A route to an HTTP(S) backend URL with more route keys, e.g. `repo_depth = 2` or an
+    /// `identity` table (see [`basic_identity`]).
+    pub fn route_with(
+        mut self,
+        prefix: &str,
+        kind: &str,
+        backend: &str,
+        options: toml::Table,
+    ) -> GateConfig {
+        self.routes.push(Route {
+            prefix: prefix.to_string(),
+            kind: kind.to_string(),
+            target: Target::Url(backend.to_string()),
+            options,
         });
         self
     }
@@ -69,6 +91,7 @@ impl GateConfig {
             prefix: prefix.to_string(),
             kind: "git".to_string(),
             target: Target::GitRepos(dir.to_path_buf()),
+            options: toml::Table::new(),
         });
         self
     }
@@ -104,6 +127,7 @@ impl GateConfig {
                 Target::Url(url) => t.insert("backend".into(), url.clone().into()),
                 Target::GitRepos(dir) => t.insert("repos".into(), dir.display().to_string().into()),
             };
+            t.extend(r.options.clone());
             Value::Table(t)
         });
         let mut root = Table::new();
@@ -113,6 +137,15 @@ impl GateConfig {
         root.insert("route".into(), Value::Array(routes.collect()));
         toml::to_string(&root).expect("serialize proxy.toml")
     }
+}
+
+/// `[route.identity] mode = "basic", secret = SECRET`: the backend receives
+/// `Authorization: Basic base64(VCSGATE_USER:SECRET)`. Insert it as the `identity` option.
+pub fn basic_identity(secret: &str) -> toml::Value {
+    let mut identity = toml::Table::new();
+    identity.insert("mode".into(), "basic".into());
+    identity.insert("secret".into(), secret.into());
+    toml::Value::Table(identity)
 }
 
 /// A vcsgate installation: config, database, and (after [`Gate::serve`]) a running server.
