@@ -200,6 +200,7 @@ mod tests {
         let r = respond(
             &Rejection::Auth(AuthError::Unknown),
             Some(Vcs::Git),
+            &Method::GET,
             "vcsgate",
         );
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -219,11 +220,15 @@ mod tests {
         assert_eq!(phrase.as_bytes(), b"no route for this path");
         let r = respond(&Rejection::NoRoute, Some(Vcs::Svn), &Method::GET, "x");
         assert_eq!(r.headers()[CONTENT_TYPE], "text/xml; charset=utf-8");
+        assert_eq!(svn_errcode(&Method::GET), 170_001);
+        let lock = Method::from_bytes(b"LOCK").unwrap();
+        assert_eq!(svn_errcode(&lock), 160_039);
         let r = respond(
             &Rejection::Throttled {
                 retry_after_secs: 7,
             },
             None,
+            &Method::GET,
             "x",
         );
         assert_eq!(r.headers()[RETRY_AFTER], "7");
