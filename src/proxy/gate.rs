@@ -63,7 +63,8 @@ impl Gate {
     /// Handles one request; never fails (refusals become responses).
     pub async fn handle(&self, request: Request<Body>, peer: SocketAddr) -> Response<Body> {
         let method = request.method().clone();
-        let mut record = AccessRecord::start(peer, &method, request.uri().path());
+        let mut record =
+            AccessRecord::start(peer, &method, request.version(), request.uri().path());
         let response = match self.process(request, peer, &mut record).await {
             Ok(response) => response,
             Err(rejection) => {

@@ -27,6 +27,7 @@ pub struct AccessRecord {
     started: Instant,
     peer: SocketAddr,
     method: Method,
+    version: http::Version,
     path: String,
     vcs: Option<Vcs>,
     route: Option<String>,
@@ -41,7 +42,7 @@ pub struct AccessRecord {
 const MAX_LOGGED_PATH: usize = 512;
 
 impl AccessRecord {
-    pub fn start(peer: SocketAddr, method: &Method, path: &str) -> Self {
+    pub fn start(peer: SocketAddr, method: &Method, version: http::Version, path: &str) -> Self {
         let mut path = path.to_owned();
         if path.len() > MAX_LOGGED_PATH {
             let mut cut = MAX_LOGGED_PATH;
@@ -55,6 +56,7 @@ impl AccessRecord {
             started: Instant::now(),
             peer,
             method: method.clone(),
+            version,
             path,
             vcs: None,
             route: None,
@@ -112,6 +114,7 @@ impl AccessRecord {
                     target: "vcsgate::access",
                     client = %self.peer.ip(),
                     method = %self.method,
+                    version = ?self.version,
                     path = %self.path,
                     vcs = self.vcs.map(Vcs::as_str).unwrap_or("-"),
                     route = %dash(&self.route),
