@@ -214,7 +214,10 @@ fn last_use_is_recorded_and_listed() {
             assert_eq!(value[0]["name"], "ci");
             break;
         }
-        assert!(Instant::now() < deadline, "last_used_at never recorded: {value}");
+        assert!(
+            Instant::now() < deadline,
+            "last_used_at never recorded: {value}"
+        );
         thread::sleep(Duration::from_millis(250));
     }
 }
