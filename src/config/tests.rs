@@ -161,11 +161,17 @@ fn identity_modes() {
 fn limits_default_and_validate() {
     let config = load_text(MINIMAL).unwrap();
     assert_eq!(config.limits, Limits::default());
-    assert!(config.limits.max_headers >= 128, "hg sends dozens of X-HgArg headers");
+    assert!(
+        config.limits.max_headers >= 128,
+        "hg sends dozens of X-HgArg headers"
+    );
     let text = format!("{MINIMAL}\n[limits]\nmax_headers = 300\nfirst_byte_timeout_secs = 5\n");
     let config = load_text(&text).unwrap();
     assert_eq!(config.limits.max_headers, 300);
-    assert_eq!(config.limits.first_byte_timeout, std::time::Duration::from_secs(5));
+    assert_eq!(
+        config.limits.first_byte_timeout,
+        std::time::Duration::from_secs(5)
+    );
     for (bad, key) in [
         ("max_headers = 50", "limits.max_headers"),
         ("header_timeout_secs = 0", "limits.header_timeout_secs"),

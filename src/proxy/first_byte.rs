@@ -3,16 +3,12 @@
 //! answer after the whole push and its hooks, so time spent uploading never counts).
 
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::BodyExt;
 use tokio::sync::oneshot;
 
-use super::body::{Body, BodyError};
+use super::body::{Body, Observed, Observer};
 
 /// Resolves once the watched body has ended (or was dropped unfinished).
 pub struct BodySent(oneshot::Receiver<()>);
@@ -27,17 +23,7 @@ impl BodySent {
 /// Wraps `body` so that [`BodySent`] resolves when it has been sent completely.
 pub fn watch(body: Body) -> (Body, BodySent) {
     let (tx, rx) = oneshot::channel();
-    let watched = Watched {
-        inner: body,
-        done: Some(tx),
-    };
-    let watched = if watched.inner.is_end_stream() {
-        let mut watched = watched;
-        watched.finish();
-        watched
-    } else {
-        watched
-    };
+    let watched = Observed::new(body, SignalOnFinish(Some(tx)));
     (watched.boxed(), BodySent(rx))
 }
 
@@ -58,49 +44,24 @@ pub async fn within<T>(
     }
 }
 
-struct Watched {
-    inner: Body,
-    done: Option<oneshot::Sender<()>>,
-}
+struct SignalOnFinish(Option<oneshot::Sender<()>>);
 
-impl Watched {
-    fn finish(&mut self) {
-        if let Some(done) = self.done.take() {
+impl Observer for SignalOnFinish {
+    fn finish(&mut self, _complete: bool) {
+        if let Some(done) = self.0.take() {
             let _ = done.send(());
         }
     }
 }
 
-impl HttpBody for Watched {
-    type Data = Bytes;
-    type Error = BodyError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(None) | Poll::Ready(Some(Err(_))) => self.finish(),
-            Poll::Ready(Some(Ok(_))) if self.inner.is_end_stream() => self.finish(),
-            _ => {}
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+    use http_body::Frame;
+
     use super::*;
     use crate::proxy::body;
+    use crate::proxy::body::BodyError;
 
     #[tokio::test]
     async fn timer_starts_only_after_the_body_is_sent() {

@@ -25,7 +25,6 @@ use std::process::{ExitStatus, Stdio};
 
 use bytes::{Bytes, BytesMut};
 use http_body::Body as _;
-use http_body_util::BodyExt;
 use tokio::io::AsyncReadExt;
 use tokio::process::{ChildStdout, Command};
 use tokio::sync::oneshot;
@@ -133,7 +132,7 @@ impl GitCgi {
         };
         let (finished, finished_rx) = oneshot::channel();
         process::reap(child, pump, finished_rx, label);
-        let body = output::CgiBody::new(leftover, stdout, finished).boxed();
+        let body = output::body(leftover, stdout, finished);
         let mut response = http::Response::new(body);
         *response.status_mut() = head.status;
         *response.headers_mut() = head.headers;

@@ -189,3 +189,35 @@ fn grant_removal_on_a_running_server_takes_effect_within_a_second() {
     });
     world.check(refused.is_some(), "a removed grant refused within a second");
 }
+
+/// `last_used_at` is recorded without a store write per request: the server batches it,
+/// and `token list` shows it within a flush interval (10 s) of the first use.
+#[test]
+fn last_use_is_recorded_and_listed() {
+    let mut world = World::new(Via::Apache);
+    serving_with_read_grant(&mut world);
+    let token = world
+        .gate
+        .token("alice", "ci", &["--scope", "read_repository"]);
+    let listed = |world: &World| -> serde_json::Value {
+        let out = world.gate.cli_ok(&["token", "list", "alice", "--json"]);
+        serde_json::from_str(&out.stdout).expect("token list --json prints JSON")
+    };
+    assert!(listed(&world)[0]["last_used_at"].is_null(), "unused token");
+    let git = GitClient::new();
+    let out = git.ls_remote(&world.remote("app", &Cred::basic(&token)));
+    world.check(out.ok(), &format!("ls-remote:\n{out}"));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let value = listed(&world);
+        if value[0]["last_used_at"].is_string() {
+            assert_eq!(value[0]["name"], "ci");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "last_used_at never recorded: {value}"
+        );
+        thread::sleep(Duration::from_millis(250));
+    }
+}
