@@ -34,6 +34,7 @@ const MALFORMED: &[(&str, &str)] = &[
 
 /// `(what, path)`: ways to reach `team/other` from a path that starts at `team/app`.
 const TRAVERSALS: &[(&str, &str)] = &[
+    ("plain .. to a sibling", "/git/team/../other.git/info/refs"),
     ("plain ..", "/git/team/../team/other.git/info/refs"),
     (
         "plain .. after the repo",
