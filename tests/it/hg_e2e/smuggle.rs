@@ -4,14 +4,17 @@
 //! request on the proxy's pooled backend connection: a request vcsgate never classified, run
 //! by a backend that accepts every push (`allow-push = *`).
 //!
-//! Two carriers, both sent with the READ-ONLY token, each hiding a `pushkey`:
+//! Three carriers, all sent with the READ-ONLY token, each hiding a `pushkey`:
 //! - a `GET ?cmd=heads` whose `Content-Length` body is the smuggled request;
 //! - a chunked `POST ?cmd=lookup` with `X-HgArgs-Post: N`: hg reads N raw bytes (the
 //!   chunk-size line, then the start of the arguments) and the rest of the body, which
-//!   starts with the smuggled request line, stays on the connection.
+//!   starts with the smuggled request line, stays on the connection;
+//! - a `POST ?cmd=lookup` without its `key` argument and with a `Content-Length` body: hg
+//!   fails with a 500 before it reads (or drains) the body.
 //!
-//! Both must be refused before they reach hg serve. Positive control: the same bytes sent
-//! straight to hg serve do move a bookmark. NEEDS THE PROXY.
+//! The first two must be refused before they reach hg serve; the third may reach it, but
+//! the hidden request must not run. Positive control: the same bytes sent straight to hg
+//! serve do move a bookmark. NEEDS THE PROXY.
 
 use std::time::Duration;
 
@@ -74,11 +77,28 @@ fn chunked_post_args(prefix: &str, token: Option<&str>, hidden: &str) -> Vec<u8>
     .into_bytes()
 }
 
+/// `POST PREFIX/team/app?cmd=lookup` without `key` (hg raises before reading the body),
+/// with `hidden` as its `Content-Length` body.
+fn failing_post(prefix: &str, token: Option<&str>, hidden: &str) -> Vec<u8> {
+    let target = format!("{prefix}/team/app?cmd=lookup");
+    let extra = [
+        "Content-Type: application/mercurial-0.1".to_string(),
+        format!("Content-Length: {}", hidden.len()),
+    ];
+    format!("{}{hidden}", head("POST", &target, token, &extra)).into_bytes()
+}
+
 type Carrier = fn(&str, Option<&str>, &str) -> Vec<u8>;
 
-const CARRIERS: [(&str, Carrier); 2] = [
-    ("GET with a body", get_with_body),
-    ("chunked POST with post args", chunked_post_args),
+/// Each carrier, and whether vcsgate refuses it outright (400) rather than forwarding it.
+const CARRIERS: [(&str, Carrier, bool); 3] = [
+    ("GET with a body", get_with_body, true),
+    ("chunked POST with post args", chunked_post_args, true),
+    (
+        "POST that makes hg fail before reading its body",
+        failing_post,
+        false,
+    ),
 ];
 
 /// Waits [`SETTLE`] for a bookmark to appear; true if one did.
@@ -93,7 +113,7 @@ fn bookmark_appears(world: &HgWorld) -> bool {
 fn bodies_hg_serve_leaves_unread_never_reach_it() {
     let world = HgWorld::start();
     let node = world.app_tip();
-    for (what, carrier) in CARRIERS {
+    for (what, carrier, refused) in CARRIERS {
         let reached_before = world.backend_requests("app").len();
         let bytes = carrier(
             "/hg",
@@ -106,11 +126,18 @@ fn bodies_hg_serve_leaves_unread_never_reach_it() {
             !bookmark_appears(&world),
             &format!("{what}: a read-only token moved a bookmark; vcsgate answered {answer:?}"),
         );
+        let reached = world.backend_requests("app");
+        world.check(
+            !reached.iter().any(|line| line.contains("cmd=pushkey")),
+            &format!("{what}: the hidden pushkey reached hg serve"),
+        );
+        if !refused {
+            continue;
+        }
         world.check(
             answer.starts_with("HTTP/1.1 400 "),
             &format!("{what}: expected 400, got {answer:?}"),
         );
-        let reached = world.backend_requests("app");
         assert_eq!(
             reached.len(),
             reached_before,
@@ -121,7 +148,7 @@ fn bodies_hg_serve_leaves_unread_never_reach_it() {
 
     // Positive control: hg serve itself runs the hidden request of each carrier.
     let mut expected = Vec::new();
-    for (n, (what, carrier)) in CARRIERS.into_iter().enumerate() {
+    for (n, (what, carrier, _)) in CARRIERS.into_iter().enumerate() {
         let key = format!("direct{n}");
         let bytes = carrier("", None, &smuggled_pushkey(&key, &node));
         http::exchange(world.serve().port(), &bytes);
