@@ -9,9 +9,14 @@
 //!   discards such bodies, other servers may not);
 //! - on hg routes a body must have a known length, which vcsgate forwards as
 //!   `Content-Length` (hg's own client always sends one; a chunked request, or an HTTP/2
-//!   request without `content-length`, would reach hg serve chunked).
+//!   request without `content-length`, would reach hg serve chunked);
+//! - on hg routes a request with a body goes to the backend with `Connection: close`
+//!   ([`close_backend_connection`]): hg serve drains a POST body only when its command
+//!   succeeds or fails cleanly; when it raises (a missing argument, `unbundle` with bad
+//!   `heads`) it answers 500 and leaves the body on the connection, and any command's body
+//!   would then smuggle a request (to any repository) past vcsgate.
 //!
-//! Decided from the head alone, before authentication: pure, no IO.
+//! Decided from the head alone: pure, no IO.
 
 use http::Method;
 use http_body::SizeHint;
@@ -40,6 +45,15 @@ pub fn check_body(method: &Method, vcs: Vcs, hint: &SizeHint) -> Result<(), Fram
     match vcs {
         Vcs::Hg if hint.exact().is_none() => Err(FramingError::LengthRequired),
         Vcs::Hg | Vcs::Git | Vcs::Svn => Ok(()),
+    }
+}
+
+/// Whether the backend connection must not be reused after this request: on hg routes,
+/// whenever the request has a body.
+pub fn close_backend_connection(vcs: Vcs, hint: &SizeHint) -> bool {
+    match vcs {
+        Vcs::Hg => hint.exact() != Some(0),
+        Vcs::Git | Vcs::Svn => false,
     }
 }
 
@@ -102,6 +116,29 @@ mod tests {
                 &check_body(&method, *vcs, &hint(*framing)),
                 expected,
                 "{method} {vcs:?} {framing:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hg_bodies_close_the_backend_connection() {
+        use Framing::*;
+        use Vcs::*;
+        let rows: &[(Vcs, Framing, bool)] = &[
+            (Hg, Length(1), true),
+            (Hg, Length(4096), true),
+            (Hg, Open, true),
+            (Hg, Empty, false),
+            (Git, Length(4096), false),
+            (Git, Open, false),
+            (Svn, Length(10), false),
+            (Svn, Empty, false),
+        ];
+        for (vcs, framing, expected) in rows {
+            assert_eq!(
+                close_backend_connection(*vcs, &hint(*framing)),
+                *expected,
+                "{vcs:?} {framing:?}"
             );
         }
     }

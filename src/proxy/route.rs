@@ -4,14 +4,15 @@
 use std::net::SocketAddr;
 
 use http::request::Parts;
-use http::{HeaderMap, Response};
+use http::{HeaderMap, HeaderValue, Response};
+use http_body::Body as _;
 
 use super::body::Body;
 use super::cgi::{CgiRequest, GitCgi};
-use super::first_byte;
 use super::forward::{self, Upstream};
 use super::headers::{self, ForwardedFor, LocationRewrite};
 use super::rejection::Rejection;
+use super::{first_byte, framing};
 use crate::access::{Access, Vcs};
 use crate::canon::CanonicalRequest;
 use crate::classify::hg::HgRoute;
@@ -158,6 +159,9 @@ impl RouteRuntime {
             host: host.as_deref(),
         };
         headers::to_backend(&mut headers, &forwarded, &self.config.identity, user);
+        if framing::close_backend_connection(self.config.kind, &body.size_hint()) {
+            headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
         let (body, sent) = first_byte::watch(body);
         let timeout = self.first_byte_timeout;
         if self.config.kind == Vcs::Git {
