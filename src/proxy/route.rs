@@ -246,7 +246,51 @@ fn client_host(parts: &Parts) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::raw_below;
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::{BackendIdentity, SvnLayout};
+
+    fn runtime(kind: Vcs, prefix: &str) -> RouteRuntime {
+        let config = RouteConfig {
+            prefix: format!("/{prefix}"),
+            prefix_segments: vec![prefix.to_owned()],
+            kind,
+            target: Target::Url {
+                url: "http://127.0.0.1:9/x".parse().unwrap(),
+                ca_file: None,
+            },
+            identity: BackendIdentity::None,
+            repo_depth: (kind == Vcs::Hg).then_some(2),
+            svn_layout: SvnLayout::ParentPath,
+        };
+        RouteRuntime::new(&config, &Limits::default()).unwrap()
+    }
+
+    /// git http-backend serves `app` and `app.git` as one repository (it tries both), so Git
+    /// repo paths drop one `.git`. hgweb and mod_dav_svn serve `app.git` as a repository of
+    /// its own: stripping there would let a grant on `hg/team/app` reach it.
+    #[test]
+    fn only_git_routes_strip_dot_git() {
+        let rows: &[(Vcs, &str, &[&str], Option<&str>)] = &[
+            (Vcs::Git, "git", &["team", "app.git"], Some("git/team/app")),
+            (Vcs::Git, "git", &["team", "app"], Some("git/team/app")),
+            (Vcs::Hg, "hg", &["team", "app"], Some("hg/team/app")),
+            (Vcs::Hg, "hg", &["team", "app.git"], None),
+            (Vcs::Hg, "hg", &["team.git", "app"], Some("hg/team.git/app")),
+            (Vcs::Hg, "hg", &["team", "app.GIT"], Some("hg/team/app.GIT")),
+            (Vcs::Svn, "svn", &["repo"], Some("svn/repo")),
+            (Vcs::Svn, "svn", &["repo.git"], None),
+        ];
+        for (kind, prefix, repo, expected) in rows {
+            let repo: Vec<String> = repo.iter().map(|s| (*s).to_owned()).collect();
+            let got = runtime(*kind, prefix).repo_path(&repo).ok();
+            assert_eq!(
+                got.as_ref().map(RepoPath::as_str),
+                *expected,
+                "{kind:?} {repo:?}"
+            );
+        }
+    }
 
     #[test]
     fn raw_below_splits_on_segments() {
