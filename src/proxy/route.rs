@@ -17,7 +17,7 @@ use crate::access::{Access, Vcs};
 use crate::canon::CanonicalRequest;
 use crate::classify::hg::HgRoute;
 use crate::classify::svn::SvnRoute;
-use crate::classify::{self, Classified};
+use crate::classify::{self, Classified, Refusal};
 use crate::config::{Limits, RouteConfig, Target};
 use crate::names::UserName;
 use crate::repo::RepoPath;
@@ -127,7 +127,10 @@ impl RouteRuntime {
         Ok(classified)
     }
 
-    /// The repo path: route prefix plus the repository segments, one `.git` stripped.
+    /// The repo path: route prefix plus the repository segments, one `.git` stripped on Git
+    /// routes (git http-backend serves `app` and `app.git` as one repository). hgweb and
+    /// mod_dav_svn serve `app.git` as a repository of its own, which no repo path can name
+    /// (repo paths never end in `.git`): such requests are refused.
     pub fn repo_path(&self, repo: &[String]) -> Result<RepoPath, Rejection> {
         let segments: Vec<&str> = self
             .config
@@ -136,6 +139,12 @@ impl RouteRuntime {
             .chain(repo.iter())
             .map(String::as_str)
             .collect();
+        let dot_git = segments.last().is_some_and(|last| last.ends_with(".git"));
+        if dot_git && self.config.kind != Vcs::Git {
+            return Err(Rejection::Classify(Refusal::BadRepository {
+                reason: "names ending in .git are only served on Git routes",
+            }));
+        }
         Ok(RepoPath::from_segments(&segments)?)
     }
 
