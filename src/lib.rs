@@ -5,7 +5,8 @@
 //! 1. accept — [`proxy::server`] takes a TCP (or TLS) connection, HTTP/1.1 or HTTP/2;
 //! 2. canonicalise — [`canon`] refuses ambiguous paths, queries and headers (400);
 //! 3. route — [`route`] picks the longest whole-segment prefix (404);
-//! 4. classify the head — [`classify`] decides repository and read/write per protocol (400);
+//! 4. classify the head — [`classify`] decides repository and read/write per protocol, and
+//!    [`proxy::framing`] refuses bodies a backend would leave unread (400);
 //! 5. authenticate — [`credentials`] parses Basic/Bearer, [`token`] checks the format, and
 //!    [`authn`] finds the token in memory or the [`store`] (401, throttled 429);
 //! 6. read body bytes only if the verdict needs them — [`classify::BodyRule`];

@@ -1,17 +1,19 @@
 //! The shared state of a running server — routes with their backends, the authenticator —
 //! and the request handler, which reads as the lifecycle in `lib.rs`: canonicalise → route
-//! → classify the head → authenticate → settle the body → authorize → forward.
+//! → classify the head (and check its body framing) → authenticate → settle the body →
+//! authorize → forward.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::{Request, Response};
+use http_body::Body as _;
 
 use super::body::Body;
 use super::log::AccessRecord;
 use super::rejection::{self, Rejection};
 use super::route::RouteRuntime;
-use super::settle;
+use super::{framing, settle};
 use crate::authn::{AuthError, Authenticator};
 use crate::config::Config;
 use crate::route::Router;
@@ -91,6 +93,7 @@ impl Gate {
             .ok_or(Rejection::NoRoute)?;
         record.routed(route.config());
         let classified = route.classify(&canonical, depth, &parts.headers)?;
+        framing::check_body(&parts.method, route.config().kind, &body.size_hint())?;
         let presented = credentials::presented_token(&parts.headers)
             .map_err(AuthError::from)?
             .ok_or(AuthError::Missing)?;
