@@ -10,6 +10,8 @@
 pub mod git;
 pub mod hg;
 pub mod svn;
+#[cfg(test)]
+mod transcripts;
 
 use http::{HeaderMap, Method};
 
@@ -107,6 +109,18 @@ impl BodyRule {
     }
 }
 
+/// A request value for a refusal message: at most [`MAX_QUOTED_CHARS`] characters, with an
+/// ellipsis when it was longer.
+pub(crate) fn clip(value: &str) -> String {
+    match value.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((end, _)) => format!("{}…", &value[..end]),
+        None => value.to_owned(),
+    }
+}
+
+/// How much of a request value a refusal message repeats.
+pub(crate) const MAX_QUOTED_CHARS: usize = 64;
+
 /// Why a request is not a valid VCS request. Every variant becomes a 400 whose text says
 /// what was wrong (never echoing secrets; request values are quoted and truncated).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -131,6 +145,14 @@ pub enum Refusal {
     BadHeader { name: String, reason: &'static str },
     #[error("unknown {vcs} command {name:?}")]
     UnknownCommand { vcs: &'static str, name: String },
+    #[error("{vcs} argument {name:?} {reason}")]
+    BadArgument {
+        vcs: &'static str,
+        name: String,
+        reason: &'static str,
+    },
+    #[error("malformed hg batch command list: {reason}")]
+    BadBatch { reason: &'static str },
     #[error("{vcs} command {name} must be sent with POST")]
     WriteOverGet { vcs: &'static str, name: String },
     #[error("malformed request body: {reason}")]

@@ -49,7 +49,7 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
         listener,
         tls,
         server::shutdown_signal(),
-        server::DEFAULT_SHUTDOWN_GRACE,
+        &config.limits,
     )
     .await;
     feed_task.abort();

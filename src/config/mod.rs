@@ -3,6 +3,7 @@
 //! Raw serde structs ([`raw`]) reject unknown keys; [`load`] turns them into a typed
 //! [`Config`] whose relative paths are resolved against the config file's directory.
 
+mod limits;
 mod raw;
 mod route;
 mod secrets;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use crate::secret::Secret;
 
+pub use limits::Limits;
 pub use route::{BackendIdentity, RouteConfig, SvnLayout, Target};
 
 pub const DEFAULT_CONFIG_FILE: &str = "proxy.toml";
@@ -29,6 +31,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub store: StoreConfig,
     pub routes: Vec<RouteConfig>,
+    pub limits: Limits,
 }
 
 #[derive(Debug, Clone)]
@@ -130,11 +133,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
     let server = server_config(&ctx, raw.server)?;
     let store = store_config(&ctx, raw.store)?;
     let routes = route::routes(&ctx, raw.routes)?;
+    let limits = limits::limits(&ctx, raw.limits)?;
     Ok(Config {
         path: ctx.path,
         server,
         store,
         routes,
+        limits,
     })
 }
 

@@ -9,6 +9,7 @@ pub struct RawConfig {
     pub version: Option<i64>,
     pub server: Option<RawServer>,
     pub store: Option<RawStore>,
+    pub limits: Option<RawLimits>,
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
 }
@@ -59,4 +60,18 @@ pub struct RawIdentity {
     pub secret: Option<String>,
     pub secret_env: Option<String>,
     pub secret_file: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    pub max_connections: Option<u64>,
+    pub max_connections_per_client: Option<u64>,
+    pub max_header_bytes: Option<u64>,
+    pub max_headers: Option<u64>,
+    pub header_timeout_secs: Option<u64>,
+    pub body_prefix_bytes: Option<u64>,
+    pub connect_timeout_secs: Option<u64>,
+    pub first_byte_timeout_secs: Option<u64>,
+    pub shutdown_grace_secs: Option<u64>,
 }

@@ -9,6 +9,7 @@ use http::uri::Scheme;
 use super::raw::{RawIdentity, RawRoute};
 use super::{Context, Error, secrets};
 use crate::access::Vcs;
+pub use crate::classify::svn::SvnLayout;
 use crate::secret::Secret;
 
 /// Where a route's requests go.
@@ -34,15 +35,6 @@ pub enum BackendIdentity {
     Header(HeaderName),
     /// `Authorization: Basic base64(user:secret)` with a configured backend secret.
     Basic(Secret),
-}
-
-/// How a Subversion route maps to repositories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SvnLayout {
-    /// `SVNParentPath`: the first segment below the prefix names the repository.
-    ParentPath,
-    /// `SVNPath`: the route itself is one repository.
-    SingleRepository,
 }
 
 #[derive(Debug, Clone)]

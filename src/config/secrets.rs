@@ -5,6 +5,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::{Context, Error};
 use crate::secret::Secret;
+use crate::store::redact_url as redact;
 
 /// Reads a secret given by at most one of `inline`, `env` (a variable name) or `file` (a
 /// path, trailing newline removed). `table` names the config table for messages.
@@ -125,20 +126,4 @@ fn with_password(
     }
     let encoded = utf8_percent_encode(password.expose(), NON_ALPHANUMERIC);
     Ok(format!("{scheme}://{userinfo}:{encoded}@{host}{tail}"))
-}
-
-/// Replaces the password of a URL's userinfo with `***`.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
 }

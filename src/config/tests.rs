@@ -126,11 +126,14 @@ fn password_from_unset_env_is_a_clear_error() {
 #[test]
 fn redact_hides_passwords_only() {
     assert_eq!(
-        secrets::redact("postgres://u:p@h/db"),
+        crate::store::redact_url("postgres://u:p@h/db"),
         "postgres://u:***@h/db"
     );
-    assert_eq!(secrets::redact("postgres://u@h/db"), "postgres://u@h/db");
-    assert_eq!(secrets::redact("sqlite:///x.db"), "sqlite:///x.db");
+    assert_eq!(
+        crate::store::redact_url("postgres://u@h/db"),
+        "postgres://u@h/db"
+    );
+    assert_eq!(crate::store::redact_url("sqlite:///x.db"), "sqlite:///x.db");
 }
 
 #[test]
@@ -152,4 +155,30 @@ fn identity_modes() {
     assert!(error_text(&bad).contains("route[0].identity.header"));
     let both = format!("{base}[route.identity]\nmode='basic'\nsecret='a'\nsecret_env='B'\n");
     assert!(error_text(&both).contains("one way only"));
+}
+
+#[test]
+fn limits_default_and_validate() {
+    let config = load_text(MINIMAL).unwrap();
+    assert_eq!(config.limits, Limits::default());
+    assert!(
+        config.limits.max_headers >= 128,
+        "hg sends dozens of X-HgArg headers"
+    );
+    let text = format!("{MINIMAL}\n[limits]\nmax_headers = 300\nfirst_byte_timeout_secs = 5\n");
+    let config = load_text(&text).unwrap();
+    assert_eq!(config.limits.max_headers, 300);
+    assert_eq!(
+        config.limits.first_byte_timeout,
+        std::time::Duration::from_secs(5)
+    );
+    for (bad, key) in [
+        ("max_headers = 50", "limits.max_headers"),
+        ("header_timeout_secs = 0", "limits.header_timeout_secs"),
+        ("max_header_bytes = 100", "limits.max_header_bytes"),
+        ("bogus = 1", "bogus"),
+    ] {
+        let message = error_text(&format!("{MINIMAL}\n[limits]\n{bad}\n"));
+        assert!(message.contains(key), "{message}");
+    }
 }

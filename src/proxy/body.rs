@@ -80,3 +80,81 @@ where
         hint
     }
 }
+
+/// Watches a body as it is sent: sees each data chunk and, exactly once, how it ended.
+pub trait Observer: Send + Sync + 'static {
+    fn data(&mut self, _len: usize) {}
+    /// The body ended (`complete`), failed, or was dropped before its end.
+    fn finish(&mut self, complete: bool);
+}
+
+/// A body that reports to an [`Observer`] while passing frames through unchanged.
+pub struct Observed<B, O: Observer> {
+    inner: B,
+    observer: Option<O>,
+}
+
+impl<B: http_body::Body, O: Observer> Observed<B, O> {
+    pub fn new(inner: B, observer: O) -> Self {
+        let mut observed = Observed {
+            inner,
+            observer: Some(observer),
+        };
+        if observed.inner.is_end_stream() {
+            observed.finish(true);
+        }
+        observed
+    }
+
+    fn finish(&mut self, complete: bool) {
+        if let Some(mut observer) = self.observer.take() {
+            observer.finish(complete);
+        }
+    }
+}
+
+impl<B, O> http_body::Body for Observed<B, O>
+where
+    B: http_body::Body<Data = Bytes> + Unpin,
+    O: Observer + Unpin,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            std::task::Poll::Ready(Some(Ok(frame))) => {
+                if let (Some(data), Some(observer)) = (frame.data_ref(), self.observer.as_mut()) {
+                    observer.data(data.len());
+                }
+                if self.inner.is_end_stream() {
+                    self.finish(true);
+                }
+            }
+            std::task::Poll::Ready(None) => self.finish(true),
+            std::task::Poll::Ready(Some(Err(_))) => self.finish(false),
+            std::task::Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl<B, O: Observer> Drop for Observed<B, O> {
+    fn drop(&mut self) {
+        if let Some(mut observer) = self.observer.take() {
+            observer.finish(false);
+        }
+    }
+}

@@ -15,9 +15,6 @@ use hyper_util::rt::TokioExecutor;
 use super::body::Body;
 use super::rejection::Rejection;
 
-/// Default upstream connect timeout.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("cannot read CA file {path}: {source}")]
@@ -43,11 +40,15 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    pub fn new(url: &Uri, ca_file: Option<&std::path::Path>) -> Result<Self, Error> {
+    pub fn new(
+        url: &Uri,
+        ca_file: Option<&std::path::Path>,
+        connect_timeout: Duration,
+    ) -> Result<Self, Error> {
         let tls = tls_config(ca_file)?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
-        http.set_connect_timeout(Some(DEFAULT_CONNECT_TIMEOUT));
+        http.set_connect_timeout(Some(connect_timeout));
         http.set_nodelay(true);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)

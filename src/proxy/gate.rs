@@ -40,14 +40,19 @@ impl Gate {
         let routes = config
             .routes
             .iter()
-            .map(|route| Ok((route.prefix_segments.clone(), RouteRuntime::new(route)?)))
+            .map(|route| {
+                Ok((
+                    route.prefix_segments.clone(),
+                    RouteRuntime::new(route, &config.limits)?,
+                ))
+            })
             .collect::<Result<Vec<_>, super::route::Error>>()?;
         Ok(Gate {
             router: Router::new(routes),
             authn,
             realm: config.server.realm.clone(),
             tls: config.server.tls.is_some(),
-            body_prefix_limit: settle::DEFAULT_BODY_PREFIX_LIMIT,
+            body_prefix_limit: config.limits.body_prefix_bytes,
         })
     }
 
@@ -57,12 +62,14 @@ impl Gate {
 
     /// Handles one request; never fails (refusals become responses).
     pub async fn handle(&self, request: Request<Body>, peer: SocketAddr) -> Response<Body> {
-        let mut record = AccessRecord::start(peer, request.method(), request.uri().path());
+        let method = request.method().clone();
+        let mut record =
+            AccessRecord::start(peer, &method, request.version(), request.uri().path());
         let response = match self.process(request, peer, &mut record).await {
             Ok(response) => response,
             Err(rejection) => {
                 record.rejected(&rejection);
-                rejection::respond(&rejection, record.vcs(), &self.realm)
+                rejection::respond(&rejection, record.vcs(), &method, &self.realm)
             }
         };
         record.finish(response)

@@ -4,16 +4,12 @@
 //! string.
 
 use std::net::SocketAddr;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
-use bytes::Bytes;
 use http::{Method, Response, StatusCode};
-use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::BodyExt;
 
-use super::body::{Body, BodyError};
+use super::body::{Body, Observed, Observer};
 use super::rejection::Rejection;
 use crate::access::Vcs;
 use crate::classify::Operation;
@@ -27,6 +23,7 @@ pub struct AccessRecord {
     started: Instant,
     peer: SocketAddr,
     method: Method,
+    version: http::Version,
     path: String,
     vcs: Option<Vcs>,
     route: Option<String>,
@@ -41,7 +38,7 @@ pub struct AccessRecord {
 const MAX_LOGGED_PATH: usize = 512;
 
 impl AccessRecord {
-    pub fn start(peer: SocketAddr, method: &Method, path: &str) -> Self {
+    pub fn start(peer: SocketAddr, method: &Method, version: http::Version, path: &str) -> Self {
         let mut path = path.to_owned();
         if path.len() > MAX_LOGGED_PATH {
             let mut cut = MAX_LOGGED_PATH;
@@ -55,6 +52,7 @@ impl AccessRecord {
             started: Instant::now(),
             peer,
             method: method.clone(),
+            version,
             path,
             vcs: None,
             route: None,
@@ -93,12 +91,12 @@ impl AccessRecord {
     pub fn finish(self, response: Response<Body>) -> Response<Body> {
         let status = response.status();
         response.map(|inner| {
-            LoggedBody {
-                inner,
+            let observer = LogOnFinish {
+                record: self,
+                status,
                 bytes: 0,
-                record: Some((self, status)),
-            }
-            .boxed()
+            };
+            Observed::new(inner, observer).boxed()
         })
     }
 
@@ -112,6 +110,7 @@ impl AccessRecord {
                     target: "vcsgate::access",
                     client = %self.peer.ip(),
                     method = %self.method,
+                    version = ?self.version,
                     path = %self.path,
                     vcs = self.vcs.map(Vcs::as_str).unwrap_or("-"),
                     route = %dash(&self.route),
@@ -136,54 +135,18 @@ impl AccessRecord {
     }
 }
 
-struct LoggedBody {
-    inner: Body,
+struct LogOnFinish {
+    record: AccessRecord,
+    status: StatusCode,
     bytes: u64,
-    record: Option<(AccessRecord, StatusCode)>,
 }
 
-impl LoggedBody {
-    fn emit(&mut self, complete: bool) {
-        if let Some((record, status)) = self.record.take() {
-            record.write(status, self.bytes, complete);
-        }
-    }
-}
-
-impl HttpBody for LoggedBody {
-    type Data = Bytes;
-    type Error = BodyError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let Some(data) = frame.data_ref() {
-                    self.bytes += data.len() as u64;
-                }
-            }
-            Poll::Ready(None) => self.emit(true),
-            Poll::Ready(Some(Err(_))) => self.emit(false),
-            Poll::Pending => {}
-        }
-        polled
+impl Observer for LogOnFinish {
+    fn data(&mut self, len: usize) {
+        self.bytes += len as u64;
     }
 
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-impl Drop for LoggedBody {
-    fn drop(&mut self) {
-        let complete = self.inner.is_end_stream();
-        self.emit(complete);
+    fn finish(&mut self, complete: bool) {
+        self.record.write(self.status, self.bytes, complete);
     }
 }

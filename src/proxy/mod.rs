@@ -1,8 +1,10 @@
 //! The HTTP side: accepting connections, the request handler, forwarding, and turning
 //! rejections into responses.
 
+pub mod admission;
 pub mod body;
 pub mod cgi;
+pub mod first_byte;
 pub mod forward;
 pub mod gate;
 pub mod headers;

@@ -3,7 +3,7 @@
 //! hg shows only the HTTP reason phrase, svn shows `<m:human-readable>` of a DAV error body.
 
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderValue, Response, StatusCode};
+use http::{HeaderValue, Method, Response, StatusCode};
 
 use super::body::{self, Body};
 use crate::access::Vcs;
@@ -91,12 +91,18 @@ impl Rejection {
     }
 }
 
-/// Builds the response for a refusal on a route of `vcs` (`None` before routing).
-pub fn respond(rejection: &Rejection, vcs: Option<Vcs>, realm: &str) -> Response<Body> {
+/// Builds the response for a refusal of a `method` request on a route of `vcs` (`None`
+/// before routing).
+pub fn respond(
+    rejection: &Rejection,
+    vcs: Option<Vcs>,
+    method: &Method,
+    realm: &str,
+) -> Response<Body> {
     let status = rejection.status();
     let message = rejection.message();
     let mut response = match vcs {
-        Some(Vcs::Svn) => dav_error(status, &message),
+        Some(Vcs::Svn) => dav_error(status, &message, svn_errcode(method)),
         Some(Vcs::Hg) => hg_error(status, &message),
         Some(Vcs::Git) | None => plain(status, &message),
     };
@@ -144,14 +150,26 @@ fn hg_error(status: StatusCode, message: &str) -> Response<Body> {
     response
 }
 
+/// svn 1.14 shows the server's text for a refused LOCK/UNLOCK only when its errcode is
+/// SVN_ERR_FS_LOCK_OWNER_MISMATCH; otherwise it replaces it with its own "not authorized".
+/// Every other refusal carries SVN_ERR_RA_NOT_AUTHORIZED.
+fn svn_errcode(method: &Method) -> u32 {
+    const RA_NOT_AUTHORIZED: u32 = 170_001;
+    const FS_LOCK_OWNER_MISMATCH: u32 = 160_039;
+    match method.as_str() {
+        "LOCK" | "UNLOCK" => FS_LOCK_OWNER_MISMATCH,
+        _ => RA_NOT_AUTHORIZED,
+    }
+}
+
 /// svn prints `<m:human-readable>` of a DAV error body.
-fn dav_error(status: StatusCode, message: &str) -> Response<Body> {
+fn dav_error(status: StatusCode, message: &str, errcode: u32) -> Response<Body> {
     let escaped = xml_escape(message);
     let xml = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
          <D:error xmlns:D=\"DAV:\" xmlns:m=\"http://apache.org/dav/xmlns\" xmlns:C=\"svn:\">\n\
          <C:error/>\n\
-         <m:human-readable errcode=\"170001\">\n{escaped}\n</m:human-readable>\n\
+         <m:human-readable errcode=\"{errcode}\">\n{escaped}\n</m:human-readable>\n\
          </D:error>\n"
     );
     with_status(status, "text/xml; charset=utf-8", xml)
@@ -182,6 +200,7 @@ mod tests {
         let r = respond(
             &Rejection::Auth(AuthError::Unknown),
             Some(Vcs::Git),
+            &Method::GET,
             "vcsgate",
         );
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -196,16 +215,20 @@ mod tests {
 
     #[test]
     fn hg_gets_reason_phrase_and_svn_gets_dav_xml() {
-        let r = respond(&Rejection::NoRoute, Some(Vcs::Hg), "x");
+        let r = respond(&Rejection::NoRoute, Some(Vcs::Hg), &Method::GET, "x");
         let phrase = r.extensions().get::<hyper::ext::ReasonPhrase>().unwrap();
         assert_eq!(phrase.as_bytes(), b"no route for this path");
-        let r = respond(&Rejection::NoRoute, Some(Vcs::Svn), "x");
+        let r = respond(&Rejection::NoRoute, Some(Vcs::Svn), &Method::GET, "x");
         assert_eq!(r.headers()[CONTENT_TYPE], "text/xml; charset=utf-8");
+        assert_eq!(svn_errcode(&Method::GET), 170_001);
+        let lock = Method::from_bytes(b"LOCK").unwrap();
+        assert_eq!(svn_errcode(&lock), 160_039);
         let r = respond(
             &Rejection::Throttled {
                 retry_after_secs: 7,
             },
             None,
+            &Method::GET,
             "x",
         );
         assert_eq!(r.headers()[RETRY_AFTER], "7");

@@ -8,13 +8,16 @@ use http::{HeaderMap, Response};
 
 use super::body::Body;
 use super::cgi::{CgiRequest, GitCgi};
+use super::first_byte;
 use super::forward::{self, Upstream};
 use super::headers::{self, ForwardedFor, LocationRewrite};
 use super::rejection::Rejection;
 use crate::access::{Access, Vcs};
 use crate::canon::CanonicalRequest;
+use crate::classify::hg::HgRoute;
+use crate::classify::svn::SvnRoute;
 use crate::classify::{self, Classified};
-use crate::config::{RouteConfig, Target};
+use crate::config::{Limits, RouteConfig, Target};
 use crate::names::UserName;
 use crate::repo::RepoPath;
 
@@ -34,10 +37,20 @@ enum Backend {
     LocalGit(GitCgi),
 }
 
+/// The route's classifier with its per-route settings.
+#[derive(Debug)]
+enum Protocol {
+    Git,
+    Hg(HgRoute),
+    Svn(SvnRoute),
+}
+
 #[derive(Debug)]
 pub struct RouteRuntime {
     config: RouteConfig,
+    protocol: Protocol,
     backend: Backend,
+    first_byte_timeout: std::time::Duration,
 }
 
 /// Everything forwarding needs from the handler.
@@ -53,22 +66,36 @@ pub struct Forward<'a> {
 }
 
 impl RouteRuntime {
-    pub fn new(config: &RouteConfig) -> Result<Self, Error> {
+    pub fn new(config: &RouteConfig, limits: &Limits) -> Result<Self, Error> {
         let backend = match &config.target {
             Target::Url { url, ca_file } => Backend::Upstream(Box::new(
-                Upstream::new(url, ca_file.as_deref()).map_err(|source| Error::Backend {
-                    prefix: config.prefix.clone(),
-                    source,
-                })?,
+                Upstream::new(url, ca_file.as_deref(), limits.connect_timeout).map_err(
+                    |source| Error::Backend {
+                        prefix: config.prefix.clone(),
+                        source,
+                    },
+                )?,
             )),
             Target::LocalGit { repos, git } => Backend::LocalGit(GitCgi {
                 git: git.clone(),
                 project_root: repos.clone(),
             }),
         };
+        let protocol = match config.kind {
+            Vcs::Git => Protocol::Git,
+            Vcs::Hg => Protocol::Hg(HgRoute {
+                repo_depth: config.repo_depth,
+            }),
+            Vcs::Svn => Protocol::Svn(SvnRoute {
+                prefix: config.prefix_segments.clone(),
+                layout: config.svn_layout,
+            }),
+        };
         Ok(RouteRuntime {
             config: config.clone(),
+            protocol,
             backend,
+            first_byte_timeout: limits.first_byte_timeout,
         })
     }
 
@@ -91,10 +118,10 @@ impl RouteRuntime {
             query: &canonical.query,
             headers,
         };
-        let classified = match self.config.kind {
-            Vcs::Git => classify::git::classify(&request),
-            Vcs::Hg => classify::hg::classify(&request),
-            Vcs::Svn => classify::svn::classify(&request),
+        let classified = match &self.protocol {
+            Protocol::Git => classify::git::classify(&request),
+            Protocol::Hg(route) => classify::hg::classify(&request, route),
+            Protocol::Svn(route) => classify::svn::classify(&request, route),
         }?;
         Ok(classified)
     }
@@ -131,20 +158,26 @@ impl RouteRuntime {
             host: host.as_deref(),
         };
         headers::to_backend(&mut headers, &forwarded, &self.config.identity, user);
+        let (body, sent) = first_byte::watch(body);
+        let timeout = self.first_byte_timeout;
         if self.config.kind == Vcs::Git {
             headers::keep_valid_git_protocol(&mut headers);
         }
         match &self.backend {
             Backend::Upstream(upstream) => {
-                let mut response = upstream
-                    .send(
-                        parts.method,
-                        below,
-                        canonical.raw_query.as_deref(),
-                        headers,
-                        body,
-                    )
-                    .await?;
+                if let Protocol::Svn(_) = self.protocol {
+                    headers::destination_to_backend(&mut headers, upstream.origin());
+                }
+                let answer = upstream.send(
+                    parts.method,
+                    below,
+                    canonical.raw_query.as_deref(),
+                    headers,
+                    body,
+                );
+                let mut response = first_byte::within(answer, sent, timeout)
+                    .await
+                    .ok_or(Rejection::BackendTimeout)??;
                 let public_origin =
                     host.map(|h| format!("{}://{h}", if tls { "https" } else { "http" }));
                 let rewrite = LocationRewrite {
@@ -166,10 +199,13 @@ impl RouteRuntime {
                     remote_user: (access == Access::Write).then_some(user.as_str()),
                     access,
                 };
-                cgi.call(request, body).await.map_err(|error| {
-                    tracing::error!(%error, "built-in git backend failed");
-                    Rejection::BackendFailed
-                })
+                first_byte::within(cgi.call(request, body), sent, timeout)
+                    .await
+                    .ok_or(Rejection::BackendTimeout)?
+                    .map_err(|error| {
+                        tracing::error!(%error, "built-in git backend failed");
+                        Rejection::BackendFailed
+                    })
             }
         }
     }

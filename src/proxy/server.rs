@@ -20,13 +20,10 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use super::admission::Admission;
 use super::gate::Gate;
-use crate::config::TlsFiles;
+use crate::config::{Limits, TlsFiles};
 
-/// How long in-flight requests may run after a shutdown signal.
-pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
-/// Time a client has to send a request head.
-pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a TLS handshake may take.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -71,33 +68,58 @@ pub fn tls_acceptor(files: &TlsFiles) -> Result<TlsAcceptor, Error> {
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-/// Serves until `shutdown` resolves, then drains in-flight connections for up to `grace`.
+/// The hyper connection builder with the configured limits.
+fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(limits.max_header_bytes)
+        .max_headers(limits.max_headers);
+    let header_list = u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(header_list)
+        .max_concurrent_streams(Some(256))
+        .keep_alive_interval(Some(Duration::from_secs(60)));
+    builder
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight connections for up to the
+/// configured grace.
 pub async fn serve(
     gate: Arc<Gate>,
     listener: TcpListener,
     tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
-    grace: Duration,
+    limits: &Limits,
 ) {
     let graceful = GracefulShutdown::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(DEFAULT_HEADER_READ_TIMEOUT);
+    let builder = connection_builder(limits);
+    let admission = Admission::new(limits.max_connections, limits.max_connections_per_client);
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
+            accepted = async {
+                let slot = admission.slot().await;
+                (slot, listener.accept().await)
+            } => accepted,
             () = &mut shutdown => break,
         };
-        let (stream, peer) = match accepted {
-            Ok(pair) => pair,
-            Err(error) => {
+        let (stream, peer, slot) = match accepted {
+            (Some(slot), Ok((stream, peer))) => (stream, peer, slot),
+            (_, Err(error)) => {
                 tracing::warn!(%error, "accept failed");
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
+            (None, Ok(_)) => break,
+        };
+        let Some(ticket) = admission.admit(slot, peer.ip()) else {
+            tracing::info!(client = %peer.ip(), "too many connections from this client; closed");
+            continue;
         };
         let _ = stream.set_nodelay(true);
         let gate = Arc::clone(&gate);
@@ -105,6 +127,7 @@ pub async fn serve(
         let watcher = graceful.watcher();
         let tls = tls.clone();
         tokio::spawn(async move {
+            let _ticket = ticket;
             let service = service_fn(move |request: hyper::Request<Incoming>| {
                 let gate = Arc::clone(&gate);
                 async move {
@@ -137,7 +160,7 @@ pub async fn serve(
     tracing::info!("shutting down: no new connections; waiting for in-flight requests");
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(grace) => tracing::warn!("shutdown grace expired; closing remaining connections"),
+        () = tokio::time::sleep(limits.shutdown_grace) => tracing::warn!("shutdown grace expired; closing remaining connections"),
     }
 }
 

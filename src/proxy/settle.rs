@@ -9,9 +9,6 @@ use super::body::{Body, Prefixed};
 use super::rejection::Rejection;
 use crate::classify::{Classified, Progress, Verdict};
 
-/// Hard cap on the bytes read before a verdict.
-pub const DEFAULT_BODY_PREFIX_LIMIT: usize = 1024 * 1024;
-
 /// Turns a classification into a final verdict, reading body bytes only if needed.
 pub async fn settle(
     classified: Classified,
@@ -37,9 +34,6 @@ pub async fn settle(
                 // Trailers before a verdict: nothing real sends them here; they are dropped.
             }
         }
-        if prefix.len() > limit {
-            return Err(Rejection::BodyTooLarge { limit });
-        }
         match rule.feed(&prefix, eof)? {
             Progress::Complete(operation) => {
                 let verdict = Verdict { repo, operation };
@@ -55,6 +49,9 @@ pub async fn settle(
                 return Err(Rejection::Classify(crate::classify::Refusal::BadBody {
                     reason: "body ended before it could be classified",
                 }));
+            }
+            Progress::NeedMore if prefix.len() > limit => {
+                return Err(Rejection::BodyTooLarge { limit });
             }
             Progress::NeedMore => {}
         }

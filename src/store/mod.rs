@@ -5,8 +5,15 @@
 //!
 //! Times are Unix seconds (UTC). Only token hashes are stored.
 
+mod dialect;
+mod engine;
 pub mod postgres;
+mod rows;
+mod sql;
 pub mod sqlite;
+mod url;
+
+pub use url::redact_url;
 
 use std::sync::Arc;
 
@@ -104,6 +111,11 @@ pub enum Error {
     TokenNameTaken { user: UserName, name: TokenName },
     #[error("store URL must start with sqlite:// or postgres:// (got scheme {scheme:?})")]
     UnsupportedScheme { scheme: String },
+    #[error("store URL is invalid: {source}")]
+    InvalidUrl {
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("store is unavailable: {source}")]
     Unavailable {
         #[source]

@@ -38,6 +38,10 @@ const CLIENT_ONLY: [HeaderName; 9] = [
     HeaderName::from_static("x-real-ip"),
 ];
 
+fn destination_header() -> HeaderName {
+    HeaderName::from_static("destination")
+}
+
 /// Removes hop-by-hop headers, including every header named in `Connection`.
 pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
     let named: Vec<HeaderName> = headers
@@ -117,6 +121,29 @@ pub fn keep_valid_git_protocol(headers: &mut HeaderMap) {
     };
     if !keep {
         headers.remove(&name);
+    }
+}
+
+/// Points a COPY/MOVE `Destination` at the backend's origin (mod_dav refuses another
+/// scheme, host or port). The classifier already checked that its path stays inside the
+/// repository; svn routes keep paths unchanged, so only the origin changes. A value that
+/// does not parse is removed (the classifier refuses such requests before this point).
+pub fn destination_to_backend(headers: &mut HeaderMap, backend_origin: &str) {
+    let Some(value) = headers.get(destination_header()) else {
+        return;
+    };
+    let rewritten = value
+        .to_str()
+        .ok()
+        .and_then(|v| crate::classify::svn::parse_destination(v).ok())
+        .and_then(|url| HeaderValue::from_str(&format!("{backend_origin}{}", url.raw_path)).ok());
+    match rewritten {
+        Some(value) => {
+            headers.insert(destination_header(), value);
+        }
+        None => {
+            headers.remove(destination_header());
+        }
     }
 }
 

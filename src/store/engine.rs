@@ -1,0 +1,263 @@
+//! The store written once over any [`Dialect`]: every mutation runs in one write transaction
+//! that ends by appending the user's name to the change feed; reads that must agree with
+//! themselves are single statements.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::migrate::{Migrate, Migrator};
+use sqlx::{ColumnIndex, Executor, IntoArguments, Pool, Transaction};
+
+use super::dialect::{Dialect, Value};
+use super::rows::{self, ChangeRow, GrantRow, PrincipalRow, StandingRow, TokenRow, UserRow};
+use super::{
+    Change, Error, Grant, NewToken, Principal, Store, TokenId, TokenInfo, User, UserAccess, sql,
+};
+use crate::access::Access;
+use crate::names::{TokenName, UserName};
+use crate::repo::RepoPattern;
+use crate::token::TokenHash;
+
+/// A store over a pool of `DB` connections.
+#[derive(Debug)]
+pub struct SqlStore<DB: Dialect> {
+    pool: Pool<DB>,
+}
+
+/// `run!(fetch_all::<Row>(executor, SQL; args…))`: binds and runs one statement with a
+/// `QueryAs` fetch method, mapping rows to `Row` (a `FromRow` struct or a one-column tuple)
+/// and errors through `DB`. (Not plain call syntax, so rustfmt keeps one statement a line.)
+macro_rules! run {
+    ($fetch:ident::<$row:ty>($executor:expr, $sql:expr $(; $($arg:expr),+)?)) => {
+        sqlx::query_as::<DB, $row>($sql)$($(.bind($arg))+)?
+            .$fetch($executor)
+            .await
+            .map_err(DB::store_error)
+    };
+}
+
+/// `exec!(executor, SQL; args…)`: binds and runs one statement that returns no rows.
+macro_rules! exec {
+    ($executor:expr, $sql:expr $(; $($arg:expr),+)?) => {
+        sqlx::query::<DB>($sql)$($(.bind($arg))+)?
+            .execute($executor)
+            .await
+            .map_err(DB::store_error)
+    };
+}
+
+/// Migrates the database behind `pool` (migrations ship in the binary) and wraps it.
+pub async fn migrated<DB>(pool: Pool<DB>, migrator: &Migrator) -> Result<Arc<dyn Store>, Error>
+where
+    DB: Dialect,
+    DB::Connection: Migrate,
+    SqlStore<DB>: Store,
+{
+    migrator
+        .run(&pool)
+        .await
+        .map_err(|source| Error::Migrate { source })?;
+    Ok(Arc::new(SqlStore { pool }))
+}
+
+// The bounds below say "DB can run our SQL with these Rust types"; they are the same on both
+// impl blocks (Rust does not let a trait carry bounds on other types for us).
+impl<DB> SqlStore<DB>
+where
+    DB: Dialect,
+    DB::Arguments: IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    usize: ColumnIndex<DB::Row>,
+    i64: Value<DB>,
+    String: Value<DB>,
+{
+    async fn begin_write(&self) -> Result<Transaction<'static, DB>, Error> {
+        self.pool
+            .begin_with(DB::BEGIN_WRITE)
+            .await
+            .map_err(DB::store_error)
+    }
+
+    /// Starts a write transaction about `user`: its id, its row locked until commit.
+    async fn begin_for(&self, user: &UserName) -> Result<(Transaction<'static, DB>, i64), Error> {
+        let mut tx = self.begin_write().await?;
+        let id = run!(fetch_optional::<(i64,)>(&mut *tx, DB::LOCK_USER; owned(user)))?;
+        let (id,) = id.ok_or_else(|| unknown_user(user))?;
+        Ok((tx, id))
+    }
+
+    /// Appends `user` to the change feed and commits.
+    async fn commit_change(mut tx: Transaction<'static, DB>, user: &UserName) -> Result<(), Error> {
+        if let Some(serialize) = DB::SERIALIZE_CHANGES {
+            exec!(&mut *tx, serialize)?;
+        }
+        exec!(&mut *tx, sql::APPEND_CHANGE; owned(user))?;
+        if let Some(notify) = DB::NOTIFY_CHANGE {
+            exec!(&mut *tx, notify; owned(user))?;
+        }
+        tx.commit().await.map_err(DB::store_error)
+    }
+
+    /// The id of `user` (unknown is an error), or `None` when no user is given.
+    async fn user_id(&self, user: Option<&UserName>) -> Result<Option<i64>, Error> {
+        let Some(user) = user else {
+            return Ok(None);
+        };
+        let id = run!(fetch_optional::<(i64,)>(&self.pool, sql::USER_ID; owned(user)))?;
+        let (id,) = id.ok_or_else(|| unknown_user(user))?;
+        Ok(Some(id))
+    }
+}
+
+/// A name or pattern as the text column holds it.
+fn owned(value: &impl std::fmt::Display) -> String {
+    value.to_string()
+}
+
+fn unknown_user(user: &UserName) -> Error {
+    Error::UnknownUser { name: user.clone() }
+}
+
+#[async_trait]
+impl<DB> Store for SqlStore<DB>
+where
+    DB: Dialect,
+    DB::Arguments: IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    usize: ColumnIndex<DB::Row>,
+    i64: Value<DB>,
+    String: Value<DB>,
+    // Only the trait methods need these.
+    for<'n> &'n str: ColumnIndex<DB::Row>,
+    Option<i64>: Value<DB>,
+    bool: Value<DB>,
+{
+    async fn add_user(&self, name: &UserName, now: i64) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        run!(fetch_optional::<(i64,)>(&mut *tx, sql::INSERT_USER; owned(name), now))?
+            .ok_or_else(|| Error::UserExists { name: name.clone() })?;
+        Self::commit_change(tx, name).await
+    }
+
+    async fn set_user_active(&self, name: &UserName, active: bool) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        run!(fetch_optional::<(i64,)>(&mut *tx, sql::SET_USER_ACTIVE; owned(name), active))?
+            .ok_or_else(|| unknown_user(name))?;
+        Self::commit_change(tx, name).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, Error> {
+        rows::records(run!(fetch_all::<UserRow>(&self.pool, sql::LIST_USERS))?)
+    }
+
+    async fn set_grant(
+        &self,
+        user: &UserName,
+        pattern: &RepoPattern,
+        access: Access,
+    ) -> Result<(), Error> {
+        let (mut tx, user_id) = self.begin_for(user).await?;
+        exec!(&mut *tx, sql::UPSERT_GRANT; user_id, owned(pattern), owned(&access))?;
+        Self::commit_change(tx, user).await
+    }
+
+    async fn remove_grant(&self, user: &UserName, pattern: &RepoPattern) -> Result<(), Error> {
+        let (mut tx, user_id) = self.begin_for(user).await?;
+        run!(fetch_optional::<(i64,)>(&mut *tx, sql::DELETE_GRANT; user_id, owned(pattern)))?
+            .ok_or_else(|| Error::UnknownGrant {
+                user: user.clone(),
+                pattern: pattern.clone(),
+            })?;
+        Self::commit_change(tx, user).await
+    }
+
+    async fn list_grants(&self, user: Option<&UserName>) -> Result<Vec<Grant>, Error> {
+        let user_id = self.user_id(user).await?;
+        rows::records(run!(fetch_all::<GrantRow>(&self.pool, sql::LIST_GRANTS; user_id))?)
+    }
+
+    async fn create_token(&self, token: &NewToken) -> Result<TokenId, Error> {
+        let (mut tx, user_id) = self.begin_for(&token.user).await?;
+        let (name, now) = (owned(&token.name), token.created_at);
+        let taken = run!(fetch_optional::<(i64,)>(&mut *tx, sql::ACTIVE_TOKEN_NAMED;
+            user_id, name.clone(), now))?;
+        if taken.is_some() {
+            return Err(Error::TokenNameTaken {
+                user: token.user.clone(),
+                name: token.name.clone(),
+            });
+        }
+        let (id,) = run!(fetch_one::<(i64,)>(&mut *tx, sql::INSERT_TOKEN;
+            user_id,
+            name,
+            token.hash.to_hex(),
+            token.public_prefix.clone(),
+            token.scopes.to_list(),
+            rows::repos_column(&token.repos),
+            token.created_at,
+            token.expires_at
+        ))?;
+        Self::commit_change(tx, &token.user).await?;
+        Ok(TokenId(id))
+    }
+
+    async fn revoke_token(&self, user: &UserName, name: &TokenName, now: i64) -> Result<(), Error> {
+        let (mut tx, user_id) = self.begin_for(user).await?;
+        let revoked =
+            run!(fetch_all::<(i64,)>(&mut *tx, sql::REVOKE_TOKEN; user_id, owned(name), now))?;
+        if revoked.is_empty() {
+            return Err(Error::UnknownToken {
+                user: user.clone(),
+                name: name.clone(),
+            });
+        }
+        Self::commit_change(tx, user).await
+    }
+
+    async fn list_tokens(
+        &self,
+        user: Option<&UserName>,
+        include_inactive: bool,
+        now: i64,
+    ) -> Result<Vec<TokenInfo>, Error> {
+        let user_id = self.user_id(user).await?;
+        let found = run!(fetch_all::<TokenRow>(&self.pool, sql::LIST_TOKENS;
+            user_id, include_inactive, now))?;
+        rows::records(found)
+    }
+
+    async fn lookup_token(&self, hash: &TokenHash) -> Result<Option<Principal>, Error> {
+        let found = run!(fetch_all::<PrincipalRow>(&self.pool, sql::LOOKUP_TOKEN; hash.to_hex()))?;
+        rows::into_principal(found)
+    }
+
+    async fn user_access(&self, user: &UserName) -> Result<Option<UserAccess>, Error> {
+        let found = run!(fetch_all::<StandingRow>(&self.pool, sql::USER_STANDING; owned(user)))?;
+        rows::into_access(found)
+    }
+
+    async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<Change>, Error> {
+        // A negative LIMIT means "all" to SQLite and is an error to PostgreSQL: neither.
+        let limit = limit.max(0);
+        rows::records(run!(fetch_all::<ChangeRow>(&self.pool, sql::CHANGES_SINCE; seq, limit))?)
+    }
+
+    async fn latest_change(&self) -> Result<i64, Error> {
+        let (seq,) = run!(fetch_one::<(i64,)>(&self.pool, sql::LATEST_CHANGE))?;
+        Ok(seq)
+    }
+
+    async fn record_last_used(&self, uses: &[(TokenId, i64)]) -> Result<(), Error> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        // In id order, so that two servers flushing overlapping batches cannot deadlock.
+        let mut sorted = uses.to_vec();
+        sorted.sort_unstable();
+        let mut tx = self.begin_write().await?;
+        for (TokenId(id), at) in sorted {
+            exec!(&mut *tx, sql::RECORD_LAST_USED; id, at)?;
+        }
+        tx.commit().await.map_err(DB::store_error)
+    }
+}

@@ -1,0 +1,89 @@
+//! SQL both dialects run unchanged: `$n` placeholders (SQLite reads `$n` as the n-th
+//! argument), `RETURNING`, `ON CONFLICT … DO …`. What differs lives in [`super::dialect`].
+//!
+//! A token is active at `now` when it is not revoked and `expires_at` is unset or after `now`.
+
+/// `$1` name, `$2` created_at → `id`, or no row when the name is taken.
+pub const INSERT_USER: &str = "INSERT INTO users (name, active, created_at) VALUES ($1, TRUE, $2) \
+     ON CONFLICT (name) DO NOTHING RETURNING id";
+
+/// `$1` name, `$2` active → `id`, or no row for an unknown user.
+pub const SET_USER_ACTIVE: &str = "UPDATE users SET active = $2 WHERE name = $1 RETURNING id";
+
+pub const LIST_USERS: &str = "SELECT name, active, created_at FROM users ORDER BY name";
+
+/// `$1` name → `id`.
+pub const USER_ID: &str = "SELECT id FROM users WHERE name = $1";
+
+/// `$1` user_id, `$2` pattern, `$3` access.
+pub const UPSERT_GRANT: &str = "INSERT INTO grants (user_id, pattern, access) VALUES ($1, $2, $3) \
+     ON CONFLICT (user_id, pattern) DO UPDATE SET access = excluded.access";
+
+/// `$1` user_id, `$2` pattern → `user_id`, or no row when there was no such grant.
+pub const DELETE_GRANT: &str =
+    "DELETE FROM grants WHERE user_id = $1 AND pattern = $2 RETURNING user_id";
+
+/// `$1` user_id or NULL for everyone's.
+pub const LIST_GRANTS: &str = "SELECT u.name AS user_name, g.pattern, g.access \
+     FROM grants g JOIN users u ON u.id = g.user_id \
+     WHERE ($1 IS NULL OR g.user_id = $1) ORDER BY u.name, g.pattern";
+
+/// `$1` name → the user and its grants, one row per grant (a single row with NULL pattern and
+/// access when it has none), no row for an unknown user. One statement: one snapshot.
+pub const USER_STANDING: &str = "SELECT u.name AS user_name, u.active, g.pattern, g.access \
+     FROM users u LEFT JOIN grants g ON g.user_id = u.id WHERE u.name = $1 ORDER BY g.pattern";
+
+/// `$1` user_id, `$2` name, `$3` now → the id of an active token with that name.
+pub const ACTIVE_TOKEN_NAMED: &str = "SELECT id FROM tokens \
+     WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL \
+     AND (expires_at IS NULL OR expires_at > $3)";
+
+/// `$1` user_id, `$2` name, `$3` hash, `$4` public_prefix, `$5` scopes, `$6` repos,
+/// `$7` created_at, `$8` expires_at → `id`.
+pub const INSERT_TOKEN: &str = "INSERT INTO tokens \
+     (user_id, name, hash, public_prefix, scopes, repos, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+
+/// `$1` user_id, `$2` name, `$3` now → the ids revoked (none: no active token of that name).
+pub const REVOKE_TOKEN: &str = "UPDATE tokens SET revoked_at = $3 \
+     WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL \
+     AND (expires_at IS NULL OR expires_at > $3) RETURNING id";
+
+/// The columns of [`super::rows::TokenRow`], from `tokens t JOIN users u`.
+macro_rules! token_columns {
+    () => {
+        "SELECT t.id, u.name AS user_name, t.name, t.public_prefix, t.scopes, t.repos, \
+         t.created_at, t.expires_at, t.last_used_at, t.revoked_at"
+    };
+}
+
+/// `$1` user_id or NULL for everyone's, `$2` include inactive, `$3` now.
+pub const LIST_TOKENS: &str = concat!(
+    token_columns!(),
+    " FROM tokens t JOIN users u ON u.id = t.user_id \
+     WHERE ($1 IS NULL OR t.user_id = $1) \
+     AND ($2 OR (t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $3))) \
+     ORDER BY u.name, t.name, t.id"
+);
+
+/// `$1` hash → the token, its user's standing and grants, one row per grant (NULL pattern and
+/// access when the user has none). One statement: one snapshot.
+pub const LOOKUP_TOKEN: &str = concat!(
+    token_columns!(),
+    ", u.active, g.pattern, g.access \
+     FROM tokens t JOIN users u ON u.id = t.user_id \
+     LEFT JOIN grants g ON g.user_id = u.id WHERE t.hash = $1 ORDER BY g.pattern"
+);
+
+/// `$1` user_name. The time defaults in the schema.
+pub const APPEND_CHANGE: &str = "INSERT INTO changes (user_name) VALUES ($1)";
+
+/// `$1` after, `$2` limit.
+pub const CHANGES_SINCE: &str =
+    "SELECT seq, user_name FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2";
+
+pub const LATEST_CHANGE: &str = "SELECT COALESCE(MAX(seq), 0) FROM changes";
+
+/// `$1` token id, `$2` time; never moves the time backwards.
+pub const RECORD_LAST_USED: &str = "UPDATE tokens SET last_used_at = $2 \
+     WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)";

@@ -1,0 +1,20 @@
+//! The one integration-test binary (every `tests/*.rs` would be a separate link).
+//!
+//! - `backend_sanity` checks the harness alone: real Apache (git-http-backend, mod_dav_svn)
+//!   and `hg serve` started from the files in `deploy/`, driven by the real clients. These
+//!   tests do not need vcsgate.
+//! - `git_e2e` drives real `git` through a running `vcsgate serve`. These tests need the
+//!   proxy.
+//! - `store_contract` runs one suite against SQLite and a throwaway PostgreSQL.
+//!
+//! Missing tools make tests fail with the Debian package to install; `scripts/test.sh`
+//! installs them on a fresh machine.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod backend_sanity;
+mod git_e2e;
+mod hg_e2e;
+mod store_contract;
+mod support;
+mod svn_e2e;

@@ -1,0 +1,644 @@
+//! The store contract: every case runs against a fresh SQLite file and a fresh database on a
+//! real throwaway PostgreSQL (`support::postgres`). Run: `cargo test --test it store`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tempfile::TempDir;
+use vcsgate::access::{Access, Scope, ScopeSet};
+use vcsgate::names::{TokenName, UserName};
+use vcsgate::repo::RepoPattern;
+use vcsgate::store::{self, Error, NewToken, Store, TokenId, TokenInfo};
+use vcsgate::token::TokenHash;
+
+use crate::support::postgres;
+
+const NOW: i64 = 1_700_000_000;
+const DAY: i64 = 86_400;
+
+/// Where one store under test lives (and the directory holding a SQLite file).
+struct Backend {
+    url: String,
+    _dir: Option<TempDir>,
+}
+
+impl Backend {
+    async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("vcsgate.db").display());
+        Backend {
+            url,
+            _dir: Some(dir),
+        }
+    }
+
+    async fn postgres() -> Self {
+        let database = postgres::fresh_database().await;
+        Backend {
+            url: postgres::server().url(&database),
+            _dir: None,
+        }
+    }
+
+    async fn open(&self) -> Arc<dyn Store> {
+        store::open(&self.url).await.unwrap()
+    }
+}
+
+/// Generates one test per case and backend: `on_sqlite::case`, `on_postgres::case`.
+macro_rules! contract {
+    ($($case:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(super::Backend::sqlite().await).await;
+            })*
+        }
+        mod on_postgres {
+            $(#[tokio::test]
+            async fn $case() {
+                super::$case(super::Backend::postgres().await).await;
+            })*
+        }
+    };
+}
+
+contract!(
+    users_are_added_once_disabled_enabled_and_listed,
+    grants_are_added_updated_removed_and_listed_per_user,
+    acting_on_unknown_users_and_grants_is_refused,
+    tokens_round_trip_through_create_list_and_lookup,
+    token_names_are_unique_among_active_tokens_only,
+    revoking_targets_only_an_active_token,
+    token_lists_show_active_tokens_or_all,
+    lookup_follows_user_standing_and_unknown_hashes_are_none,
+    every_mutation_appends_one_change_and_failures_none,
+    changes_since_pages_in_order,
+    last_use_is_recorded_in_batches_and_never_moves_back,
+    concurrent_creates_of_one_name_leave_one_active_token,
+    reopening_keeps_data_and_migrations,
+);
+
+fn user(name: &str) -> UserName {
+    UserName::parse(name).unwrap()
+}
+
+fn pattern(text: &str) -> RepoPattern {
+    RepoPattern::parse(text).unwrap()
+}
+
+fn token_name(name: &str) -> TokenName {
+    TokenName::parse(name).unwrap()
+}
+
+/// A token for `owner` named `name`, created at `NOW`, with a hash no other call returns.
+fn new_token(owner: &str, name: &str) -> NewToken {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let hash = TokenHash::of(&format!("{owner}/{name}/{n}"));
+    NewToken {
+        user: user(owner),
+        name: token_name(name),
+        hash,
+        public_prefix: format!("vcsg_{n:08}"),
+        scopes: [Scope::ReadRepository].into_iter().collect(),
+        repos: Vec::new(),
+        expires_at: None,
+        created_at: NOW,
+    }
+}
+
+async fn store_with_users(backend: &Backend, users: &[&str]) -> Arc<dyn Store> {
+    let store = backend.open().await;
+    for name in users {
+        store.add_user(&user(name), NOW).await.unwrap();
+    }
+    store
+}
+
+async fn grant(store: &Arc<dyn Store>, who: &UserName, on: &str, access: Access) {
+    store.set_grant(who, &pattern(on), access).await.unwrap();
+}
+
+fn names(tokens: &[TokenInfo]) -> Vec<(String, String)> {
+    tokens
+        .iter()
+        .map(|t| (t.user.to_string(), t.name.to_string()))
+        .collect()
+}
+
+async fn users_are_added_once_disabled_enabled_and_listed(backend: Backend) {
+    let store = store_with_users(&backend, &["bob", "alice"]).await;
+    let err = store.add_user(&user("alice"), NOW + 1).await.unwrap_err();
+    assert!(
+        matches!(err, Error::UserExists { ref name } if name.as_str() == "alice"),
+        "{err:?}"
+    );
+
+    store.set_user_active(&user("bob"), false).await.unwrap();
+    let listed = store.list_users().await.unwrap();
+    let view: Vec<_> = listed
+        .iter()
+        .map(|u| (u.name.as_str(), u.active, u.created_at))
+        .collect();
+    assert_eq!(view, [("alice", true, NOW), ("bob", false, NOW)]);
+
+    store.set_user_active(&user("bob"), true).await.unwrap();
+    assert!(store.list_users().await.unwrap().iter().all(|u| u.active));
+    let err = store
+        .set_user_active(&user("carol"), false)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownUser { .. }), "{err:?}");
+}
+
+async fn grants_are_added_updated_removed_and_listed_per_user(backend: Backend) {
+    let store = store_with_users(&backend, &["alice", "bob"]).await;
+    let alice = user("alice");
+    grant(&store, &alice, "git/team/**", Access::Read).await;
+    grant(&store, &alice, "hg/app", Access::Write).await;
+    grant(&store, &user("bob"), "svn/repo", Access::Read).await;
+    // Adding an existing pattern updates its access.
+    grant(&store, &alice, "git/team/**", Access::Write).await;
+
+    let view = |grants: Vec<store::Grant>| {
+        grants
+            .into_iter()
+            .map(|g| (g.user.to_string(), g.pattern.to_string(), g.access))
+            .collect::<Vec<_>>()
+    };
+    let all = view(store.list_grants(None).await.unwrap());
+    let row = |u: &str, p: &str, a| (u.to_owned(), p.to_owned(), a);
+    assert_eq!(
+        all,
+        [
+            row("alice", "git/team/**", Access::Write),
+            row("alice", "hg/app", Access::Write),
+            row("bob", "svn/repo", Access::Read),
+        ]
+    );
+    let bobs = view(store.list_grants(Some(&user("bob"))).await.unwrap());
+    assert_eq!(bobs, [row("bob", "svn/repo", Access::Read)]);
+
+    store
+        .remove_grant(&alice, &pattern("hg/app"))
+        .await
+        .unwrap();
+    let alices = view(store.list_grants(Some(&alice)).await.unwrap());
+    assert_eq!(alices, [row("alice", "git/team/**", Access::Write)]);
+    let standing = store.user_access(&alice).await.unwrap().unwrap();
+    assert_eq!(standing.grants, [(pattern("git/team/**"), Access::Write)]);
+}
+
+async fn acting_on_unknown_users_and_grants_is_refused(backend: Backend) {
+    let store = store_with_users(&backend, &["alice"]).await;
+    let (alice, ghost) = (user("alice"), user("ghost"));
+    let unknown_user =
+        |err: Error| matches!(err, Error::UnknownUser { ref name } if name.as_str() == "ghost");
+
+    let err = store
+        .set_grant(&ghost, &pattern("git/x"), Access::Read)
+        .await
+        .unwrap_err();
+    assert!(unknown_user(err));
+    assert!(unknown_user(
+        store
+            .remove_grant(&ghost, &pattern("git/x"))
+            .await
+            .unwrap_err()
+    ));
+    assert!(unknown_user(
+        store.list_grants(Some(&ghost)).await.unwrap_err()
+    ));
+    assert!(unknown_user(
+        store
+            .list_tokens(Some(&ghost), true, NOW)
+            .await
+            .unwrap_err()
+    ));
+    assert!(unknown_user(
+        store
+            .create_token(&new_token("ghost", "ci"))
+            .await
+            .unwrap_err()
+    ));
+    assert!(unknown_user(
+        store
+            .revoke_token(&ghost, &token_name("ci"), NOW)
+            .await
+            .unwrap_err()
+    ));
+    assert_eq!(store.user_access(&ghost).await.unwrap(), None);
+
+    let err = store
+        .remove_grant(&alice, &pattern("git/x"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownGrant { ref pattern, .. } if pattern.as_str() == "git/x"));
+    assert!(store.list_grants(Some(&alice)).await.unwrap().is_empty());
+    let standing = store.user_access(&alice).await.unwrap().unwrap();
+    assert!(standing.active && standing.grants.is_empty());
+}
+
+async fn tokens_round_trip_through_create_list_and_lookup(backend: Backend) {
+    let store = store_with_users(&backend, &["alice"]).await;
+    grant(&store, &user("alice"), "git/**", Access::Write).await;
+    let mut token = new_token("alice", "ci");
+    token.scopes = [Scope::ReadRepository, Scope::WriteRepository, Scope::Api]
+        .into_iter()
+        .collect();
+    token.repos = vec![pattern("git/team/*"), pattern("git/other")];
+    token.expires_at = Some(NOW + DAY);
+    let id = store.create_token(&token).await.unwrap();
+
+    let expected = TokenInfo {
+        id,
+        user: user("alice"),
+        name: token_name("ci"),
+        public_prefix: token.public_prefix.clone(),
+        scopes: token.scopes,
+        repos: token.repos.clone(),
+        created_at: NOW,
+        expires_at: Some(NOW + DAY),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let found = store.lookup_token(&token.hash).await.unwrap().unwrap();
+    assert_eq!(found.token, expected);
+    assert_eq!(
+        store.list_tokens(None, false, NOW).await.unwrap(),
+        [expected]
+    );
+    assert_eq!(found.user.name, user("alice"));
+    assert!(found.user.active);
+    assert_eq!(found.user.grants, [(pattern("git/**"), Access::Write)]);
+
+    // A token without limits or expiry keeps them empty.
+    let plain = new_token("alice", "laptop");
+    store.create_token(&plain).await.unwrap();
+    let found = store
+        .lookup_token(&plain.hash)
+        .await
+        .unwrap()
+        .unwrap()
+        .token;
+    assert!(found.repos.is_empty() && found.expires_at.is_none());
+    assert_eq!(
+        found.scopes,
+        ScopeSet::parse_list("read_repository").unwrap()
+    );
+}
+
+async fn token_names_are_unique_among_active_tokens_only(backend: Backend) {
+    let store = store_with_users(&backend, &["alice", "bob"]).await;
+    store.create_token(&new_token("alice", "ci")).await.unwrap();
+    let err = store
+        .create_token(&new_token("alice", "ci"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::TokenNameTaken { ref name, .. } if name.as_str() == "ci"));
+    // Another user may use the name.
+    store.create_token(&new_token("bob", "ci")).await.unwrap();
+
+    // A revoked token's name is free again.
+    store
+        .revoke_token(&user("alice"), &token_name("ci"), NOW + 1)
+        .await
+        .unwrap();
+    store.create_token(&new_token("alice", "ci")).await.unwrap();
+
+    // So is an expired one's, once it has expired (not before).
+    let mut short = new_token("alice", "short");
+    short.expires_at = Some(NOW + 10);
+    store.create_token(&short).await.unwrap();
+    let mut again = new_token("alice", "short");
+    again.created_at = NOW + 9;
+    assert!(matches!(
+        store.create_token(&again).await,
+        Err(Error::TokenNameTaken { .. })
+    ));
+    again.created_at = NOW + 10;
+    store.create_token(&again).await.unwrap();
+
+    let all = store
+        .list_tokens(Some(&user("alice")), true, NOW + 10)
+        .await
+        .unwrap();
+    let pairs = names(&all);
+    assert_eq!(pairs.iter().filter(|(_, n)| n == "ci").count(), 2);
+    assert_eq!(pairs.iter().filter(|(_, n)| n == "short").count(), 2);
+}
+
+async fn revoking_targets_only_an_active_token(backend: Backend) {
+    let store = store_with_users(&backend, &["alice"]).await;
+    let alice = user("alice");
+    let mut old = new_token("alice", "ci");
+    old.expires_at = Some(NOW + 5);
+    let old_id = store.create_token(&old).await.unwrap();
+    let mut current = new_token("alice", "ci");
+    current.created_at = NOW + 5;
+    let current_id = store.create_token(&current).await.unwrap();
+
+    store
+        .revoke_token(&alice, &token_name("ci"), NOW + 6)
+        .await
+        .unwrap();
+    let all = store
+        .list_tokens(Some(&alice), true, NOW + 6)
+        .await
+        .unwrap();
+    let revoked: Vec<(TokenId, Option<i64>)> = all.iter().map(|t| (t.id, t.revoked_at)).collect();
+    assert_eq!(revoked, [(old_id, None), (current_id, Some(NOW + 6))]);
+
+    // Nothing active is left under that name: revoked, expired and unknown are refused.
+    for name in ["ci", "nope"] {
+        let err = store
+            .revoke_token(&alice, &token_name(name), NOW + 7)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::UnknownToken { ref name, .. } if name.as_str() != ""),
+            "{err:?}"
+        );
+    }
+}
+
+async fn token_lists_show_active_tokens_or_all(backend: Backend) {
+    let store = store_with_users(&backend, &["alice", "bob"]).await;
+    let mut expiring = new_token("alice", "expiring");
+    expiring.expires_at = Some(NOW + DAY);
+    store.create_token(&expiring).await.unwrap();
+    store
+        .create_token(&new_token("alice", "revoked"))
+        .await
+        .unwrap();
+    store
+        .revoke_token(&user("alice"), &token_name("revoked"), NOW)
+        .await
+        .unwrap();
+    store
+        .create_token(&new_token("alice", "live"))
+        .await
+        .unwrap();
+    store.create_token(&new_token("bob", "ci")).await.unwrap();
+
+    let pair = |u: &str, n: &str| (u.to_owned(), n.to_owned());
+    let at = |now| {
+        let store = store.clone();
+        async move { names(&store.list_tokens(None, false, now).await.unwrap()) }
+    };
+    let active_now = [
+        pair("alice", "expiring"),
+        pair("alice", "live"),
+        pair("bob", "ci"),
+    ];
+    assert_eq!(at(NOW).await, active_now);
+    // Expired exactly at expires_at.
+    assert_eq!(
+        at(NOW + DAY).await,
+        [pair("alice", "live"), pair("bob", "ci")]
+    );
+
+    let all = store.list_tokens(None, true, NOW + DAY).await.unwrap();
+    assert_eq!(
+        names(&all),
+        [
+            pair("alice", "expiring"),
+            pair("alice", "live"),
+            pair("alice", "revoked"),
+            pair("bob", "ci")
+        ]
+    );
+    let alices = store
+        .list_tokens(Some(&user("alice")), false, NOW + DAY)
+        .await
+        .unwrap();
+    assert_eq!(names(&alices), [pair("alice", "live")]);
+    let bobs = store
+        .list_tokens(Some(&user("bob")), true, NOW)
+        .await
+        .unwrap();
+    assert_eq!(names(&bobs), [pair("bob", "ci")]);
+}
+
+async fn lookup_follows_user_standing_and_unknown_hashes_are_none(backend: Backend) {
+    let store = store_with_users(&backend, &["alice"]).await;
+    let alice = user("alice");
+    let mut token = new_token("alice", "ci");
+    token.expires_at = Some(NOW + 1);
+    store.create_token(&token).await.unwrap();
+    store
+        .revoke_token(&alice, &token_name("ci"), NOW)
+        .await
+        .unwrap();
+    store.set_user_active(&alice, false).await.unwrap();
+    grant(&store, &alice, "git/a", Access::Read).await;
+    grant(&store, &alice, "git/b", Access::Write).await;
+
+    // Revoked, expired, and its user disabled: still returned, with every field.
+    let found = store.lookup_token(&token.hash).await.unwrap().unwrap();
+    assert_eq!(found.token.revoked_at, Some(NOW));
+    assert_eq!(found.token.expires_at, Some(NOW + 1));
+    assert!(!found.user.active);
+    assert_eq!(
+        found.user.grants,
+        [
+            (pattern("git/a"), Access::Read),
+            (pattern("git/b"), Access::Write)
+        ]
+    );
+    assert_eq!(store.user_access(&alice).await.unwrap(), Some(found.user));
+    assert_eq!(
+        store.lookup_token(&TokenHash::of("unknown")).await.unwrap(),
+        None
+    );
+}
+
+async fn every_mutation_appends_one_change_and_failures_none(backend: Backend) {
+    let store = backend.open().await;
+    assert_eq!(store.latest_change().await.unwrap(), 0);
+    let (alice, bob) = (user("alice"), user("bob"));
+    let mut expected = Vec::new();
+    let mut check = |who: &UserName| expected.push(who.to_string());
+
+    store.add_user(&alice, NOW).await.unwrap();
+    check(&alice);
+    store.add_user(&bob, NOW).await.unwrap();
+    check(&bob);
+    store.set_user_active(&alice, false).await.unwrap();
+    check(&alice);
+    grant(&store, &bob, "git/x", Access::Read).await;
+    check(&bob);
+    store.remove_grant(&bob, &pattern("git/x")).await.unwrap();
+    check(&bob);
+    let token = new_token("alice", "ci");
+    let id = store.create_token(&token).await.unwrap();
+    check(&alice);
+    store
+        .revoke_token(&alice, &token_name("ci"), NOW)
+        .await
+        .unwrap();
+    check(&alice);
+
+    // Refused mutations and last-use bookkeeping leave the feed alone.
+    let before = store.latest_change().await.unwrap();
+    assert!(store.add_user(&alice, NOW).await.is_err());
+    assert!(store.remove_grant(&bob, &pattern("git/x")).await.is_err());
+    assert!(
+        store
+            .revoke_token(&alice, &token_name("ci"), NOW)
+            .await
+            .is_err()
+    );
+    assert!(store.create_token(&new_token("ghost", "ci")).await.is_err());
+    store.record_last_used(&[(id, NOW + 5)]).await.unwrap();
+    assert_eq!(store.latest_change().await.unwrap(), before);
+
+    let feed = store.changes_since(0, 100).await.unwrap();
+    let users: Vec<String> = feed.iter().map(|c| c.user.to_string()).collect();
+    assert_eq!(users, expected);
+    assert!(feed.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!(feed.last().map(|c| c.seq), Some(before));
+}
+
+async fn changes_since_pages_in_order(backend: Backend) {
+    let store = backend.open().await;
+    for i in 0..7 {
+        store.add_user(&user(&format!("u{i}")), NOW).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.changes_since(after, 3).await.unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        seen.extend(page.iter().map(|c| c.user.to_string()));
+    }
+    let expected: Vec<String> = (0..7).map(|i| format!("u{i}")).collect();
+    assert_eq!(seen, expected);
+    assert_eq!(after, store.latest_change().await.unwrap());
+    assert!(store.changes_since(after, 10).await.unwrap().is_empty());
+    assert!(store.changes_since(0, 0).await.unwrap().is_empty());
+    assert!(store.changes_since(0, -1).await.unwrap().is_empty());
+}
+
+async fn last_use_is_recorded_in_batches_and_never_moves_back(backend: Backend) {
+    let store = store_with_users(&backend, &["alice"]).await;
+    let first = store
+        .create_token(&new_token("alice", "one"))
+        .await
+        .unwrap();
+    let second = store
+        .create_token(&new_token("alice", "two"))
+        .await
+        .unwrap();
+    store.record_last_used(&[]).await.unwrap();
+    store
+        .record_last_used(&[
+            (first, NOW + 10),
+            (second, NOW + 20),
+            (TokenId(999_999), NOW),
+        ])
+        .await
+        .unwrap();
+    store.record_last_used(&[(first, NOW + 5)]).await.unwrap();
+
+    let listed = store.list_tokens(None, false, NOW).await.unwrap();
+    let used: Vec<_> = listed.iter().map(|t| (t.id, t.last_used_at)).collect();
+    assert_eq!(used, [(first, Some(NOW + 10)), (second, Some(NOW + 20))]);
+}
+
+async fn concurrent_creates_of_one_name_leave_one_active_token(backend: Backend) {
+    let store = store_with_users(&backend, &["alice"]).await;
+    let attempts = (0..8).map(|_| {
+        let store = store.clone();
+        tokio::spawn(async move { store.create_token(&new_token("alice", "ci")).await })
+    });
+    let mut created = 0;
+    for attempt in attempts.collect::<Vec<_>>() {
+        match attempt.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(Error::TokenNameTaken { .. }) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(store.list_tokens(None, true, NOW).await.unwrap().len(), 1);
+}
+
+async fn reopening_keeps_data_and_migrations(backend: Backend) {
+    let store = store_with_users(&backend, &["alice"]).await;
+    let token = new_token("alice", "ci");
+    store.create_token(&token).await.unwrap();
+    let latest = store.latest_change().await.unwrap();
+    drop(store);
+
+    for _ in 0..2 {
+        let store = backend.open().await;
+        assert_eq!(store.list_users().await.unwrap().len(), 1);
+        assert!(store.lookup_token(&token.hash).await.unwrap().is_some());
+        assert_eq!(store.latest_change().await.unwrap(), latest);
+    }
+}
+
+#[tokio::test]
+async fn sqlite_file_is_created_on_first_use_in_an_existing_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("fresh.db");
+    let store = store::open(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    store.add_user(&user("alice"), NOW).await.unwrap();
+    assert!(file.is_file());
+    assert!(
+        dir.path().join("fresh.db-wal").exists(),
+        "journal mode is WAL"
+    );
+
+    let missing = dir.path().join("no/such/dir/x.db");
+    let err = store::open(&format!("sqlite://{}", missing.display()))
+        .await
+        .unwrap_err();
+    assert!(!missing.exists(), "{err}");
+    for bad in ["sqlite://", "sqlite://:memory:"] {
+        let err = store::open(bad).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidUrl { .. }), "{bad}: {err:?}");
+    }
+    let err = store::open("mysql://db/x").await.unwrap_err();
+    assert!(matches!(err, Error::UnsupportedScheme { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn postgres_opens_over_its_unix_socket() {
+    let database = postgres::fresh_database().await;
+    let store = store::open(&postgres::server().socket_url(&database))
+        .await
+        .unwrap();
+    store.add_user(&user("alice"), NOW).await.unwrap();
+    assert_eq!(store.list_users().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn postgres_errors_never_show_the_password() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let refused = format!("postgres://vcsgate:s3cretpw@127.0.0.1:{port}/vcsgate");
+    let err = store::open(&refused).await.unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+    let malformed = "postgres://vcsgate:s3cretpw@127.0.0.1:notaport/vcsgate";
+    let err2 = store::open(malformed).await.unwrap_err();
+    assert!(matches!(err2, Error::InvalidUrl { .. }), "{err2:?}");
+    for shown in [
+        err.to_string(),
+        format!("{err:?}"),
+        err2.to_string(),
+        format!("{err2:?}"),
+    ] {
+        assert!(!shown.contains("s3cretpw"), "{shown}");
+    }
+    assert!(!store::redact_url(&refused).contains("s3cretpw"));
+}

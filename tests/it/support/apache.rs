@@ -1,0 +1,146 @@
+//! One Apache per test, started from `deploy/apache/backends.conf` (the deploy file itself)
+//! with git-http-backend under `/git/` and mod_dav_svn under `/svn`, in a scratch
+//! directory of its own. Starting takes well under a second.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+use super::process::Daemon;
+use super::{poll, ports, tools};
+
+/// The deploy file the tests use unchanged.
+pub const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/apache/backends.conf");
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+const PORT_ATTEMPTS: usize = 3;
+
+pub struct Apache {
+    // Declared first: stopped before the scratch directory is removed.
+    daemon: Daemon,
+    port: u16,
+    scratch: TempDir,
+}
+
+impl Apache {
+    /// Starts Apache on a free loopback port; fails the test (with the error log) otherwise.
+    pub fn start() -> Apache {
+        let apache2 = tools::apache2();
+        for module in ["mod_dav_svn.so", "mod_authn_anon.so", "mod_cgid.so"] {
+            let package = if module == "mod_dav_svn.so" {
+                "libapache2-mod-svn"
+            } else {
+                "apache2"
+            };
+            tools::apache_module(module, package);
+        }
+        let scratch = scratch_dir();
+        let mut last_error = String::new();
+        for _ in 0..PORT_ATTEMPTS {
+            let port = ports::free_port();
+            let root = scratch.path();
+            let _ = fs::remove_file(root.join("run/apache.pid"));
+            let mut cmd = Command::new(&apache2);
+            cmd.arg("-f")
+                .arg(CONFIG)
+                .arg("-DFOREGROUND")
+                .env("VCSGATE_BACKEND_PORT", port.to_string())
+                .env("VCSGATE_BACKEND_ROOT", root)
+                .env("VCSGATE_GIT_EXEC_PATH", tools::git_exec_path())
+                .env("APACHE_RUN_DIR", root.join("run"))
+                .env("APACHE_LOCK_DIR", root.join("run"))
+                .env("APACHE_LOG_DIR", root.join("logs"))
+                .stdout(log_file(root, "logs/stdout.log"))
+                .stderr(log_file(root, "logs/stderr.log"));
+            let mut daemon = Daemon::spawn("apache2", &mut cmd);
+            let pid_file = root.join("run/apache.pid");
+            let ready = poll::until(START_TIMEOUT, Duration::from_millis(10), || {
+                daemon.exited().is_some()
+                    || (read(&pid_file).trim() == daemon.pid().to_string() && poll::accepts(port))
+            });
+            if ready.is_some() && daemon.exited().is_none() {
+                return Apache {
+                    daemon,
+                    port,
+                    scratch,
+                };
+            }
+            daemon.stop();
+            last_error = format!(
+                "{}{}{}",
+                read(&root.join("logs/stderr.log")),
+                read(&root.join("logs/stdout.log")),
+                read(&root.join("logs/error.log"))
+            );
+            if !last_error.contains("in use") {
+                break;
+            }
+        }
+        panic!("Apache ({CONFIG}) did not start:\n{last_error}");
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The directory served as `/git/` (`GIT_PROJECT_ROOT`).
+    pub fn git_root(&self) -> PathBuf {
+        self.scratch.path().join("git")
+    }
+
+    /// The directory served as `/svn/` (`SVNParentPath`).
+    pub fn svn_root(&self) -> PathBuf {
+        self.scratch.path().join("svn")
+    }
+
+    /// The access log: `%h %m %U%q %>s %b %{Authorization}i`, one request per line.
+    pub fn access_log(&self) -> String {
+        read(&self.scratch.path().join("logs/access.log"))
+    }
+
+    /// Access-log lines whose request path contains `needle`.
+    pub fn requests_matching(&self, needle: &str) -> Vec<String> {
+        self.access_log()
+            .lines()
+            .filter(|line| line.split(' ').nth(2).is_some_and(|p| p.contains(needle)))
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub fn error_log(&self) -> String {
+        read(&self.scratch.path().join("logs/error.log"))
+    }
+}
+
+/// A scratch directory Apache's children (www-data) can enter, with `run/`, `logs/`, and
+/// `git/` and `svn/` owned by www-data.
+fn scratch_dir() -> TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let scratch = tempfile::Builder::new()
+        .prefix("vcsgate-apache-")
+        .tempdir()
+        .expect("create Apache scratch dir");
+    fs::set_permissions(scratch.path(), fs::Permissions::from_mode(0o755))
+        .expect("chmod Apache scratch dir");
+    for dir in ["run", "logs", "git", "svn"] {
+        fs::create_dir(scratch.path().join(dir)).expect("create Apache scratch subdir");
+    }
+    tools::give_to_apache(&scratch.path().join("git"));
+    tools::give_to_apache(&scratch.path().join("svn"));
+    scratch
+}
+
+fn log_file(root: &Path, name: &str) -> fs::File {
+    fs::File::create(root.join(name)).expect("create Apache log file")
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_default()
+}
