@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates the committed seed corpus under fuzz/seeds/<target>/.
-# canonicalise and classify_git get every request of the Git golden transcript
-# (src/classify/git/golden.txt) in the fuzz input form (see fuzz/src/head.rs):
+# canonicalise and the classifiers get every request of the Git golden transcript
+# (src/classify/git/golden.txt) and of the git/hg/svn JSONL transcripts
+# (tests/fixtures/transcripts/) in the fuzz input form (see fuzz/src/head.rs):
 #   METHOD TARGET [HTTP/…]\nName: value\n…[\n\nbody]
-# The other targets get a few hand-written requests. Files are named by content hash, so
-# duplicates collapse and reruns are stable.
+# plus a few hand-written requests; the other targets get hand-written inputs only. Files
+# are named by content hash, so duplicates collapse and reruns are stable.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 golden="$here/../src/classify/git/golden.txt"
@@ -30,6 +31,30 @@ while IFS= read -r line; do
         seed "$target" "$text\\n"
     done
 done <"$golden"
+
+# The JSONL transcripts real git, hg and svn clients produced (src/classify/transcripts.rs):
+# every request for canonicalise, and each protocol's for its classifier.
+python3 - "$here/../tests/fixtures/transcripts" "$seeds" <<'PY'
+import hashlib, json, os, sys
+source, seeds = sys.argv[1], sys.argv[2]
+for vcs in ("git", "hg", "svn"):
+    with open(os.path.join(source, vcs + ".jsonl")) as lines:
+        for line in lines:
+            row = json.loads(line)
+            target = row["path"] + ("?" + row["query"] if row["query"] is not None else "")
+            text = row["method"] + " " + target + "\n"
+            for name, values in row["headers"].items():
+                text += "".join(name + ": " + value + "\n" for value in values)
+            if row["body"] is not None:
+                text += "\n" + row["body"]
+            data = text.encode()
+            for fuzz_target in ("canonicalise", "classify_" + vcs):
+                directory = os.path.join(seeds, fuzz_target)
+                os.makedirs(directory, exist_ok=True)
+                name = hashlib.sha1(data).hexdigest()[:16]
+                with open(os.path.join(directory, name), "wb") as out:
+                    out.write(data)
+PY
 
 # Git variants the transcript does not have: HTTP/2, encoded service, absolute form.
 for text in \

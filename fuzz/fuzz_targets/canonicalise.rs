@@ -13,12 +13,18 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     for name in head.headers.keys() {
-        assert!(!canon::is_untrusted_header(name.as_str()), "{name} survived stripping");
+        assert!(
+            !canon::is_untrusted_header(name.as_str()),
+            "{name} survived stripping"
+        );
     }
     assert_eq!(canonical.raw_path, head.uri.path());
     assert_eq!(canonical.raw_query.as_deref(), head.uri.query());
     for segment in &canonical.segments {
-        assert!(!segment.is_empty() && segment != "." && segment != "..", "{segment:?}");
+        assert!(
+            !segment.is_empty() && segment != "." && segment != "..",
+            "{segment:?}"
+        );
         assert!(!segment.contains(['/', '\\']), "{segment:?}");
         assert!(!segment.chars().any(char::is_control), "{segment:?}");
     }

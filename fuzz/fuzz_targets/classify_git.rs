@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let Some(canonical) = head.canonical() else {
         return;
     };
-    let request = head::request(&canonical, &head.headers);
+    let request = head::request(&canonical, 0, &head.headers);
     let Ok(classified) = git::classify(&request) else {
         return;
     };
@@ -25,7 +25,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let segments = &canonical.segments;
     assert!(!verdict.repo.is_empty(), "no repository");
-    assert!(segments.starts_with(&verdict.repo), "repository is not a path prefix");
+    assert!(
+        segments.starts_with(&verdict.repo),
+        "repository is not a path prefix"
+    );
     let names_push = segments.last().is_some_and(|s| s == "git-receive-pack")
         || canonical.query.get("service") == Some("git-receive-pack");
     match verdict.access() {

@@ -1,17 +1,14 @@
-//! The Mercurial classifier never panics; a read verdict never names a write command, in the
-//! query or in a batch; body verdicts do not depend on chunking.
-//!
-//! Written against `hg::classify(&Request)` (the stub in main); the classifier under way takes
-//! `(&Request, &HgRoute)`.
+//! The Mercurial classifier never panics; a read verdict never carries a write command —
+//! neither as `cmd` nor inside a `batch`, from any argument source (checked against an
+//! independent model of hg, [`hg_model`]); body verdicts do not depend on chunking.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use vcsgate::access::Access;
 use vcsgate::classify::{Classified, Operation, hg};
-use vcsgate_fuzz::chunked;
 use vcsgate_fuzz::head::{self, Head};
-
-const WRITE_COMMANDS: &[&str] = &["unbundle", "pushkey", "putlfile"];
+use vcsgate_fuzz::hg_model::{self, WRITE_COMMANDS};
+use vcsgate_fuzz::{chunked, routes};
 
 fuzz_target!(|data: &[u8]| {
     let Some(mut head) = Head::parse(data) else {
@@ -20,12 +17,17 @@ fuzz_target!(|data: &[u8]| {
     let Some(canonical) = head.canonical() else {
         return;
     };
-    let request = head::request(&canonical, &head.headers);
-    let operation = match hg::classify(&request) {
+    let Some(prefix) = canonical.segments.first() else {
+        return;
+    };
+    let route = routes::hg(prefix);
+    let request = head::request(&canonical, 1, &head.headers);
+    let operation = match hg::classify(&request, &route) {
         Err(_) => return,
         Ok(Classified::Final(verdict)) => verdict.operation,
         Ok(Classified::NeedsBody { .. }) => {
-            match chunked::check_chunking(|| hg::classify(&request).ok(), head.body) {
+            let classify = || hg::classify(&request, &route).ok();
+            match chunked::check_chunking(classify, head.body) {
                 Some(op) => op,
                 None => return,
             }
@@ -37,11 +39,9 @@ fuzz_target!(|data: &[u8]| {
     if operation.access() == Access::Read {
         let cmd = canonical.query.get("cmd").unwrap_or_default();
         assert!(!WRITE_COMMANDS.contains(&cmd), "read verdict for cmd={cmd}");
-        if cmd == "batch" {
-            for item in canonical.query.get("cmds").unwrap_or_default().split(';') {
-                let op = item.split(' ').next().unwrap_or_default();
-                assert!(!WRITE_COMMANDS.contains(&op), "read verdict for a batched {op}");
-            }
+        let ops = hg_model::batched_ops(canonical.raw_query.as_deref(), &head.headers, head.body);
+        if let Some(op) = ops.iter().find(|op| WRITE_COMMANDS.contains(&op.as_str())) {
+            assert!(cmd != "batch", "read verdict for a batch carrying {op}");
         }
     }
 });

@@ -1,15 +1,14 @@
 //! The Subversion classifier never panics; a read verdict uses a read method outside the
-//! commit-only `!svn/` areas; body verdicts do not depend on chunking.
-//!
-//! Written against `svn::classify(&Request)` (the stub in main); the classifier under way
-//! takes `(&Request, &SvnRoute)`.
+//! commit-only `!svn/` areas, and the repository is where the route layout says; body
+//! verdicts do not depend on chunking.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use vcsgate::access::Access;
-use vcsgate::classify::{Classified, Operation, svn};
-use vcsgate_fuzz::chunked;
+use vcsgate::classify::svn::{self, SvnLayout};
+use vcsgate::classify::{Classified, Operation};
 use vcsgate_fuzz::head::{self, Head};
+use vcsgate_fuzz::{chunked, routes};
 
 const READ_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"];
 const COMMIT_AREAS: &[&str] = &["act", "wrk", "wbl", "txn", "txr", "vtxn", "vtxr"];
@@ -21,13 +20,18 @@ fuzz_target!(|data: &[u8]| {
     let Some(canonical) = head.canonical() else {
         return;
     };
-    let request = head::request(&canonical, &head.headers);
-    let operation = match svn::classify(&request) {
+    let Some(prefix) = canonical.segments.first() else {
+        return;
+    };
+    let route = routes::svn(prefix);
+    let request = head::request(&canonical, 1, &head.headers);
+    let (repo, operation) = match svn::classify(&request, &route) {
         Err(_) => return,
-        Ok(Classified::Final(verdict)) => verdict.operation,
-        Ok(Classified::NeedsBody { .. }) => {
-            match chunked::check_chunking(|| svn::classify(&request).ok(), head.body) {
-                Some(op) => op,
+        Ok(Classified::Final(verdict)) => (verdict.repo, verdict.operation),
+        Ok(Classified::NeedsBody { repo, .. }) => {
+            let classify = || svn::classify(&request, &route).ok();
+            match chunked::check_chunking(classify, head.body) {
+                Some(op) => (repo, op),
                 None => return,
             }
         }
@@ -35,13 +39,28 @@ fuzz_target!(|data: &[u8]| {
     let Operation::Svn(_) = operation else {
         panic!("an svn verdict with a foreign operation");
     };
+    let below = &canonical.segments[1..];
+    let inner = match route.layout {
+        SvnLayout::SingleRepository => {
+            assert!(repo.is_empty(), "SVNPath route with repository {repo:?}");
+            below
+        }
+        SvnLayout::ParentPath => {
+            assert_eq!(
+                Some(repo.as_slice()),
+                below.get(..1),
+                "not the first segment"
+            );
+            below.get(1..).unwrap_or_default()
+        }
+    };
     if operation.access() == Access::Read {
         let method = canonical.method.as_str();
         assert!(READ_METHODS.contains(&method), "read verdict for {method}");
-        let in_commit_area = canonical
-            .segments
-            .windows(2)
-            .any(|w| w[0] == "!svn" && COMMIT_AREAS.contains(&w[1].as_str()));
-        assert!(!in_commit_area, "read verdict in a commit area: {:?}", canonical.segments);
+        let in_commit_area = inner.first().is_some_and(|s| s == "!svn")
+            && inner
+                .get(1)
+                .is_some_and(|a| COMMIT_AREAS.contains(&a.as_str()));
+        assert!(!in_commit_area, "read verdict in a commit area: {inner:?}");
     }
 });

@@ -20,7 +20,9 @@ fuzz_target!(|data: &[u8]| {
     if let Some(Ok(text)) = lines.next().map(std::str::from_utf8) {
         let _ = text.parse::<Cidr>();
     }
-    let values: Vec<HeaderValue> = lines.filter_map(|l| HeaderValue::from_bytes(l).ok()).collect();
+    let values: Vec<HeaderValue> = lines
+        .filter_map(|l| HeaderValue::from_bytes(l).ok())
+        .collect();
     let Ok(trusted) = TrustedProxies::parse(&["10.0.0.0/8", "2001:db8::/32"]) else {
         panic!("fixed trusted list does not parse");
     };

@@ -23,7 +23,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let text = secret.expose();
     assert!(!text.is_empty());
-    assert_eq!(format!("{secret:?}"), "***", "a secret's Debug shows the secret");
+    assert_eq!(
+        format!("{secret:?}"),
+        "***",
+        "a secret's Debug shows the secret"
+    );
     let _ = token::public_prefix(text);
     if let Ok(hash) = token::parse(text) {
         assert_eq!(text.len(), token::TOKEN_LEN);

@@ -5,7 +5,11 @@
 use vcsgate::classify::{BodyRule, Classified, Operation, Progress};
 
 /// The operation decided, or `None` when the body was refused.
-pub fn settle(rule: &mut BodyRule, body: &[u8], chunk_sizes: impl Iterator<Item = usize>) -> Option<Operation> {
+pub fn settle(
+    rule: &mut BodyRule,
+    body: &[u8],
+    chunk_sizes: impl Iterator<Item = usize>,
+) -> Option<Operation> {
     let mut end = 0;
     for size in chunk_sizes {
         end = (end + size.max(1)).min(body.len());
@@ -22,10 +26,16 @@ pub fn settle(rule: &mut BodyRule, body: &[u8], chunk_sizes: impl Iterator<Item 
 /// Classifies with the body in chunks of 1, 2, 3 … bytes and whole; panics if they differ.
 /// `classify` must build a fresh verdict each call.
 pub fn check_chunking(classify: impl Fn() -> Option<Classified>, body: &[u8]) -> Option<Operation> {
-    let Some(Classified::NeedsBody { rule: mut small, .. }) = classify() else {
+    let Some(Classified::NeedsBody {
+        rule: mut small, ..
+    }) = classify()
+    else {
         return None;
     };
-    let Some(Classified::NeedsBody { rule: mut whole, .. }) = classify() else {
+    let Some(Classified::NeedsBody {
+        rule: mut whole, ..
+    }) = classify()
+    else {
         panic!("the same request classified differently twice");
     };
     let chunked = settle(&mut small, body, (1..).take(body.len() + 1));

@@ -42,7 +42,9 @@ impl<'a> Head<'a> {
             let Some(colon) = line.iter().position(|b| *b == b':') else {
                 continue;
             };
-            let value = line[colon + 1..].strip_prefix(b" ").unwrap_or(&line[colon + 1..]);
+            let value = line[colon + 1..]
+                .strip_prefix(b" ")
+                .unwrap_or(&line[colon + 1..]);
             if let (Ok(name), Ok(value)) = (
                 HeaderName::from_bytes(&line[..colon]),
                 HeaderValue::from_bytes(value),
@@ -68,11 +70,15 @@ impl<'a> Head<'a> {
     }
 }
 
-/// The classifier's view with the route prefix at depth 0 (the whole path is below it).
-pub fn request<'r>(canonical: &'r CanonicalRequest, headers: &'r HeaderMap) -> Request<'r> {
+/// The classifier's view below a route prefix `depth` segments deep.
+pub fn request<'r>(
+    canonical: &'r CanonicalRequest,
+    depth: usize,
+    headers: &'r HeaderMap,
+) -> Request<'r> {
     Request {
         method: &canonical.method,
-        segments: &canonical.segments,
+        segments: &canonical.segments[depth.min(canonical.segments.len())..],
         trailing_slash: canonical.trailing_slash,
         query: &canonical.query,
         headers,
