@@ -47,8 +47,10 @@ pub use client::{Cidr, CidrError, ClientKey, TrustedProxies, client_key};
 
 /// Failures an address may have in a row before it is throttled.
 pub const DEFAULT_BURST: u32 = 20;
-/// After the burst, one more failure is allowed per this interval.
-pub const DEFAULT_REFILL: Duration = Duration::from_secs(1);
+/// After the burst, this many more failures are allowed per minute (`[throttle] per_minute`).
+pub const DEFAULT_PER_MINUTE: u32 = 60;
+/// The same rate as an interval: one more failure allowed per this interval.
+pub const DEFAULT_REFILL: Duration = Duration::from_secs(60 / DEFAULT_PER_MINUTE as u64);
 /// Most addresses remembered at once (about 100 bytes each).
 pub const DEFAULT_MAX_TRACKED: usize = 65_536;
 
@@ -56,6 +58,7 @@ pub const DEFAULT_MAX_TRACKED: usize = 65_536;
 pub const MAX_BURST: u32 = 100_000;
 pub const MIN_REFILL: Duration = Duration::from_millis(1);
 pub const MAX_REFILL: Duration = Duration::from_secs(24 * 60 * 60);
+pub const MAX_PER_MINUTE: u32 = 60_000;
 pub const MIN_TRACKED: usize = 16;
 pub const MAX_TRACKED: usize = 16_777_216;
 
@@ -66,6 +69,8 @@ pub enum ConfigError {
     Burst { given: u32 },
     #[error("refill interval must be between {MIN_REFILL:?} and {MAX_REFILL:?}, not {given:?}")]
     Refill { given: Duration },
+    #[error("per_minute must be between 1 and {MAX_PER_MINUTE}, not {given}")]
+    PerMinute { given: u32 },
     #[error("max_tracked must be between {MIN_TRACKED} and {MAX_TRACKED}, not {given}")]
     MaxTracked { given: usize },
 }
@@ -91,6 +96,19 @@ impl ThrottleConfig {
             return Err(ConfigError::MaxTracked { given: max_tracked });
         }
         Ok(ThrottleConfig { quota, max_tracked })
+    }
+
+    /// The config file's form: `burst`, `per_minute`, `max_tracked_clients`.
+    pub fn per_minute(
+        burst: u32,
+        per_minute: u32,
+        max_tracked: usize,
+    ) -> Result<Self, ConfigError> {
+        if !(1..=MAX_PER_MINUTE).contains(&per_minute) {
+            return Err(ConfigError::PerMinute { given: per_minute });
+        }
+        let refill = Duration::from_secs(60) / per_minute;
+        ThrottleConfig::new(burst, refill, max_tracked)
     }
 
     pub fn burst(&self) -> u32 {

@@ -205,6 +205,17 @@ fn config_bounds() {
         (config.burst(), config.refill(), config.max_tracked()),
         (7, secs(3), 100)
     );
+    let per_minute = ThrottleConfig::per_minute(5, 6, 1000).unwrap();
+    assert_eq!((per_minute.burst(), per_minute.refill()), (5, secs(10)));
+    assert_eq!(
+        ThrottleConfig::per_minute(5, 0, 1000),
+        Err(ConfigError::PerMinute { given: 0 })
+    );
+    assert!(ThrottleConfig::per_minute(5, MAX_PER_MINUTE + 1, 1000).is_err());
+    assert_eq!(
+        ThrottleConfig::per_minute(DEFAULT_BURST, DEFAULT_PER_MINUTE, DEFAULT_MAX_TRACKED),
+        Ok(ThrottleConfig::default())
+    );
     let default = ThrottleConfig::default();
     assert_eq!(
         (default.burst(), default.refill(), default.max_tracked()),
