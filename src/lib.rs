@@ -31,4 +31,5 @@ pub mod repo;
 pub mod route;
 pub mod secret;
 pub mod store;
+pub mod throttle;
 pub mod token;

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Regenerates the committed seed corpus under fuzz/seeds/<target>/.
+# canonicalise and the classifiers get every request of the Git golden transcript
+# (src/classify/git/golden.txt) and of the git/hg/svn JSONL transcripts
+# (tests/fixtures/transcripts/) in the fuzz input form (see fuzz/src/head.rs):
+#   METHOD TARGET [HTTP/…]\nName: value\n…[\n\nbody]
+# plus a few hand-written requests; the other targets get hand-written inputs only. Files
+# are named by content hash, so duplicates collapse and reruns are stable.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+golden="$here/../src/classify/git/golden.txt"
+seeds="$here/seeds"
+
+# seed TARGET TEXT — TEXT goes through printf %b, so \n and \xHH escapes work.
+seed() {
+    local dir="$seeds/$1" tmp
+    mkdir -p "$dir"
+    tmp=$(mktemp)
+    printf '%b' "$2" >"$tmp"
+    mv "$tmp" "$dir/$(sha1sum "$tmp" | cut -c1-16)"
+}
+
+rm -rf "$seeds"
+
+# Golden transcript: "METHOD TARGET | Name: value … => verdict" → one input per request.
+while IFS= read -r line; do
+    [[ -z "$line" || "$line" == \#* ]] && continue
+    request=${line% => *}
+    text=${request// | /\\n}
+    for target in canonicalise classify_git; do
+        seed "$target" "$text\\n"
+    done
+done <"$golden"
+
+# The JSONL transcripts real git, hg and svn clients produced (src/classify/transcripts.rs):
+# every request for canonicalise, and each protocol's for its classifier.
+python3 - "$here/../tests/fixtures/transcripts" "$seeds" <<'PY'
+import hashlib, json, os, sys
+source, seeds = sys.argv[1], sys.argv[2]
+for vcs in ("git", "hg", "svn"):
+    with open(os.path.join(source, vcs + ".jsonl")) as lines:
+        for line in lines:
+            row = json.loads(line)
+            target = row["path"] + ("?" + row["query"] if row["query"] is not None else "")
+            text = row["method"] + " " + target + "\n"
+            for name, values in row["headers"].items():
+                text += "".join(name + ": " + value + "\n" for value in values)
+            if row["body"] is not None:
+                text += "\n" + row["body"]
+            data = text.encode()
+            for fuzz_target in ("canonicalise", "classify_" + vcs):
+                directory = os.path.join(seeds, fuzz_target)
+                os.makedirs(directory, exist_ok=True)
+                name = hashlib.sha1(data).hexdigest()[:16]
+                with open(os.path.join(directory, name), "wb") as out:
+                    out.write(data)
+PY
+
+# Git variants the transcript does not have: HTTP/2, encoded service, absolute form.
+for text in \
+    'GET /team/app.git/info/refs?service=git%2Dreceive-pack HTTP/2\n' \
+    'POST /team/app.git/git-receive-pack?service=git-upload-pack\nContent-Type: application/x-git-receive-pack-request\n' \
+    'GET http://h/team/app.git/info/refs?service=git-upload-pack HTTP/1.1\n' \
+    'GET /team/%2e%2e/app.git/HEAD\nX-Original-URL: /x\n'; do
+    seed canonicalise "$text"
+    seed classify_git "$text"
+done
+
+# Mercurial (PROTOCOLS.md §3): wire commands, batch, X-HgArg-N, X-HgArgs-Post with a body.
+for text in \
+    'GET /hg/repo?cmd=capabilities\nAccept: application/mercurial-0.1\n' \
+    'GET /hg/repo?cmd=batch\nX-HgArg-1: cmds=heads+%3Bknown+nodes%3D\n' \
+    'GET /hg/repo?cmd=batch&cmds=heads+;listkeys+namespace=phases\n' \
+    'GET /hg/repo?cmd=getbundle\nX-HgArg-1: bundlecaps=HG20&common=00000000000000000000\nX-HgArg-2: 00000000000000000000&heads=\n' \
+    'POST /hg/repo?cmd=unbundle\nContent-Type: application/mercurial-0.1\nX-HgArg-1: heads=686173686564\n\n\x48\x47\x32\x30' \
+    'POST /hg/repo?cmd=batch\nX-HgArgs-Post: 27\nContent-Type: application/mercurial-0.1\n\ncmds=heads+%3Bknown+nodes%3D' \
+    'POST /hg/repo?cmd=pushkey\nX-HgArg-1: namespace=phases&key=abc&old=1&new=0\n' \
+    'GET /hg/repo/json-log\n' \
+    'GET /hg/repo/raw-file/tip/README\n'; do
+    seed classify_hg "$text"
+done
+
+# Subversion (PROTOCOLS.md §4): reads, HTTP v2 commit, v1 activity, COPY, MERGE body.
+for text in \
+    'OPTIONS /svn/repo\nContent-Type: text/xml\n\n<?xml version="1.0" encoding="utf-8"?><D:options xmlns:D="DAV:"><D:activity-collection-set/></D:options>' \
+    'PROPFIND /svn/repo/trunk\nDepth: 0\nContent-Type: text/xml\n' \
+    'REPORT /svn/repo/!svn/me\nContent-Type: text/xml\n\n<S:update-report xmlns:S="svn:"><S:src-path>/svn/repo/trunk</S:src-path></S:update-report>' \
+    'GET /svn/repo/!svn/rvr/5/trunk/README\n' \
+    'POST /svn/repo/!svn/me\nContent-Type: application/vnd.svn-skel\n\n( create-txn-with-props ( svn:log 3 msg ) )' \
+    'PUT /svn/repo/!svn/txr/5-6/trunk/README\nContent-Type: application/vnd.svn-svndiff\n' \
+    'MKACTIVITY /svn/repo/!svn/act/8d3b7c0e-0a3c-4c5e-9d3e-2b2f0c1a9e77\n' \
+    'COPY /svn/repo/trunk\nDestination: http://localhost/svn/repo/branches/b1\nDepth: infinity\n' \
+    'MERGE /svn/repo/trunk\nContent-Type: text/xml\n\n<?xml version="1.0" encoding="utf-8"?><D:merge xmlns:D="DAV:"><D:source><D:href>/svn/repo/!svn/txn/5-6</D:href></D:source><D:no-auto-merge/><D:no-checkout/></D:merge>' \
+    'PROPPATCH /svn/repo/!svn/rev/5\nContent-Type: text/xml\n'; do
+    seed classify_svn "$text"
+done
+
+# Credentials: the three forms with a well-formed token, and broken ones.
+token=$(python3 - <<'PY'
+import zlib
+alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+body = "vcsg_" + "0123456789abcdefghijABCDEFGHIJxy"
+value, check = zlib.crc32(body.encode()), ""
+for _ in range(6):
+    check = alphabet[value % 62] + check
+    value //= 62
+print(body + check)
+PY
+)
+b64() { printf '%s' "$1" | base64 -w0; }
+for text in \
+    "Basic $(b64 "alice:$token")\n" \
+    "Basic $(b64 "$token:")\n" \
+    "Basic $(b64 "$token:x-oauth-basic")\n" \
+    "Bearer $token\n" \
+    "bearer  $token \n" \
+    "Basic $(b64 "alice:${token%?}x")\n" \
+    "Basic $(b64 'nocolon')\n" \
+    "Digest username=\"a\"\n" \
+    "Bearer a\nBearer b\n"; do
+    seed credentials "$text"
+done
+
+# Config: a minimal file and one using every table.
+seed config 'version = 1\n[store]\nurl = "sqlite://vcsgate.db"\n[[route]]\nprefix = "/git"\nkind = "git"\nbackend = "http://127.0.0.1:8081/git"\n'
+seed config 'version = 1\n[server]\nlisten = "127.0.0.1:8443"\nrealm = "vcs"\n[server.tls]\ncert = "c.pem"\nkey = "k.pem"\n[store]\nurl = "postgres://vcs@db.example/vcsgate"\npassword_env = "PGPASSWORD"\noutage_grace_secs = 10\n[[route]]\nprefix = "/git"\nkind = "git"\nrepos = "/srv/git"\ngit_binary = "/usr/bin/git"\nrepo_depth = 2\n[[route]]\nprefix = "/hg"\nkind = "hg"\nbackend = "http://127.0.0.1:8000/"\n[[route]]\nprefix = "/svn"\nkind = "svn"\nbackend = "https://127.0.0.1:8443/svn"\nca_file = "ca.pem"\nsvn_layout = "parent"\n[route.identity]\nmode = "header"\nheader = "X-Vcsgate-User"\n'
+
+# client_key: first byte picks the peer, line 1 a CIDR, then X-Forwarded-For values.
+seed client_key '\x00192.0.2.0/24\n1.1.1.1, 203.0.113.7\n'
+seed client_key '\x0110.0.0.0/8\n203.0.113.7, 10.2.2.2\n10.3.3.3\n'
+seed client_key '\x022001:db8::/32\n2001:db8:1:2::9, unknown\n'
+seed client_key '\x00::ffff:10.0.0.0/8\n garbage ,\t198.51.100.1 \n'
+
+for dir in "$seeds"/*; do
+    echo "$(basename "$dir"): $(ls "$dir" | wc -l) seeds"
+done

@@ -1,0 +1,60 @@
+//! Which commands a `batch` carries, read the way hg's `httpv1protocolhandler._args` and
+//! `wireprotov1server.batch` read them — written independently of vcsgate's classifier, to
+//! check its verdicts against. Deliberately generous: `cmds` from every source (query,
+//! `X-HgArg-N` headers, the `X-HgArgs-Post` body prefix) is collected, so a read verdict is
+//! suspicious if any of them names a write command.
+
+use http::HeaderMap;
+use percent_encoding::percent_decode;
+
+/// hg's write commands (PROTOCOLS.md §3).
+pub const WRITE_COMMANDS: &[&str] = &["unbundle", "pushkey", "putlfile"];
+
+/// Every op named in any `cmds` argument.
+pub fn batched_ops(raw_query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Vec<String> {
+    let mut sources: Vec<Vec<u8>> = vec![raw_query.unwrap_or_default().as_bytes().to_vec()];
+    let mut joined = Vec::new();
+    for index in 1.. {
+        match headers.get(format!("x-hgarg-{index}")) {
+            Some(value) => joined.extend_from_slice(value.as_bytes()),
+            None => break,
+        }
+    }
+    sources.push(joined);
+    let post_len = headers
+        .get("x-hgargs-post")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if let Some(len) = post_len {
+        sources.push(body[..len.min(body.len())].to_vec());
+    }
+    let mut ops = Vec::new();
+    for source in sources {
+        for (key, value) in parse_qs(&source) {
+            if key == "cmds" {
+                for item in value.split(';') {
+                    ops.push(item.split(' ').next().unwrap_or_default().to_owned());
+                }
+            }
+        }
+    }
+    ops
+}
+
+/// Python's `parse_qs`: `&`-separated, `+` is a space, `%XX` decoded.
+fn parse_qs(text: &[u8]) -> Vec<(String, String)> {
+    let decode = |part: &[u8]| {
+        let spaced: Vec<u8> = part
+            .iter()
+            .map(|&b| if b == b'+' { b' ' } else { b })
+            .collect();
+        String::from_utf8_lossy(&percent_decode(&spaced).collect::<Vec<u8>>()).into_owned()
+    };
+    text.split(|b| *b == b'&')
+        .filter(|item| !item.is_empty())
+        .map(|item| match item.iter().position(|b| *b == b'=') {
+            Some(eq) => (decode(&item[..eq]), decode(&item[eq + 1..])),
+            None => (decode(item), String::new()),
+        })
+        .collect()
+}
