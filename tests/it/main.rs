@@ -16,6 +16,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod backend_sanity;
+mod cli;
 mod git_e2e;
 mod hardening;
 mod hg_e2e;

@@ -1,0 +1,308 @@
+//! The command line as scripts rely on it (DESIGN.md "CLI"): config file precedence,
+//! exit codes (0, 1 refused, 2 bad arguments, 64 bad config), one stderr line on refusal,
+//! the token secret alone on the last stdout line, listings.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::process::{self, Output};
+use crate::support::vcsgate::{BINARY, BINARY_OVERRIDE, Gate, GateConfig};
+
+fn vcsgate(cwd: &Path) -> Command {
+    let binary = std::env::var_os(BINARY_OVERRIDE).unwrap_or_else(|| BINARY.into());
+    let mut cmd = Command::new(binary);
+    cmd.env_remove("VCSGATE_CONFIG").current_dir(cwd);
+    cmd
+}
+
+const CONFIG: &str = "version = 1\n[store]\nurl = \"sqlite://state/vcsgate.db\"\n";
+
+/// A config directory with `proxy.toml` (relative SQLite path) and an empty other dir.
+fn config_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("state")).unwrap();
+    std::fs::create_dir(dir.path().join("elsewhere")).unwrap();
+    std::fs::write(dir.path().join("proxy.toml"), CONFIG).unwrap();
+    dir
+}
+
+#[track_caller]
+fn assert_code(out: &Output, code: i32) {
+    assert_eq!(out.code, Some(code), "expected exit {code}:\n{out}");
+}
+
+#[track_caller]
+fn assert_one_line_refusal(out: &Output) {
+    assert_code(out, 1);
+    assert_eq!(
+        out.stderr.trim().lines().count(),
+        1,
+        "one line on stderr:\n{out}"
+    );
+}
+
+#[test]
+fn config_file_precedence_flag_env_default() {
+    let dir = config_dir();
+    let config = dir.path().join("proxy.toml");
+    let elsewhere = dir.path().join("elsewhere");
+    // --config before and after the subcommand, from another directory.
+    let out = process::run(
+        vcsgate(&elsewhere)
+            .arg("--config")
+            .arg(&config)
+            .args(["user", "add", "a"]),
+    );
+    assert_code(&out, 0);
+    let out = process::run(
+        vcsgate(&elsewhere)
+            .args(["user", "add", "b", "--config"])
+            .arg(&config),
+    );
+    assert_code(&out, 0);
+    // VCSGATE_CONFIG when there is no flag.
+    let out = process::run(
+        vcsgate(&elsewhere)
+            .env("VCSGATE_CONFIG", &config)
+            .args(["user", "add", "c"]),
+    );
+    assert_code(&out, 0);
+    // ./proxy.toml when there is neither; the relative SQLite path is the same database.
+    let out = process::run(vcsgate(dir.path()).args(["user", "list", "--json"]));
+    assert_code(&out, 0);
+    let users: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let names: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["a", "b", "c"],
+        "all three commands used the same database"
+    );
+    assert!(
+        dir.path().join("state/vcsgate.db").exists(),
+        "relative to the config file"
+    );
+    assert!(
+        !elsewhere.join("state").exists(),
+        "never relative to the current directory"
+    );
+    // The flag beats the environment.
+    let out = process::run(
+        vcsgate(&elsewhere)
+            .env("VCSGATE_CONFIG", dir.path().join("missing.toml"))
+            .arg("--config")
+            .arg(&config)
+            .args(["user", "list"]),
+    );
+    assert_code(&out, 0);
+    // No config anywhere: exit 64 naming the file.
+    let out = process::run(vcsgate(&elsewhere).args(["user", "list"]));
+    assert_code(&out, 64);
+    assert!(out.stderr.contains("proxy.toml"), "{out}");
+}
+
+#[test]
+fn bad_config_exits_64_naming_the_key_and_check_config_validates() {
+    let dir = config_dir();
+    let config = dir.path().join("proxy.toml");
+    let out = process::run(
+        vcsgate(dir.path())
+            .arg("--config")
+            .arg(&config)
+            .arg("check-config"),
+    );
+    assert_code(&out, 0);
+    std::fs::write(
+        &config,
+        format!("{CONFIG}[server]\nlisten = \"127.0.0.1:1\"\nlisen = 2\n"),
+    )
+    .unwrap();
+    let out = process::run(vcsgate(dir.path()).arg("check-config"));
+    assert_code(&out, 64);
+    assert!(
+        out.stderr.contains("lisen"),
+        "names the unknown key:\n{out}"
+    );
+    let out = process::run(vcsgate(dir.path()).args(["user", "list"]));
+    assert_code(&out, 64);
+}
+
+#[test]
+fn bad_arguments_exit_2_and_refusals_exit_1_with_one_line() {
+    let gate = Gate::new(GateConfig::new());
+    for args in [
+        &["user", "add", "bad name"][..],
+        &["user", "frobnicate", "x"],
+        &["grant", "add", "alice", "/git/x", "read"],
+        &["grant", "add", "alice", "git/x.git", "read"],
+        &["grant", "add", "alice", "git/x", "admin"],
+        &["token", "create", "alice", "--name", "t", "--scope", "sudo"],
+        &["token", "create", "alice", "--name", "t"],
+        &[
+            "token",
+            "create",
+            "alice",
+            "--name",
+            "t",
+            "--scope",
+            "read_repository",
+            "--expires",
+            "soon",
+        ],
+        &[
+            "token",
+            "create",
+            "alice",
+            "--name",
+            "t",
+            "--scope",
+            "read_repository",
+            "--expires",
+            "2001-01-01",
+        ],
+    ] {
+        let out = gate.cli(args);
+        assert_code(&out, 2);
+        assert!(
+            out.stdout.trim().is_empty(),
+            "{args:?} printed nothing on stdout:\n{out}"
+        );
+    }
+    gate.cli_ok(&["user", "add", "alice"]);
+    for args in [
+        &["user", "add", "alice"][..],
+        &["user", "disable", "bob"],
+        &["grant", "add", "bob", "git/x", "read"],
+        &["grant", "remove", "alice", "git/x"],
+        &[
+            "token",
+            "create",
+            "bob",
+            "--name",
+            "t",
+            "--scope",
+            "read_repository",
+        ],
+        &["token", "revoke", "alice", "nope"],
+        &["token", "list", "bob"],
+        &["grant", "list", "bob"],
+    ] {
+        let out = gate.cli(args);
+        assert_one_line_refusal(&out);
+    }
+}
+
+#[test]
+fn token_create_prints_the_secret_alone_on_the_last_line_and_lists_never_show_it() {
+    let gate = Gate::new(GateConfig::new());
+    gate.cli_ok(&["user", "add", "alice"]);
+    let out = gate.cli_ok(&[
+        "token",
+        "create",
+        "alice",
+        "--name",
+        "ci",
+        "--scope",
+        "read_repository,write_repository",
+        "--repo",
+        "git/team/*",
+        "--repo",
+        "git/other",
+        "--expires",
+        "2099-01-31",
+    ]);
+    let last = out.stdout.lines().last().unwrap();
+    assert_eq!(
+        out.stdout.trim_end(),
+        last,
+        "stdout holds the secret only:\n{out}"
+    );
+    assert!(last.starts_with("vcsg_") && !last.contains(' '), "{out}");
+    let list = gate.cli_ok(&["token", "list", "alice", "--json"]);
+    assert!(
+        !list.stdout.contains(last),
+        "token list never shows the secret"
+    );
+    let tokens: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    let token = &tokens[0];
+    assert_eq!(token["name"], "ci");
+    assert_eq!(
+        token["scopes"],
+        serde_json::json!(["read_repository", "write_repository"])
+    );
+    assert_eq!(
+        token["repos"],
+        serde_json::json!(["git/team/*", "git/other"])
+    );
+    assert_eq!(token["expires_at"], "2099-01-31T00:00:00Z");
+    let prefix = token["prefix"].as_str().unwrap();
+    assert!(
+        last.starts_with(prefix) && prefix.len() < last.len() / 2,
+        "a short public prefix"
+    );
+    // Names are unique among active tokens; a revoked name may be reused.
+    let again = gate.cli(&[
+        "token",
+        "create",
+        "alice",
+        "--name",
+        "ci",
+        "--scope",
+        "read_repository",
+    ]);
+    assert_one_line_refusal(&again);
+    gate.cli_ok(&["token", "revoke", "alice", "ci"]);
+    gate.cli_ok(&[
+        "token",
+        "create",
+        "alice",
+        "--name",
+        "ci",
+        "--scope",
+        "read_repository",
+    ]);
+    let active = gate.cli_ok(&["token", "list", "alice", "--json"]);
+    let all = gate.cli_ok(&["token", "list", "--all", "--json"]);
+    let count = |o: &Output| {
+        serde_json::from_str::<serde_json::Value>(&o.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(
+        (count(&active), count(&all)),
+        (1, 2),
+        "--all adds the revoked one"
+    );
+    assert!(all.stdout.contains("\"revoked\""), "{all}");
+    let table = gate.cli_ok(&["token", "list", "--all"]);
+    assert!(
+        table.stdout.starts_with("USER"),
+        "a table with a header:\n{table}"
+    );
+}
+
+#[test]
+fn grant_add_updates_access_and_lists() {
+    let gate = Gate::new(GateConfig::new());
+    gate.cli_ok(&["user", "add", "alice"]);
+    gate.cli_ok(&["grant", "add", "alice", "git/team/**", "read"]);
+    gate.cli_ok(&["grant", "add", "alice", "git/team/**", "write"]);
+    let out = gate.cli_ok(&["grant", "list", "alice", "--json"]);
+    let grants: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        grants,
+        serde_json::json!([{"user": "alice", "pattern": "git/team/**", "access": "write"}])
+    );
+    gate.cli_ok(&["grant", "remove", "alice", "git/team/**"]);
+    let out = gate.cli_ok(&["grant", "list", "--json"]);
+    assert_eq!(out.stdout.trim(), "[]");
+    gate.cli_ok(&["user", "disable", "alice"]);
+    let out = gate.cli_ok(&["user", "list"]);
+    assert!(out.stdout.contains("disabled"), "{out}");
+}
