@@ -1,4 +1,5 @@
-//! R1 (no protocol upgrades) and R5 (headers a client must not be able to set).
+//! R1 (no protocol upgrades, no `Connection` option that would withhold a classified
+//! header from the backend) and R5 (headers a client must not be able to set).
 
 use http::HeaderMap;
 use http::header::{CONNECTION, UPGRADE};
@@ -48,6 +49,44 @@ pub fn strip_untrusted_headers(headers: &mut HeaderMap) {
     for name in doomed {
         headers.remove(&name);
     }
+}
+
+/// `Connection` options that may name a header present in the request: the hop-by-hop
+/// headers a proxy removes anyway (the proxy never classifies on them).
+const HOP_BY_HOP_OPTIONS: &[&str] = &[
+    "close",
+    "keep-alive",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "proxy-connection",
+    "proxy-authorization",
+    "proxy-authenticate",
+];
+
+/// Refuses a `Connection` option naming a header the request carries, other than a
+/// hop-by-hop one. The proxy removes the headers `Connection` names before forwarding
+/// (RFC 9110 §7.6.1); naming `X-HgArg-1`, `X-HgArgs-Post`, `Destination` or `Content-Type`
+/// would let the classifier read a header the backend never receives.
+pub(super) fn refuse_connection_options(headers: &HeaderMap) -> Result<(), CanonError> {
+    let named = headers
+        .get_all(CONNECTION)
+        .iter()
+        .flat_map(|value| value.as_bytes().split(|b| *b == b','))
+        .map(<[u8]>::trim_ascii)
+        .filter(|token| !token.is_empty());
+    for token in named {
+        let hop_by_hop = HOP_BY_HOP_OPTIONS
+            .iter()
+            .any(|option| option.as_bytes().eq_ignore_ascii_case(token));
+        let present = http::HeaderName::from_bytes(token).is_ok_and(|n| headers.contains_key(n));
+        if present && !hop_by_hop {
+            return Err(CanonError::ConnectionOption {
+                name: super::truncated(&String::from_utf8_lossy(token)),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// R1: refuses `Upgrade` (WebSocket, h2c, …) in any form.

@@ -5,7 +5,9 @@
 //!
 //! - R1 ([`check_request_target`], [`canonicalise`]): origin-form targets only; no
 //!   `CONNECT`, no `*`, no `Upgrade` / `Connection: upgrade`. An HTTP/2 URI carries scheme and
-//!   authority from the pseudo-headers: only its path and query are looked at.
+//!   authority from the pseudo-headers: only its path and query are looked at. `Connection`
+//!   may not name a header the request carries, except hop-by-hop ones (the proxy would
+//!   remove a classified header before forwarding).
 //! - R2 (raw path): refused are `\`, `;`, control bytes, DEL and any non-ASCII byte (clients
 //!   percent-encode those); the escapes `%2F`, `%5C`, `%00`, `%2E` in either case; empty
 //!   segments (`//`; one trailing `/` is allowed and reported as `trailing_slash`); `.` and
@@ -125,6 +127,8 @@ pub enum CanonError {
     PathEncoding,
     #[error("upgrade requests are not accepted")]
     Upgrade,
+    #[error("Connection must not name the {name} header")]
+    ConnectionOption { name: String },
 }
 
 /// Canonicalises a request head (R1–R4). Headers are only read here; strip the untrusted
@@ -136,6 +140,7 @@ pub fn canonicalise(
 ) -> Result<CanonicalRequest, CanonError> {
     check_method(method)?;
     headers::refuse_upgrade(headers)?;
+    headers::refuse_connection_options(headers)?;
     let raw_path = uri.path();
     let path = path::parse(raw_path)?;
     let raw_query = uri.query();

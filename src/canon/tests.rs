@@ -312,6 +312,59 @@ fn r4_methods() {
     }
 }
 
+/// A proxy removes the headers `Connection` names before forwarding (RFC 9110 §7.6.1), so a
+/// client naming a header the classifier read (`X-HgArg-1`, `X-HgArgs-Post`, `Destination`,
+/// `Content-Type`) would have it classified and then withheld from the backend.
+#[test]
+fn r1_connection_must_not_name_end_to_end_headers() {
+    let rows: &[(&[(&str, &str)], bool)] = &[
+        (&[("Connection", "close")], true),
+        (
+            &[("Connection", "Keep-Alive"), ("Keep-Alive", "timeout=5")],
+            true,
+        ),
+        (&[("Connection", "TE"), ("TE", "trailers")], true),
+        (&[("Connection", "keep-alive, close")], true),
+        // Naming a header the request does not carry removes nothing.
+        (&[("Connection", "x-foo")], true),
+        (
+            &[("Connection", "x-hgarg-1"), ("X-HgArg-1", "cmds=heads+")],
+            false,
+        ),
+        (
+            &[
+                ("Connection", "close, X-HgArgs-Post"),
+                ("X-HgArgs-Post", "9"),
+            ],
+            false,
+        ),
+        (
+            &[
+                ("Connection", "keep-alive"),
+                ("connection", "destination"),
+                ("Destination", "http://h/svn/r/b"),
+            ],
+            false,
+        ),
+        (
+            &[
+                ("Connection", "Content-Type"),
+                ("Content-Type", "application/x-git-upload-pack-request"),
+            ],
+            false,
+        ),
+        (
+            &[("Connection", "content-length"), ("Content-Length", "0")],
+            false,
+        ),
+        (&[("Connection", "x-foo"), ("X-Foo", "1")], false),
+    ];
+    for (headers, accepted) in rows {
+        let got = request("POST", "/a", headers);
+        assert_eq!(got.is_ok(), *accepted, "{headers:?}: {got:?}");
+    }
+}
+
 #[test]
 fn r5_strips_untrusted_headers() {
     let mut headers = HeaderMap::new();

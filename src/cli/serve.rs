@@ -11,6 +11,9 @@ use crate::proxy::gate::Gate;
 use crate::proxy::server;
 use crate::store;
 
+/// How often addresses whose failure budget has refilled are forgotten.
+const THROTTLE_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub async fn serve(config: Config) -> Result<(), Failure> {
     let store = store::open(config.store.url.expose()).await.map_err(|e| {
         Failure::refused(format!(
@@ -27,6 +30,15 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
         code: super::EXIT_CONFIG,
         message: e.to_string(),
     })?;
+    let gate = Arc::new(gate);
+    let throttle = Arc::clone(gate.throttle());
+    let sweeper = tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(THROTTLE_SWEEP_INTERVAL);
+        loop {
+            ticker.tick().await;
+            throttle.sweep();
+        }
+    });
     let tls = match &config.server.tls {
         Some(files) => Some(server::tls_acceptor(files).map_err(|e| Failure {
             code: super::EXIT_CONFIG,
@@ -45,7 +57,7 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
         "vcsgate serving"
     );
     server::serve(
-        Arc::new(gate),
+        gate,
         listener,
         tls,
         server::shutdown_signal(),
@@ -53,6 +65,7 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
     )
     .await;
     feed_task.abort();
+    sweeper.abort();
     authn.flush_last_used().await;
     Ok(())
 }

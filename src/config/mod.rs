@@ -7,6 +7,7 @@ mod limits;
 mod raw;
 mod route;
 mod secrets;
+mod throttle;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use crate::secret::Secret;
 
 pub use limits::Limits;
 pub use route::{BackendIdentity, RouteConfig, SvnLayout, Target};
+pub use throttle::ThrottleSettings;
 
 pub const DEFAULT_CONFIG_FILE: &str = "proxy.toml";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -32,6 +34,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub routes: Vec<RouteConfig>,
     pub limits: Limits,
+    pub throttle: ThrottleSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -134,12 +137,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
     let store = store_config(&ctx, raw.store)?;
     let routes = route::routes(&ctx, raw.routes)?;
     let limits = limits::limits(&ctx, raw.limits)?;
+    let throttle = throttle::throttle(&ctx, raw.throttle)?;
     Ok(Config {
         path: ctx.path,
         server,
         store,
         routes,
         limits,
+        throttle,
     })
 }
 

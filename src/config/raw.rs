@@ -10,6 +10,7 @@ pub struct RawConfig {
     pub server: Option<RawServer>,
     pub store: Option<RawStore>,
     pub limits: Option<RawLimits>,
+    pub throttle: Option<RawThrottle>,
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
 }
@@ -74,4 +75,13 @@ pub struct RawLimits {
     pub connect_timeout_secs: Option<u64>,
     pub first_byte_timeout_secs: Option<u64>,
     pub shutdown_grace_secs: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawThrottle {
+    pub burst: Option<u64>,
+    pub per_minute: Option<u64>,
+    pub max_tracked_clients: Option<u64>,
+    pub trusted_proxies: Option<Vec<String>>,
 }

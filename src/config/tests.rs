@@ -182,3 +182,28 @@ fn limits_default_and_validate() {
         assert!(message.contains(key), "{message}");
     }
 }
+
+#[test]
+fn throttle_settings() {
+    let config = load_text(MINIMAL).unwrap();
+    assert!(config.throttle.trusted_proxies.is_empty(), "off by default");
+    let text = format!(
+        "{MINIMAL}\n[throttle]\nburst = 5\nper_minute = 6\ntrusted_proxies = [\"10.0.0.0/8\"]\nmax_tracked_clients = 1000\n"
+    );
+    let config = load_text(&text).unwrap();
+    assert_eq!(config.throttle.quota.burst(), 5);
+    assert_eq!(
+        config.throttle.quota.refill(),
+        std::time::Duration::from_secs(10)
+    );
+    assert_eq!(config.throttle.quota.max_tracked(), 1000);
+    for (bad, key) in [
+        ("burst = 0", "throttle.burst"),
+        ("per_minute = 0", "throttle.per_minute"),
+        ("max_tracked_clients = 1", "throttle.max_tracked_clients"),
+        ("trusted_proxies = [\"nope\"]", "throttle.trusted_proxies"),
+    ] {
+        let message = error_text(&format!("{MINIMAL}\n[throttle]\n{bad}\n"));
+        assert!(message.contains(key), "{message}");
+    }
+}

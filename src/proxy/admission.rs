@@ -1,8 +1,11 @@
 //! Connection admission: a cap on open connections overall (further ones wait in the
 //! kernel's backlog) and per client address (further ones are closed at once), so slow or
-//! greedy clients cannot take every slot.
+//! greedy clients cannot take every slot. Clients are counted like throttling counts them
+//! (an IPv4 address, an IPv6 /64).
 
 use std::net::IpAddr;
+
+use crate::throttle::ClientKey;
 use std::sync::Arc;
 
 use dashmap::DashMap;
@@ -11,7 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 #[derive(Debug)]
 pub struct Admission {
     slots: Arc<Semaphore>,
-    per_client: Arc<DashMap<IpAddr, usize>>,
+    per_client: Arc<DashMap<ClientKey, usize>>,
     max_per_client: usize,
 }
 
@@ -19,8 +22,8 @@ pub struct Admission {
 #[derive(Debug)]
 pub struct Ticket {
     _slot: OwnedSemaphorePermit,
-    client: IpAddr,
-    per_client: Arc<DashMap<IpAddr, usize>>,
+    client: ClientKey,
+    per_client: Arc<DashMap<ClientKey, usize>>,
 }
 
 impl Admission {
@@ -39,6 +42,7 @@ impl Admission {
 
     /// Admits a connection from `client`, or `None` when it already has too many open.
     pub fn admit(&self, slot: OwnedSemaphorePermit, client: IpAddr) -> Option<Ticket> {
+        let client = ClientKey::of(client);
         let mut count = self.per_client.entry(client).or_insert(0);
         if *count >= self.max_per_client {
             return None;
@@ -53,7 +57,10 @@ impl Admission {
     }
 
     pub fn open_for(&self, client: IpAddr) -> usize {
-        self.per_client.get(&client).map(|c| *c).unwrap_or(0)
+        self.per_client
+            .get(&ClientKey::of(client))
+            .map(|c| *c)
+            .unwrap_or(0)
     }
 }
 

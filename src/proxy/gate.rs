@@ -1,27 +1,34 @@
 //! The shared state of a running server — routes with their backends, the authenticator —
 //! and the request handler, which reads as the lifecycle in `lib.rs`: canonicalise → route
-//! → classify the head → authenticate → settle the body → authorize → forward.
+//! → classify the head (and check its body framing) → authenticate → settle the body →
+//! authorize → forward.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use http::{Request, Response};
+use http_body::Body as _;
 
 use super::body::Body;
 use super::log::AccessRecord;
 use super::rejection::{self, Rejection};
 use super::route::RouteRuntime;
-use super::settle;
-use crate::authn::{AuthError, Authenticator};
+use super::{framing, settle};
+use crate::authn::{AuthError, Authenticator, Known};
 use crate::config::Config;
 use crate::route::Router;
+use crate::throttle::{self, Throttle, TrustedProxies};
 use crate::{authorize, canon, credentials};
+
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// Everything a request needs, shared by all connections.
 #[derive(Debug)]
 pub struct Gate {
     router: Router<RouteRuntime>,
     authn: Arc<Authenticator>,
+    throttle: Arc<Throttle>,
+    trusted_proxies: TrustedProxies,
     realm: String,
     tls: bool,
     body_prefix_limit: usize,
@@ -50,6 +57,8 @@ impl Gate {
         Ok(Gate {
             router: Router::new(routes),
             authn,
+            throttle: Arc::new(Throttle::new(config.throttle.quota)),
+            trusted_proxies: config.throttle.trusted_proxies.clone(),
             realm: config.server.realm.clone(),
             tls: config.server.tls.is_some(),
             body_prefix_limit: config.limits.body_prefix_bytes,
@@ -58,6 +67,50 @@ impl Gate {
 
     pub fn authn(&self) -> &Arc<Authenticator> {
         &self.authn
+    }
+
+    pub fn throttle(&self) -> &Arc<Throttle> {
+        &self.throttle
+    }
+
+    /// Authenticates, throttling addresses that keep presenting invalid credentials; a
+    /// token already known to be valid is never throttled.
+    async fn authenticate(
+        &self,
+        headers: &http::HeaderMap,
+        peer: SocketAddr,
+        now: i64,
+    ) -> Result<Arc<Known>, Rejection> {
+        let presented = match credentials::presented_token(headers) {
+            Ok(Some(presented)) => Ok(presented),
+            Ok(None) => return Err(AuthError::Missing.into()),
+            Err(error) => Err(AuthError::from(error)),
+        };
+        let known_valid = presented
+            .as_ref()
+            .is_ok_and(|p| self.authn.is_known_valid(p, now));
+        let client = throttle::client_key(
+            peer.ip(),
+            headers.get_all(X_FORWARDED_FOR).iter(),
+            &self.trusted_proxies,
+        );
+        if !known_valid {
+            self.throttle
+                .check(client)
+                .map_err(|t| Rejection::Throttled {
+                    retry_after_secs: t.retry_after_secs,
+                })?;
+        }
+        let result = match presented {
+            Ok(presented) => self.authn.authenticate(&presented, now).await,
+            Err(error) => Err(error),
+        };
+        result.map_err(|error| {
+            if throttle::counts_as_failure(&error) {
+                self.throttle.record_failure(client);
+            }
+            error.into()
+        })
     }
 
     /// Handles one request; never fails (refusals become responses).
@@ -91,11 +144,9 @@ impl Gate {
             .ok_or(Rejection::NoRoute)?;
         record.routed(route.config());
         let classified = route.classify(&canonical, depth, &parts.headers)?;
-        let presented = credentials::presented_token(&parts.headers)
-            .map_err(AuthError::from)?
-            .ok_or(AuthError::Missing)?;
+        framing::check_body(&parts.method, route.config().kind, &body.size_hint())?;
         let now = unix_now();
-        let known = self.authn.authenticate(&presented, now).await?;
+        let known = self.authenticate(&parts.headers, peer, now).await?;
         record.authenticated(&known.principal);
         let (verdict, body) = settle::settle(classified, body, self.body_prefix_limit).await?;
         let repo = route.repo_path(&verdict.repo)?;

@@ -6,6 +6,7 @@ pub mod body;
 pub mod cgi;
 pub mod first_byte;
 pub mod forward;
+pub mod framing;
 pub mod gate;
 pub mod headers;
 pub mod log;

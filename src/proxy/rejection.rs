@@ -6,6 +6,7 @@ use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, Method, Response, StatusCode};
 
 use super::body::{self, Body};
+use super::framing::FramingError;
 use crate::access::Vcs;
 use crate::authn::AuthError;
 use crate::authorize::Denial;
@@ -24,6 +25,8 @@ pub enum Rejection {
     Classify(#[from] Refusal),
     #[error("{0}")]
     Repo(#[from] RepoError),
+    #[error("{0}")]
+    Framing(#[from] FramingError),
     #[error("{0}")]
     Auth(#[from] AuthError),
     #[error("{0}")]
@@ -48,6 +51,7 @@ impl Rejection {
             Rejection::Canon(_)
             | Rejection::Classify(_)
             | Rejection::Repo(_)
+            | Rejection::Framing(_)
             | Rejection::BodyTooLarge { .. }
             | Rejection::BodyRead => StatusCode::BAD_REQUEST,
             Rejection::NoRoute => StatusCode::NOT_FOUND,
@@ -86,6 +90,7 @@ impl Rejection {
             Rejection::Canon(e) => format!("bad request: {e}"),
             Rejection::Classify(e) => format!("bad request: {e}"),
             Rejection::Repo(e) => format!("bad request: {e}"),
+            Rejection::Framing(e) => format!("bad request: {e}"),
             other => other.to_string(),
         }
     }

@@ -4,19 +4,20 @@
 use std::net::SocketAddr;
 
 use http::request::Parts;
-use http::{HeaderMap, Response};
+use http::{HeaderMap, HeaderValue, Response};
+use http_body::Body as _;
 
 use super::body::Body;
 use super::cgi::{CgiRequest, GitCgi};
-use super::first_byte;
 use super::forward::{self, Upstream};
 use super::headers::{self, ForwardedFor, LocationRewrite};
 use super::rejection::Rejection;
+use super::{first_byte, framing};
 use crate::access::{Access, Vcs};
 use crate::canon::CanonicalRequest;
 use crate::classify::hg::HgRoute;
 use crate::classify::svn::SvnRoute;
-use crate::classify::{self, Classified};
+use crate::classify::{self, Classified, Refusal};
 use crate::config::{Limits, RouteConfig, Target};
 use crate::names::UserName;
 use crate::repo::RepoPath;
@@ -126,7 +127,10 @@ impl RouteRuntime {
         Ok(classified)
     }
 
-    /// The repo path: route prefix plus the repository segments, one `.git` stripped.
+    /// The repo path: route prefix plus the repository segments, one `.git` stripped on Git
+    /// routes (git http-backend serves `app` and `app.git` as one repository). hgweb and
+    /// mod_dav_svn serve `app.git` as a repository of its own, which no repo path can name
+    /// (repo paths never end in `.git`): such requests are refused.
     pub fn repo_path(&self, repo: &[String]) -> Result<RepoPath, Rejection> {
         let segments: Vec<&str> = self
             .config
@@ -135,6 +139,12 @@ impl RouteRuntime {
             .chain(repo.iter())
             .map(String::as_str)
             .collect();
+        let dot_git = segments.last().is_some_and(|last| last.ends_with(".git"));
+        if dot_git && self.config.kind != Vcs::Git {
+            return Err(Rejection::Classify(Refusal::BadRepository {
+                reason: "names ending in .git are only served on Git routes",
+            }));
+        }
         Ok(RepoPath::from_segments(&segments)?)
     }
 
@@ -158,6 +168,9 @@ impl RouteRuntime {
             host: host.as_deref(),
         };
         headers::to_backend(&mut headers, &forwarded, &self.config.identity, user);
+        if framing::close_backend_connection(self.config.kind, &body.size_hint()) {
+            headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
         let (body, sent) = first_byte::watch(body);
         let timeout = self.first_byte_timeout;
         if self.config.kind == Vcs::Git {
@@ -242,7 +255,51 @@ fn client_host(parts: &Parts) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::raw_below;
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::config::{BackendIdentity, SvnLayout};
+
+    fn runtime(kind: Vcs, prefix: &str) -> RouteRuntime {
+        let config = RouteConfig {
+            prefix: format!("/{prefix}"),
+            prefix_segments: vec![prefix.to_owned()],
+            kind,
+            target: Target::Url {
+                url: "http://127.0.0.1:9/x".parse().unwrap(),
+                ca_file: None,
+            },
+            identity: BackendIdentity::None,
+            repo_depth: (kind == Vcs::Hg).then_some(2),
+            svn_layout: SvnLayout::ParentPath,
+        };
+        RouteRuntime::new(&config, &Limits::default()).unwrap()
+    }
+
+    /// git http-backend serves `app` and `app.git` as one repository (it tries both), so Git
+    /// repo paths drop one `.git`. hgweb and mod_dav_svn serve `app.git` as a repository of
+    /// its own: stripping there would let a grant on `hg/team/app` reach it.
+    #[test]
+    fn only_git_routes_strip_dot_git() {
+        let rows: &[(Vcs, &str, &[&str], Option<&str>)] = &[
+            (Vcs::Git, "git", &["team", "app.git"], Some("git/team/app")),
+            (Vcs::Git, "git", &["team", "app"], Some("git/team/app")),
+            (Vcs::Hg, "hg", &["team", "app"], Some("hg/team/app")),
+            (Vcs::Hg, "hg", &["team", "app.git"], None),
+            (Vcs::Hg, "hg", &["team.git", "app"], Some("hg/team.git/app")),
+            (Vcs::Hg, "hg", &["team", "app.GIT"], Some("hg/team/app.GIT")),
+            (Vcs::Svn, "svn", &["repo"], Some("svn/repo")),
+            (Vcs::Svn, "svn", &["repo.git"], None),
+        ];
+        for (kind, prefix, repo, expected) in rows {
+            let repo: Vec<String> = repo.iter().map(|s| (*s).to_owned()).collect();
+            let got = runtime(*kind, prefix).repo_path(&repo).ok();
+            assert_eq!(
+                got.as_ref().map(RepoPath::as_str),
+                *expected,
+                "{kind:?} {repo:?}"
+            );
+        }
+    }
 
     #[test]
     fn raw_below_splits_on_segments() {

@@ -15,9 +15,11 @@
 //! log (a refused request never reaches the backend).
 //!
 //! - [`client`]: the real `hg` client: clone, pull, push, bookmarks, phases, refusals;
-//! - [`wire`]: hand-made wire requests that try to hide a `pushkey` from the proxy.
+//! - [`wire`]: hand-made wire requests that try to hide a `pushkey` from the proxy;
+//! - [`smuggle`]: a `pushkey` hidden in a body hg serve leaves unread (request smuggling).
 
 mod client;
+mod smuggle;
 mod wire;
 
 use std::path::PathBuf;

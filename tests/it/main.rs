@@ -6,6 +6,9 @@
 //! - `git_e2e` drives real `git` through a running `vcsgate serve`. These tests need the
 //!   proxy.
 //! - `store_contract` runs one suite against SQLite and a throwaway PostgreSQL.
+//! - `hardening` checks the §0 rules and §5 bypasses of PROTOCOLS.md with raw bytes, and
+//!   throttling, slow clients, backend and store failures, shutdown and secret hygiene.
+//!   These tests need the proxy.
 //!
 //! Missing tools make tests fail with the Debian package to install; `scripts/test.sh`
 //! installs them on a fresh machine.
@@ -14,6 +17,7 @@
 
 mod backend_sanity;
 mod git_e2e;
+mod hardening;
 mod hg_e2e;
 mod store_contract;
 mod support;

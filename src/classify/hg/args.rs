@@ -2,7 +2,8 @@
 //! `X-HgArgs-Post` bytes of the body, both `application/x-www-form-urlencoded` strings
 //! (hg's `wireprotoserver.httpv1protocolhandler._args`).
 //!
-//! hg reads `X-HgArg-1`, `-2`, … up to the first missing index and ignores the rest, decodes
+//! hg reads `X-HgArg-1`, `-2`, … up to the first missing index and ignores the rest (hg
+//! serve also treats an empty value as missing and strips the others), decodes
 //! with Python's `parse_qs` (`+` is a space, a bad escape stays literal, old Pythons also
 //! split on `;`, non-ASCII results fail). Every form where that reading is not the only
 //! possible one is refused here.
@@ -44,6 +45,14 @@ pub(super) fn header_args(headers: &HeaderMap) -> Result<Option<String>, Refusal
         let value = value
             .to_str()
             .map_err(|_| bad_header(name, "is not visible ASCII"))?;
+        // hg serve drops an empty value (ending the chain there) and strips surrounding
+        // whitespace; CGI and WSGI servers pass both as sent. hg's client sends neither.
+        if value.is_empty() || value.trim_matches([' ', '\t']).len() != value.len() {
+            return Err(bad_header(
+                name,
+                "is empty or starts or ends with whitespace",
+            ));
+        }
         indexed.push((index, value));
     }
     if indexed.is_empty() {

@@ -163,7 +163,13 @@ fn header_arguments_follow_hg_numbering_exactly() {
         (Read, lookup, &["X-HgArg-1: key=tip"]),
         (Read, lookup, &["x-hgarg-1: ke", "x-hgarg-2: y=tip"]),
         (Read, lookup, &["x-hgarg-2: y=tip", "x-hgarg-1: ke"]),
-        (Read, lookup, &["x-hgarg-1: "]),
+        // hg serve drops empty header values and strips the others (ending the chain at an
+        // empty one), CGI and WSGI servers keep them as sent: refused.
+        (Refuse, lookup, &["x-hgarg-1: "]),
+        (Refuse, lookup, &["x-hgarg-1: ", "x-hgarg-2: key=tip"]),
+        (Refuse, lookup, &["x-hgarg-1: key=tip "]),
+        (Refuse, lookup, &["x-hgarg-1: ke", "x-hgarg-2:  y=tip"]),
+        (Refuse, lookup, &["x-hgarg-1: key=tip\t"]),
         (Refuse, lookup, &["x-hgarg-1: ke", "x-hgarg-3: y=tip"]),
         (Refuse, lookup, &["x-hgarg-2: key=tip"]),
         (Refuse, lookup, &["x-hgarg-0: key=tip"]),

@@ -1,6 +1,10 @@
 //! One Apache per test, started from `deploy/apache/backends.conf` (the deploy file itself)
 //! with git-http-backend under `/git/` and mod_dav_svn under `/svn`, in a scratch
 //! directory of its own. Starting takes well under a second.
+//!
+//! Tests may add directives after the deploy file (`apache2 -c`), e.g. a log of chosen
+//! request headers ([`Apache::start_logging_headers`]); `deploy/` stays unchanged. On drop,
+//! the logs are scanned for secrets ([`super::secrets`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,7 +14,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 use super::process::Daemon;
-use super::{poll, ports, tools};
+use super::{poll, ports, secrets, tools};
 
 /// The deploy file the tests use unchanged.
 pub const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/apache/backends.conf");
@@ -27,6 +31,22 @@ pub struct Apache {
 impl Apache {
     /// Starts Apache on a free loopback port; fails the test (with the error log) otherwise.
     pub fn start() -> Apache {
+        Self::start_with(&[])
+    }
+
+    /// Like [`Apache::start`], logging the request headers `names` as the backend received
+    /// them to `logs/headers.log` (see [`Apache::logged_headers`]).
+    pub fn start_logging_headers(names: &[&str]) -> Apache {
+        let fields: Vec<String> = names.iter().map(|n| format!("\\t{n}=%{{{n}}}i")).collect();
+        let format = format!("LogFormat \"%m %U%q{}\" vcsgate_headers", fields.concat());
+        let log = "CustomLog \"{root}/logs/headers.log\" vcsgate_headers";
+        Self::start_with(&[&format, log])
+    }
+
+    /// Like [`Apache::start`], with more `directives` read after the deploy file (written
+    /// to `extra.conf` in the scratch directory, included with `-c`); `{root}` in them
+    /// stands for the scratch directory.
+    pub fn start_with(directives: &[&str]) -> Apache {
         let apache2 = tools::apache2();
         for module in ["mod_dav_svn.so", "mod_authn_anon.so", "mod_cgid.so"] {
             let package = if module == "mod_dav_svn.so" {
@@ -43,10 +63,18 @@ impl Apache {
             let root = scratch.path();
             let _ = fs::remove_file(root.join("run/apache.pid"));
             let mut cmd = Command::new(&apache2);
-            cmd.arg("-f")
-                .arg(CONFIG)
-                .arg("-DFOREGROUND")
-                .env("VCSGATE_BACKEND_PORT", port.to_string())
+            cmd.arg("-f").arg(CONFIG).arg("-DFOREGROUND");
+            if !directives.is_empty() {
+                // `-c` takes short lines only: the directives go to a file it includes.
+                let extra = root.join("extra.conf");
+                let text = directives
+                    .join("\n")
+                    .replace("{root}", &root.display().to_string());
+                fs::write(&extra, text + "\n").expect("write extra Apache directives");
+                cmd.arg("-c")
+                    .arg(format!("Include \"{}\"", extra.display()));
+            }
+            cmd.env("VCSGATE_BACKEND_PORT", port.to_string())
                 .env("VCSGATE_BACKEND_ROOT", root)
                 .env("VCSGATE_GIT_EXEC_PATH", tools::git_exec_path())
                 .env("APACHE_RUN_DIR", root.join("run"))
@@ -116,6 +144,40 @@ impl Apache {
 
     pub fn error_log(&self) -> String {
         read(&self.scratch.path().join("logs/error.log"))
+    }
+
+    /// The scratch directory (`git/`, `svn/`, `logs/`, `run/`).
+    pub fn root(&self) -> &Path {
+        self.scratch.path()
+    }
+
+    /// With [`Apache::start_logging_headers`]: per request, `METHOD PATH?QUERY` and the
+    /// logged headers as `(name, value)` (`-` when the header was absent).
+    pub fn logged_headers(&self) -> Vec<(String, Vec<(String, String)>)> {
+        read(&self.scratch.path().join("logs/headers.log"))
+            .lines()
+            .map(|line| {
+                let mut fields = line.split('\t');
+                let request = fields.next().unwrap_or_default().to_string();
+                let headers = fields
+                    .filter_map(|f| f.split_once('='))
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect();
+                (request, headers)
+            })
+            .collect()
+    }
+}
+
+impl Drop for Apache {
+    fn drop(&mut self) {
+        let logs = self.scratch.path().join("logs");
+        let files: Vec<PathBuf> = ["access.log", "error.log", "headers.log"]
+            .iter()
+            .map(|name| logs.join(name))
+            .collect();
+        let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        secrets::assert_no_leak("Apache (backend)", &files);
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 use super::process::{self, Daemon, Output};
-use super::{poll, ports, tools};
+use super::{poll, ports, secrets, tools};
 
 /// The deploy file whose `[web]` section the tests use unchanged (through `%include`).
 pub const WEB_CONF: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/hg/hgweb.conf");
@@ -140,6 +140,18 @@ impl HgServe {
 
     pub fn error_log(&self) -> String {
         read(&self.dir.path().join("error.log"))
+    }
+}
+
+impl Drop for HgServe {
+    /// The logs must not hold a secret ([`super::secrets`]).
+    fn drop(&mut self) {
+        let files: Vec<PathBuf> = ["access.log", "error.log", "stdout.log", "stderr.log"]
+            .iter()
+            .map(|name| self.dir.path().join(name))
+            .collect();
+        let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        secrets::assert_no_leak("hg serve (backend)", &files);
     }
 }
 

@@ -8,7 +8,11 @@
 //! - [`git`], [`hg`], [`svn`] wrap the clients with an isolated environment;
 //! - [`vcsgate`] writes a `proxy.toml`, runs the CLI and `serve`;
 //! - [`http`] sends raw HTTP requests; [`tls`] makes a CA and a server certificate;
-//! - [`postgres`] gives a fresh PostgreSQL database.
+//! - [`postgres`] gives a fresh PostgreSQL database; [`pg_private`] a PostgreSQL server of
+//!   a test's own, which it can stop and start again;
+//! - [`secrets`] remembers every secret handed out and fails a test whose logs reveal one;
+//! - [`wire`] speaks raw HTTP/1.1 bytes from a chosen loopback source address;
+//! - [`relay`] is a rate-limited TCP relay (to slow a transfer down).
 
 #![allow(dead_code)]
 
@@ -16,12 +20,16 @@ pub mod apache;
 pub mod git;
 pub mod hg;
 pub mod http;
+pub mod pg_private;
 pub mod poll;
 pub mod ports;
 pub mod postgres;
 pub mod process;
+pub mod relay;
 pub mod repos;
+pub mod secrets;
 pub mod svn;
 pub mod tls;
 pub mod tools;
 pub mod vcsgate;
+pub mod wire;

@@ -122,7 +122,7 @@ fn start() -> Server {
 }
 
 /// `/usr/lib/postgresql/<newest>/bin`, or a failure saying what to install.
-fn find_bin_dir() -> PathBuf {
+pub(super) fn find_bin_dir() -> PathBuf {
     let root = Path::new("/usr/lib/postgresql");
     let newest = std::fs::read_dir(root)
         .into_iter()
@@ -143,13 +143,13 @@ fn find_bin_dir() -> PathBuf {
     }
 }
 
-fn is_root() -> bool {
+pub(super) fn is_root() -> bool {
     let out = Command::new("id").arg("-u").output().expect("run id -u");
     String::from_utf8_lossy(&out.stdout).trim() == "0"
 }
 
 /// A PostgreSQL tool, run as `postgres` when we are root.
-fn tool(bin: &Path, name: &str, as_root: bool) -> Command {
+pub(super) fn tool(bin: &Path, name: &str, as_root: bool) -> Command {
     if as_root {
         let mut command = Command::new("runuser");
         command.args(["-u", "postgres", "--"]).arg(bin.join(name));
@@ -159,7 +159,7 @@ fn tool(bin: &Path, name: &str, as_root: bool) -> Command {
     }
 }
 
-fn run(command: &mut Command) {
+pub(super) fn run(command: &mut Command) {
     let out = command.output().expect("start a PostgreSQL setup command");
     assert!(
         out.status.success(),
@@ -169,7 +169,7 @@ fn run(command: &mut Command) {
     );
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     listener.local_addr().expect("local address").port()
 }
@@ -177,7 +177,7 @@ fn free_port() -> u16 {
 /// Leaves behind a watchdog (in its own process group, so Ctrl-C on the tests does not kill
 /// it first) that waits for this process to end, then stops the server and removes its
 /// directory. The shell started here backgrounds it and exits at once (no zombie).
-fn spawn_watchdog(bin: &Path, dir: &Path, data: &Path, as_root: bool) {
+pub(super) fn spawn_watchdog(bin: &Path, dir: &Path, data: &Path, as_root: bool) {
     let pg_ctl = bin.join("pg_ctl");
     let stop = if as_root {
         format!("runuser -u postgres -- '{}'", pg_ctl.display())

@@ -61,6 +61,17 @@ pub fn git_rev(repo: &Path, rev: &str) -> Option<String> {
     out.ok().then(|| out.stdout.trim().to_string())
 }
 
+/// A `git` command (as [`git::command`]) that trusts repositories of any owner, also in the
+/// processes a local clone or push starts (they do not see `-c`): for a test process working
+/// in repositories that belong to Apache's user.
+pub fn git_any_owner(home: &Path) -> Command {
+    let global = home.join("trust-all.gitconfig");
+    fs::write(&global, "[safe]\n\tdirectory = *\n").expect("write a git config");
+    let mut cmd = git::command(home);
+    cmd.env("GIT_CONFIG_GLOBAL", global);
+    cmd
+}
+
 /// Creates the Subversion repository `root/name` (`svnadmin create`); returns its path.
 pub fn svn(root: &Path, name: &str, owner: Owner) -> PathBuf {
     let repo = root.join(name);

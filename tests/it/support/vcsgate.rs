@@ -4,6 +4,10 @@
 //! Only the contract of DESIGN.md and docs/CONFIG.md is used: the CLI, the config keys, the
 //! built-in Git backend route form `[[route]] prefix kind="git" repos=DIR`, and per-route
 //! options (`repo_depth`, `svn_layout`, `[route.identity]`).
+//!
+//! Secret hygiene is enforced for every test: each token made by [`Gate::token`] is
+//! remembered ([`super::secrets`]), and when the server stops or the [`Gate`] is dropped its
+//! log is scanned for every remembered secret; a leak fails the test.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,7 +17,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 use super::process::{self, Daemon, Output};
-use super::{poll, ports};
+use super::{poll, ports, secrets};
 
 /// The binary cargo built for this test run.
 pub const BINARY: &str = env!("CARGO_BIN_EXE_vcsgate");
@@ -49,6 +53,10 @@ pub struct GateConfig {
     store_url: Option<String>,
     /// `[server.tls] cert, key`
     tls: Option<(PathBuf, PathBuf)>,
+    /// More keys of `[store]` (`outage_grace_secs`, `password_file`…).
+    store_options: toml::Table,
+    /// More top-level tables (`limits`, `throttle`…).
+    sections: toml::Table,
 }
 
 impl GateConfig {
@@ -106,6 +114,19 @@ impl GateConfig {
         self
     }
 
+    /// Sets `[store] KEY = VALUE` (e.g. `outage_grace_secs`, `password_file`).
+    pub fn store_option(mut self, key: &str, value: impl Into<toml::Value>) -> GateConfig {
+        self.store_options.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// Sets the top-level table `[NAME]` (e.g. `limits`, `throttle`) to `table`.
+    pub fn section(mut self, name: &str, table: toml::Table) -> GateConfig {
+        self.sections
+            .insert(name.to_string(), toml::Value::Table(table));
+        self
+    }
+
     fn to_toml(&self, port: u16) -> String {
         use toml::{Table, Value};
         let mut server = Table::new();
@@ -119,6 +140,7 @@ impl GateConfig {
         let mut store = Table::new();
         let url = self.store_url.as_deref().unwrap_or("sqlite://vcsgate.db");
         store.insert("url".into(), url.into());
+        store.extend(self.store_options.clone());
         let routes = self.routes.iter().map(|r| {
             let mut t = Table::new();
             t.insert("prefix".into(), r.prefix.clone().into());
@@ -135,6 +157,7 @@ impl GateConfig {
         root.insert("server".into(), Value::Table(server));
         root.insert("store".into(), Value::Table(store));
         root.insert("route".into(), Value::Array(routes.collect()));
+        root.extend(self.sections.clone());
         toml::to_string(&root).expect("serialize proxy.toml")
     }
 }
@@ -155,6 +178,8 @@ pub struct Gate {
     config: GateConfig,
     port: u16,
     dir: TempDir,
+    /// Environment variables for every `vcsgate` process (e.g. `VCSGATE_LOG`).
+    env: Vec<(String, String)>,
 }
 
 impl Gate {
@@ -172,6 +197,7 @@ impl Gate {
             config,
             port: ports::free_port(),
             dir,
+            env: Vec::new(),
         };
         gate.write_config();
         gate
@@ -192,7 +218,13 @@ impl Gate {
             .arg("--config")
             .arg(self.config_path())
             .current_dir(self.dir.path().join("cwd"));
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
+    }
+
+    /// Sets an environment variable for every later `vcsgate` process (CLI and serve).
+    pub fn env(&mut self, key: &str, value: &str) {
+        self.env.push((key.to_string(), value.to_string()));
     }
 
     /// Runs `vcsgate --config FILE ARGS…` and returns how it ended.
@@ -230,6 +262,16 @@ impl Gate {
         assert!(
             !secret.is_empty() && !secret.contains(char::is_whitespace),
             "token create printed no secret on its last stdout line:\n{out}"
+        );
+        secrets::remember(&secret);
+        let leaks = secrets::leaks_in(
+            "token create (stderr)",
+            &out.stderr,
+            std::slice::from_ref(&secret),
+        );
+        assert!(
+            leaks.is_empty(),
+            "token create printed the secret on stderr: {leaks:?}"
         );
         secret
     }
@@ -270,11 +312,54 @@ impl Gate {
         );
     }
 
-    /// Stops the server (if running).
+    /// Stops the server (if running), then fails the test if its log holds a secret.
+    #[track_caller]
     pub fn stop(&mut self) {
         if let Some(mut server) = self.server.take() {
             server.stop();
         }
+        self.assert_no_leak();
+    }
+
+    /// Fails the test if the server's log holds a token or registered password.
+    #[track_caller]
+    pub fn assert_no_leak(&self) {
+        let files = self.log_files();
+        let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        secrets::assert_no_leak("vcsgate serve", &files);
+    }
+
+    /// The files the server writes its log to (stdout, stderr).
+    pub fn log_files(&self) -> Vec<PathBuf> {
+        ["serve.stdout.log", "serve.stderr.log"]
+            .iter()
+            .map(|name| self.dir.path().join(name))
+            .collect()
+    }
+
+    /// The process id of the running server.
+    pub fn pid(&self) -> u32 {
+        self.server.as_ref().expect("vcsgate is not serving").pid()
+    }
+
+    /// Sends `signal` (e.g. `TERM`) to the running server only (not its children).
+    pub fn signal(&self, signal: &str) {
+        process::signal(self.pid(), signal);
+    }
+
+    /// Waits up to `timeout` for the running server to exit by itself; returns its status.
+    /// The server then counts as stopped.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let server = self.server.as_mut().expect("vcsgate is not serving");
+        let mut status = None;
+        poll::until(timeout, Duration::from_millis(10), || {
+            status = server.exited();
+            status.is_some()
+        });
+        if status.is_some() {
+            self.stop();
+        }
+        status
     }
 
     pub fn port(&self) -> u16 {
@@ -295,5 +380,14 @@ impl Gate {
     pub fn log(&self) -> String {
         let read = |name: &str| fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
         format!("{}{}", read("serve.stdout.log"), read("serve.stderr.log"))
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            server.stop();
+        }
+        self.assert_no_leak();
     }
 }
