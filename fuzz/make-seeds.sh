@@ -123,7 +123,7 @@ done
 
 # Config: a minimal file and one using every table.
 seed config 'version = 1\n[store]\nurl = "sqlite://vcsgate.db"\n[[route]]\nprefix = "/git"\nkind = "git"\nbackend = "http://127.0.0.1:8081/git"\n'
-seed config 'version = 1\n[server]\nlisten = "127.0.0.1:8443"\nrealm = "vcs"\n[server.tls]\ncert = "c.pem"\nkey = "k.pem"\n[store]\nurl = "postgres://vcs@db.example/vcsgate"\npassword_env = "PGPASSWORD"\noutage_grace_secs = 10\n[[route]]\nprefix = "/git"\nkind = "git"\nrepos = "/srv/git"\ngit_binary = "/usr/bin/git"\nrepo_depth = 2\n[[route]]\nprefix = "/hg"\nkind = "hg"\nbackend = "http://127.0.0.1:8000/"\n[[route]]\nprefix = "/svn"\nkind = "svn"\nbackend = "https://127.0.0.1:8443/svn"\nca_file = "ca.pem"\nsvn_layout = "parent"\n[route.identity]\nmode = "header"\nheader = "X-Vcsgate-User"\n'
+seed config 'version = 1\n[server]\nlisten = "127.0.0.1:8443"\nrealm = "vcs"\n[server.tls]\ncert = "c.pem"\nkey = "k.pem"\n[store]\nurl = "postgres://vcs@db.example/vcsgate"\npassword_env = "PGPASSWORD"\noutage_grace_secs = 10\n[[route]]\nprefix = "/git"\nkind = "git"\nrepos = "/srv/git"\ngit_binary = "/usr/bin/git"\nrepo_depth = 2\n[[route]]\nprefix = "/hg"\nkind = "hg"\nbackend = "http://127.0.0.1:8000/"\n[[route]]\nprefix = "/svn"\nkind = "svn"\nbackend = "https://127.0.0.1:8443/svn"\nca_file = "ca.pem"\nsvn_layout = "parent"\n[route.identity]\nmode = "header"\nheader = "X-Vcsgate-User"\n[throttle]\nburst = 5\nper_minute = 6\nmax_tracked_clients = 1000\ntrusted_proxies = ["10.0.0.0/8", "::1"]\n'
 
 # client_key: first byte picks the peer, line 1 a CIDR, then X-Forwarded-For values.
 seed client_key '\x00192.0.2.0/24\n1.1.1.1, 203.0.113.7\n'

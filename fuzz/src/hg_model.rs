@@ -58,3 +58,26 @@ fn parse_qs(text: &[u8]) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn ops_from_every_source() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-hgarg-1", HeaderValue::from_static("cmds=heads+%3Bpush"));
+        headers.insert(
+            "x-hgarg-2",
+            HeaderValue::from_static("key+namespace%3Dphases"),
+        );
+        headers.insert("x-hgarg-4", HeaderValue::from_static("cmds=unbundle"));
+        let ops = batched_ops(Some("cmd=batch&cmds=known+nodes="), &headers, b"");
+        assert_eq!(ops, ["known", "heads", "pushkey"]);
+        headers.insert("x-hgargs-post", HeaderValue::from_static("16"));
+        let ops = batched_ops(None, &headers, b"cmds=putlfile+x&cmds=ignored");
+        assert_eq!(ops, ["heads", "pushkey", "putlfile"]);
+    }
+}
