@@ -7,7 +7,9 @@
 # the CLI), then clones it `--bare` over protocol v2, interleaving:
 #   direct  — straight from Apache;
 #   proxy   — through vcsgate to Apache (route /git);
-#   builtin — through vcsgate's built-in backend (route /local, `git http-backend` as CGI).
+#   builtin — through vcsgate's built-in backend (route /local, `git http-backend` as CGI);
+#   nginx   — when nginx is installed: a plain unbuffered nginx proxy_pass to Apache, as a
+#             baseline for what any extra proxy hop costs on this machine (not a target).
 # Reports median wall times, the ratios proxy/direct and builtin/direct, and vcsgate's peak
 # RSS (VmHWM after the runs). PASS needs every ratio <= 1.05 and peak RSS < 64 MiB; FAIL
 # exits 1. Tool or setup problems exit 2.
@@ -112,8 +114,9 @@ PACK_MIB=$(( $(git -c safe.directory='*' -C "$BARE" count-objects -v | awk '/^si
 echo "repository: $BARE, pack $PACK_MIB MiB, main at $HEAD_SHA"
 
 # ---- processes, ports, cleanup -------------------------------------------------------------
-APACHE_PID="" VCSGATE_PID=""
+APACHE_PID="" VCSGATE_PID="" NGINX_PID=""
 cleanup() {
+    if [ -n "$NGINX_PID" ]; then kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true; fi
     if [ -n "$VCSGATE_PID" ]; then kill "$VCSGATE_PID" 2>/dev/null || true; wait "$VCSGATE_PID" 2>/dev/null || true; fi
     if [ -n "$APACHE_PID" ]; then kill "$APACHE_PID" 2>/dev/null || true; wait "$APACHE_PID" 2>/dev/null || true; fi
     rm -rf "$CLONES"
@@ -223,6 +226,39 @@ EOF
     echo "vcsgate: pid $VCSGATE_PID on port $PROXY_PORT"
 fi
 
+# ---- nginx (a baseline, when installed): a plain unbuffered reverse proxy to Apache -----------
+if [ "$DIRECT_ONLY" = 0 ] && command -v nginx >/dev/null 2>&1; then
+    NGINX_PORT=$(free_port)
+    mkdir -p "$RUN/nginx-tmp"
+    cat >"$RUN/nginx.conf" <<EOF
+daemon off;
+worker_processes auto;
+pid $RUN/nginx.pid;
+error_log $RUN/nginx-error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $RUN/nginx-tmp;
+    proxy_temp_path $RUN/nginx-tmp;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location /git/ {
+            proxy_pass http://127.0.0.1:$APACHE_PORT;
+            proxy_http_version 1.1;
+            proxy_buffering off;
+            proxy_request_buffering off;
+        }
+    }
+}
+EOF
+    nginx -c "$RUN/nginx.conf" -p "$RUN" >"$RUN/nginx.out" 2>&1 &
+    NGINX_PID=$!
+    NGINX_URL="http://127.0.0.1:$NGINX_PORT/git/bench.git"
+    wait_ok "$NGINX_URL/info/refs?service=git-upload-pack" \
+        || die "nginx did not serve $NGINX_URL (see $RUN/nginx-error.log)"
+    echo "nginx: pid $NGINX_PID on port $NGINX_PORT (baseline, not a target)"
+fi
+
 # ---- timed clones ----------------------------------------------------------------------------
 # clone_once URL AUTH: prints the wall time in seconds of one `git clone --bare` (protocol v2).
 # AUTH (a token or empty) goes in through GIT_CONFIG_* so it never appears in argv or URLs.
@@ -248,15 +284,22 @@ median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END {
 
 VARIANTS=(direct)
 [ "$DIRECT_ONLY" = 1 ] || VARIANTS+=(proxy builtin)
-declare -A URL=([direct]="$DIRECT_URL" [proxy]="${PROXY_URL:-}" [builtin]="${LOCAL_URL:-}")
-declare -A AUTH=([direct]="" [proxy]="${TOKEN:-}" [builtin]="${TOKEN:-}")
+[ -z "$NGINX_PID" ] || VARIANTS+=(nginx)
+declare -A URL=([direct]="$DIRECT_URL" [proxy]="${PROXY_URL:-}" [builtin]="${LOCAL_URL:-}"
+    [nginx]="${NGINX_URL:-}")
+declare -A AUTH=([direct]="" [proxy]="${TOKEN:-}" [builtin]="${TOKEN:-}" [nginx]="")
 declare -A TIMES=()
+declare -A CPU_TICKS=([proxy]=0 [builtin]=0)
+# vcsgate's CPU time so far (user + system, in clock ticks).
+vcsgate_ticks() { awk '{ print $14 + $15 }' "/proc/$VCSGATE_PID/stat"; }
 echo "warm-up: one clone per variant"
 for v in "${VARIANTS[@]}"; do clone_once "${URL[$v]}" "${AUTH[$v]}" >/dev/null; done
 for run in $(seq 1 "$RUNS"); do
     line="run $run/$RUNS:"
     for v in "${VARIANTS[@]}"; do
+        case "$v" in proxy|builtin) before=$(vcsgate_ticks) ;; esac
         t=$(clone_once "${URL[$v]}" "${AUTH[$v]}")
+        case "$v" in proxy|builtin) CPU_TICKS[$v]=$(( ${CPU_TICKS[$v]} + $(vcsgate_ticks) - before )) ;; esac
         TIMES[$v]+="$t "
         line+=" $v ${t}s"
     done
@@ -283,6 +326,15 @@ check_ratio() { # name median
 }
 check_ratio proxy "${MEDIAN[proxy]}"
 check_ratio builtin "${MEDIAN[builtin]}"
+if [ -n "$NGINX_PID" ]; then
+    printf '%-15s %s s, ratio %s (baseline: plain nginx proxy_pass, no auth)\n' "nginx:" \
+        "${MEDIAN[nginx]}" "$(awk -v a="${MEDIAN[nginx]}" -v b="${MEDIAN[direct]}" 'BEGIN { printf "%.3f", a / b }')"
+fi
+TICKS_PER_SEC=$(getconf CLK_TCK)
+for v in proxy builtin; do
+    printf '%-15s %s ms per clone (user + system, mean)\n' "vcsgate CPU $v:" \
+        "$(awk -v t="${CPU_TICKS[$v]}" -v hz="$TICKS_PER_SEC" -v n="$RUNS" 'BEGIN { printf "%.0f", t * 1000 / hz / n }')"
+done
 kill -0 "$VCSGATE_PID" 2>/dev/null || die "vcsgate exited during the runs (see $RUN/vcsgate.log)"
 HWM_KIB=$(awk '/^VmHWM:/ {print $2}' "/proc/$VCSGATE_PID/status")
 RSS_OK=ok
