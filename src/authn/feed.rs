@@ -1,6 +1,8 @@
-//! Following the store's change feed. Sequence numbers can commit out of order on
-//! PostgreSQL (a transaction holding seq 5 may commit after one holding 6), so each poll
-//! re-reads a window below the highest seen number and processes entries not seen yet.
+//! Following the store's change feed. The stores append to it in commit order (SQLite
+//! serialises writers; PostgreSQL takes an exclusive lock on the feed before appending), so
+//! a poll only needs the entries after the highest seen number. As a defence against a
+//! writer that did not, each poll still re-reads a small window below it and processes the
+//! entries it has not seen yet.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -10,7 +12,7 @@ use crate::names::UserName;
 use crate::store::Error;
 
 /// How far below the highest seen sequence number each poll looks again.
-const WINDOW: i64 = 1000;
+const WINDOW: i64 = 64;
 /// Page size of one feed query.
 const PAGE: i64 = 500;
 

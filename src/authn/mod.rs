@@ -48,6 +48,15 @@ pub enum AuthError {
     StoreUnavailable,
 }
 
+/// The outcome of [`Authenticator::begin`].
+#[derive(Debug)]
+pub enum Attempt {
+    /// Remembered and valid now.
+    Known(Arc<Known>),
+    /// Well-formed, not remembered: needs one store lookup.
+    Unknown(TokenHash),
+}
+
 /// A remembered token decision.
 #[derive(Debug)]
 pub struct Known {
@@ -91,25 +100,36 @@ impl Authenticator {
         presented: &Secret,
         now: i64,
     ) -> Result<Arc<Known>, AuthError> {
+        match self.begin(presented, now)? {
+            Attempt::Known(known) => Ok(known),
+            Attempt::Unknown(hash) => self.finish(hash, now).await,
+        }
+    }
+
+    /// The part without IO: format and checksum, store health, memory, standing. A token
+    /// remembered and valid at `now` is authenticated here; a well-formed one not in memory
+    /// needs [`Authenticator::finish`] (one store lookup).
+    pub fn begin(&self, presented: &Secret, now: i64) -> Result<Attempt, AuthError> {
         let hash = token::parse(presented.expose())?;
         if !self.health.is_available() {
             return Err(AuthError::StoreUnavailable);
         }
-        let known = match self.remembered(&hash) {
-            Some(known) => known,
-            None => self.look_up(hash).await?,
-        };
+        match self.remembered(&hash) {
+            Some(known) => self.admit(known, now).map(Attempt::Known),
+            None => Ok(Attempt::Unknown(hash)),
+        }
+    }
+
+    /// One store lookup for a well-formed token that is not remembered.
+    pub async fn finish(&self, hash: TokenHash, now: i64) -> Result<Arc<Known>, AuthError> {
+        let known = self.look_up(hash).await?;
+        self.admit(known, now)
+    }
+
+    fn admit(&self, known: Arc<Known>, now: i64) -> Result<Arc<Known>, AuthError> {
         authorize::check_standing(&known.principal, now).map_err(AuthError::Standing)?;
         self.touch(&known, now);
         Ok(known)
-    }
-
-    /// Whether this token is remembered as valid at `now` (throttling exempts such tokens).
-    pub fn is_known_valid(&self, presented: &Secret, now: i64) -> bool {
-        token::parse(presented.expose())
-            .ok()
-            .and_then(|hash| self.remembered(&hash))
-            .is_some_and(|known| authorize::check_standing(&known.principal, now).is_ok())
     }
 
     fn remembered(&self, hash: &TokenHash) -> Option<Arc<Known>> {
@@ -180,3 +200,6 @@ impl Authenticator {
         self.tokens.len()
     }
 }
+
+#[cfg(test)]
+mod tests;

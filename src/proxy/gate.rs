@@ -14,7 +14,7 @@ use super::log::AccessRecord;
 use super::rejection::{self, Rejection};
 use super::route::RouteRuntime;
 use super::{framing, settle};
-use crate::authn::{AuthError, Authenticator, Known};
+use crate::authn::{Attempt, AuthError, Authenticator, Known};
 use crate::config::Config;
 use crate::route::Router;
 use crate::throttle::{self, Throttle, TrustedProxies};
@@ -73,44 +73,51 @@ impl Gate {
         &self.throttle
     }
 
-    /// Authenticates, throttling addresses that keep presenting invalid credentials; a
-    /// token already known to be valid is never throttled.
+    /// Authenticates, throttling clients that keep presenting invalid credentials; a token
+    /// remembered as valid is never throttled, and a request without credentials (every
+    /// client's first) never counts.
     async fn authenticate(
         &self,
         headers: &http::HeaderMap,
         peer: SocketAddr,
         now: i64,
     ) -> Result<Arc<Known>, Rejection> {
-        let presented = match credentials::presented_token(headers) {
-            Ok(Some(presented)) => Ok(presented),
-            Ok(None) => return Err(AuthError::Missing.into()),
-            Err(error) => Err(AuthError::from(error)),
-        };
-        let known_valid = presented
-            .as_ref()
-            .is_ok_and(|p| self.authn.is_known_valid(p, now));
         let client = throttle::client_key(
             peer.ip(),
             headers.get_all(X_FORWARDED_FOR).iter(),
             &self.trusted_proxies,
         );
-        if !known_valid {
-            self.throttle
-                .check(client)
-                .map_err(|t| Rejection::Throttled {
-                    retry_after_secs: t.retry_after_secs,
-                })?;
+        let result = self.try_authenticate(headers, client, now).await;
+        if let Err(Rejection::Auth(error)) = &result
+            && throttle::counts_as_failure(error)
+        {
+            self.throttle.record_failure(client);
         }
-        let result = match presented {
-            Ok(presented) => self.authn.authenticate(&presented, now).await,
-            Err(error) => Err(error),
-        };
-        result.map_err(|error| {
-            if throttle::counts_as_failure(&error) {
-                self.throttle.record_failure(client);
-            }
-            error.into()
-        })
+        result
+    }
+
+    async fn try_authenticate(
+        &self,
+        headers: &http::HeaderMap,
+        client: throttle::ClientKey,
+        now: i64,
+    ) -> Result<Arc<Known>, Rejection> {
+        let presented = credentials::presented_token(headers)
+            .map_err(AuthError::from)?
+            .ok_or(AuthError::Missing)?;
+        let attempt = self.authn.begin(&presented, now);
+        if let Ok(Attempt::Known(known)) = attempt {
+            return Ok(known);
+        }
+        self.throttle
+            .check(client)
+            .map_err(|t| Rejection::Throttled {
+                retry_after_secs: t.retry_after_secs,
+            })?;
+        match attempt? {
+            Attempt::Known(known) => Ok(known),
+            Attempt::Unknown(hash) => Ok(self.authn.finish(hash, now).await?),
+        }
     }
 
     /// Handles one request; never fails (refusals become responses).

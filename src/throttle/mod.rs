@@ -5,7 +5,7 @@
 //! may fail `burst` times in a row, then one more time per `refill`. Once its bucket is
 //! empty, requests from it whose credentials are not already known to be valid get 429 with
 //! `Retry-After`; known-valid tokens are never throttled (the handler asks
-//! [`Authenticator::is_known_valid`](crate::authn::Authenticator::is_known_valid) first), so
+//! [`Authenticator::begin`](crate::authn::Authenticator::begin) first), so
 //! one stale CI token behind a NAT does not lock out its neighbours. A request without
 //! credentials, a 403 and a 503 are not failures ([`counts_as_failure`]). An unknown but
 //! well-formed token costs one store lookup and, failing, one cell: that is the per-address
@@ -19,8 +19,9 @@
 //! Handler sketch:
 //! ```text
 //! let key = throttle::client_key(peer.ip(), headers.get_all("x-forwarded-for"), &trusted);
-//! if !authn.is_known_valid(&presented, now) { throttle.check(key)?; }     // 429
-//! match authn.authenticate(&presented, now).await {
+//! let attempt = authn.begin(&presented, now);        // memory only
+//! if !matches!(attempt, Ok(Attempt::Known(_))) { throttle.check(key)?; }     // 429
+//! match attempt?.finish_with_one_store_lookup().await {
 //!     Err(e) if throttle::counts_as_failure(&e) => { throttle.record_failure(key); .. } // 401
 //!     ..
 //! }

@@ -1,0 +1,131 @@
+//! The authenticator against a real SQLite store: memory, eviction through the change feed,
+//! standing, and the outage grace.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::access::{Access, Scope, ScopeSet};
+use crate::names::{TokenName, UserName};
+use crate::repo::RepoPattern;
+use crate::store::NewToken;
+
+const NOW: i64 = 1_800_000_000;
+
+async fn setup() -> (tempfile::TempDir, Arc<Authenticator>, Secret, UserName) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = crate::store::open(&url).await.unwrap();
+    let user = UserName::parse("alice").unwrap();
+    store.add_user(&user, NOW).await.unwrap();
+    let pattern = RepoPattern::parse("git/**").unwrap();
+    store
+        .set_grant(&user, &pattern, Access::Read)
+        .await
+        .unwrap();
+    let generated = token::generate().unwrap();
+    store
+        .create_token(&NewToken {
+            user: user.clone(),
+            name: TokenName::parse("ci").unwrap(),
+            hash: generated.hash,
+            public_prefix: generated.public_prefix.clone(),
+            scopes: [Scope::ReadRepository].into_iter().collect::<ScopeSet>(),
+            repos: Vec::new(),
+            expires_at: Some(NOW + 100),
+            created_at: NOW,
+        })
+        .await
+        .unwrap();
+    let authn = Arc::new(Authenticator::new(store, Duration::from_secs(30)));
+    (dir, authn, generated.secret, user)
+}
+
+#[tokio::test]
+async fn first_use_looks_up_then_memory_answers() {
+    let (_dir, authn, secret, _) = setup().await;
+    assert!(matches!(authn.begin(&secret, NOW), Ok(Attempt::Unknown(_))));
+    let known = authn.authenticate(&secret, NOW).await.unwrap();
+    assert_eq!(known.principal.token.name.as_str(), "ci");
+    assert_eq!(authn.remembered_count(), 1);
+    assert!(matches!(authn.begin(&secret, NOW), Ok(Attempt::Known(_))));
+    // Standing is checked on every use, also from memory.
+    assert!(matches!(
+        authn.authenticate(&secret, NOW + 100).await,
+        Err(AuthError::Standing(crate::authorize::Denial::Expired))
+    ));
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_tokens() {
+    let (_dir, authn, _, _) = setup().await;
+    let other = token::generate().unwrap().secret;
+    assert!(matches!(
+        authn.authenticate(&other, NOW).await,
+        Err(AuthError::Unknown)
+    ));
+    assert_eq!(
+        authn.remembered_count(),
+        0,
+        "unknown tokens are not remembered"
+    );
+    let typo = Secret::new(format!("{}x", &other.expose()[..other.expose().len() - 1]));
+    assert!(matches!(authn.begin(&typo, NOW), Err(AuthError::Format(_))));
+}
+
+#[tokio::test]
+async fn a_change_for_the_user_evicts_its_tokens() {
+    let (_dir, authn, secret, user) = setup().await;
+    let mut feed = ChangeFeed::start(Arc::clone(&authn)).await.unwrap();
+    authn.authenticate(&secret, NOW).await.unwrap();
+    authn
+        .store()
+        .revoke_token(&user, &TokenName::parse("ci").unwrap(), NOW + 1)
+        .await
+        .unwrap();
+    assert!(
+        matches!(authn.begin(&secret, NOW + 2), Ok(Attempt::Known(_))),
+        "until the poll"
+    );
+    feed.poll().await;
+    assert_eq!(authn.remembered_count(), 0);
+    assert!(matches!(
+        authn.authenticate(&secret, NOW + 2).await,
+        Err(AuthError::Standing(crate::authorize::Denial::Revoked))
+    ));
+}
+
+#[tokio::test]
+async fn last_use_is_written_in_batches() {
+    let (_dir, authn, secret, user) = setup().await;
+    authn.authenticate(&secret, NOW + 5).await.unwrap();
+    authn.authenticate(&secret, NOW + 6).await.unwrap();
+    let listed = |authn: Arc<Authenticator>, user: UserName| async move {
+        authn
+            .store()
+            .list_tokens(Some(&user), false, NOW)
+            .await
+            .unwrap()[0]
+            .last_used_at
+    };
+    assert_eq!(
+        listed(Arc::clone(&authn), user.clone()).await,
+        None,
+        "no write per request"
+    );
+    authn.flush_last_used().await;
+    assert_eq!(listed(authn, user).await, Some(NOW + 5));
+}
+
+#[test]
+fn health_grace_expires_and_recovers() {
+    let health = Health::new(Duration::from_millis(40));
+    assert!(health.is_available(), "available at start");
+    std::thread::sleep(Duration::from_millis(60));
+    assert!(
+        !health.is_available(),
+        "past the grace without a successful poll"
+    );
+    health.record_ok();
+    assert!(health.is_available());
+}
