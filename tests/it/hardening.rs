@@ -10,6 +10,7 @@
 
 mod backend_failures;
 mod headers;
+mod http2;
 mod paths;
 mod queries;
 mod scope;
