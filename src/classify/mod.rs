@@ -11,6 +11,8 @@ pub mod git;
 pub mod hg;
 pub mod svn;
 #[cfg(test)]
+mod test_rows;
+#[cfg(test)]
 mod transcripts;
 
 use http::{HeaderMap, Method};

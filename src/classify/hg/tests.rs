@@ -1,9 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
-
 use super::*;
-use crate::canon::Query;
+use crate::classify::test_rows::{Parts, Want, outcome};
 use crate::classify::{BodyRule, Progress, Verdict};
 
 const TEAM: HgRoute = HgRoute {
@@ -15,12 +13,6 @@ const TEAM: HgRoute = HgRoute {
 fn classify_line(route: HgRoute, line: &str, headers: &[&str]) -> Result<Classified, Refusal> {
     let (method, target) = line.split_once(' ').unwrap();
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let method = Method::from_bytes(method.as_bytes()).unwrap();
-    let segments: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
     let pairs = query
         .split('&')
         .filter(|pair| !pair.is_empty())
@@ -29,43 +21,12 @@ fn classify_line(route: HgRoute, line: &str, headers: &[&str]) -> Result<Classif
             (k.to_owned(), v.to_owned())
         })
         .collect();
-    let query = Query::from_pairs(pairs).unwrap();
-    let mut map = HeaderMap::new();
-    for header in headers {
-        let (name, value) = header.split_once(": ").unwrap_or((header, ""));
-        map.append(
-            HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            HeaderValue::from_str(value).unwrap(),
-        );
-    }
-    let request = Request {
-        method: &method,
-        segments: &segments,
-        trailing_slash: path.ends_with('/'),
-        query: &query,
-        headers: &map,
-    };
-    classify(&request, &route)
-}
-
-/// What a row expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Want {
-    Read,
-    Write,
-    Body,
-    Refuse,
-}
-
-fn outcome(result: &Result<Classified, Refusal>) -> Want {
-    match result {
-        Ok(Classified::Final(verdict)) => match verdict.access() {
-            Access::Read => Want::Read,
-            Access::Write => Want::Write,
-        },
-        Ok(Classified::NeedsBody { .. }) => Want::Body,
-        Err(_) => Want::Refuse,
-    }
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|h| h.split_once(": ").unwrap_or((h, "")))
+        .collect();
+    let parts = Parts::new(method, path, pairs, &headers);
+    classify(&parts.request(), &route)
 }
 
 type Row<'a> = (Want, &'a str, &'a [&'a str]);

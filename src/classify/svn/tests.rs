@@ -1,10 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use http::{HeaderMap, HeaderName, HeaderValue, Method};
-
 use super::*;
-use crate::canon::Query;
 use crate::classify::Progress;
+use crate::classify::test_rows::{Parts, Want, outcome};
 
 fn parent() -> SvnRoute {
     SvnRoute {
@@ -19,47 +17,8 @@ fn classify_with(
     path: &str,
     headers: &[(&str, &str)],
 ) -> Result<Classified, Refusal> {
-    let method = Method::from_bytes(method.as_bytes()).unwrap();
-    let segments: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    let query = Query::default();
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        map.append(
-            HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            HeaderValue::from_str(value).unwrap(),
-        );
-    }
-    let request = Request {
-        method: &method,
-        segments: &segments,
-        trailing_slash: path.ends_with('/'),
-        query: &query,
-        headers: &map,
-    };
-    classify(&request, route)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Want {
-    Read,
-    Write,
-    Body,
-    Refuse,
-}
-
-fn outcome(result: &Result<Classified, Refusal>) -> Want {
-    match result {
-        Ok(Classified::Final(verdict)) => match verdict.access() {
-            Access::Read => Want::Read,
-            Access::Write => Want::Write,
-        },
-        Ok(Classified::NeedsBody { .. }) => Want::Body,
-        Err(_) => Want::Refuse,
-    }
+    let parts = Parts::new(method, path, Vec::new(), headers);
+    classify(&parts.request(), route)
 }
 
 type Row<'a> = (Want, &'a str, &'a str, &'a [(&'a str, &'a str)]);
