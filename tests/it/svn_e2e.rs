@@ -19,9 +19,11 @@
 //!
 //! - [`writes`]: checkout, update, log, commit, copy, lock/unlock, revision properties;
 //! - [`refused`]: the same writes with a read-only token, and a repository without a grant;
-//! - [`tls`]: vcsgate on HTTPS in front of plain-HTTP Apache.
+//! - [`tls`]: vcsgate on HTTPS in front of plain-HTTP Apache;
+//! - [`single`]: a single-repository route (`SVNPath`, `svn_layout = "single"`).
 
 mod refused;
+mod single;
 mod tls;
 mod writes;
 
