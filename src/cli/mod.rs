@@ -65,6 +65,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     let config = load_config(&cli)?;
     match cli.command {
         Command::CheckConfig => {
+            serve::check_files(&config)?;
             println!(
                 "{}: ok ({} route{}, store {})",
                 config.path.display(),

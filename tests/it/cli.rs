@@ -306,3 +306,35 @@ fn grant_add_updates_access_and_lists() {
     let out = gate.cli_ok(&["user", "list"]);
     assert!(out.stdout.contains("disabled"), "{out}");
 }
+
+#[test]
+fn check_config_loads_the_files_the_config_names() {
+    let dir = config_dir();
+    let config = dir.path().join("proxy.toml");
+    let missing_cert = format!(
+        "{CONFIG}[server]\nlisten = \"127.0.0.1:1\"\n[server.tls]\ncert = \"nope.pem\"\nkey = \"nope.key\"\n"
+    );
+    std::fs::write(&config, missing_cert).unwrap();
+    let out = process::run(vcsgate(dir.path()).arg("check-config"));
+    assert_code(&out, 64);
+    assert!(
+        out.stderr.contains("nope.pem"),
+        "names the missing file:\n{out}"
+    );
+
+    std::fs::write(dir.path().join("empty-ca.pem"), "").unwrap();
+    let bad_ca = format!(
+        "{CONFIG}[[route]]\nprefix = \"/git\"\nkind = \"git\"\nbackend = \"https://127.0.0.1:1/git\"\nca_file = \"empty-ca.pem\"\n"
+    );
+    std::fs::write(&config, bad_ca).unwrap();
+    let out = process::run(vcsgate(dir.path()).arg("check-config"));
+    assert_code(&out, 64);
+    assert!(
+        out.stderr.contains("empty-ca.pem"),
+        "names the CA file:\n{out}"
+    );
+    assert!(
+        !dir.path().join("state/vcsgate.db").exists(),
+        "check-config opens no store"
+    );
+}
