@@ -307,32 +307,23 @@ fn grant_add_updates_access_and_lists() {
     assert!(out.stdout.contains("disabled"), "{out}");
 }
 
+/// Writes `text` as the config and expects `check-config` to exit 64 naming `file`.
+#[track_caller]
+fn check_config_refuses(dir: &Path, text: &str, file: &str) {
+    std::fs::write(dir.join("proxy.toml"), text).unwrap();
+    let out = process::run(vcsgate(dir).arg("check-config"));
+    assert_code(&out, 64);
+    assert!(out.stderr.contains(file), "names {file}:\n{out}");
+}
+
 #[test]
 fn check_config_loads_the_files_the_config_names() {
     let dir = config_dir();
-    let config = dir.path().join("proxy.toml");
-    let missing_cert = format!(
-        "{CONFIG}[server]\nlisten = \"127.0.0.1:1\"\n[server.tls]\ncert = \"nope.pem\"\nkey = \"nope.key\"\n"
-    );
-    std::fs::write(&config, missing_cert).unwrap();
-    let out = process::run(vcsgate(dir.path()).arg("check-config"));
-    assert_code(&out, 64);
-    assert!(
-        out.stderr.contains("nope.pem"),
-        "names the missing file:\n{out}"
-    );
-
+    let tls = "[server]\nlisten = \"127.0.0.1:1\"\n[server.tls]\ncert = \"nope.pem\"\nkey = \"nope.key\"\n";
+    check_config_refuses(dir.path(), &format!("{CONFIG}{tls}"), "nope.pem");
     std::fs::write(dir.path().join("empty-ca.pem"), "").unwrap();
-    let bad_ca = format!(
-        "{CONFIG}[[route]]\nprefix = \"/git\"\nkind = \"git\"\nbackend = \"https://127.0.0.1:1/git\"\nca_file = \"empty-ca.pem\"\n"
-    );
-    std::fs::write(&config, bad_ca).unwrap();
-    let out = process::run(vcsgate(dir.path()).arg("check-config"));
-    assert_code(&out, 64);
-    assert!(
-        out.stderr.contains("empty-ca.pem"),
-        "names the CA file:\n{out}"
-    );
+    let route = "[[route]]\nprefix = \"/git\"\nkind = \"git\"\nbackend = \"https://127.0.0.1:1/git\"\nca_file = \"empty-ca.pem\"\n";
+    check_config_refuses(dir.path(), &format!("{CONFIG}{route}"), "empty-ca.pem");
     assert!(
         !dir.path().join("state/vcsgate.db").exists(),
         "check-config opens no store"

@@ -33,38 +33,31 @@ fn assert_push_refused(world: &World, out: &Output, main_before: &str, reason: &
     );
 }
 
-pub fn read_only_token_cannot_push(via: Via) {
+/// alice with `access` on `app` and a token with `scope` clones `app`, commits, and tries to
+/// push; returns the world, the push's output and `main` as it was before.
+fn clone_then_push(via: Via, access: &str, scope: &str) -> (World, Output, String) {
     let mut world = World::new(via);
-    world.gate.grant("alice", &world.repo_path("app"), "write");
-    let token = world
-        .gate
-        .token("alice", "ci", &["--scope", "read_repository"]);
+    world.gate.grant("alice", &world.repo_path("app"), access);
+    let token = world.gate.token("alice", "t", &["--scope", scope]);
     world.gate.serve();
     let remote = world.remote("app", &Cred::basic(&token));
     let git = GitClient::new();
     let out = git.clone(&remote, "c");
-    world.check(out.ok(), &format!("a read token clones:\n{out}"));
+    world.check(out.ok(), &format!("{access} grant, {scope}: clone:\n{out}"));
     let before = world.app_main();
     git.commit("c", "denied.txt", "denied\n");
     let out = git.push(&remote, "c", "main");
+    (world, out, before)
+}
+
+pub fn read_only_token_cannot_push(via: Via) {
+    let (world, out, before) = clone_then_push(via, "write", "read_repository");
     let repo = world.repo_path("app");
     assert_push_refused(&world, &out, &before, &["write_repository", &repo]);
 }
 
 pub fn read_grant_cannot_push(via: Via) {
-    let mut world = World::new(via);
-    world.gate.grant("alice", &world.repo_path("app"), "read");
-    let token = world
-        .gate
-        .token("alice", "dev", &["--scope", "write_repository"]);
-    world.gate.serve();
-    let remote = world.remote("app", &Cred::basic(&token));
-    let git = GitClient::new();
-    let out = git.clone(&remote, "c");
-    world.check(out.ok(), &format!("a read grant clones:\n{out}"));
-    let before = world.app_main();
-    git.commit("c", "denied.txt", "denied\n");
-    let out = git.push(&remote, "c", "main");
+    let (world, out, before) = clone_then_push(via, "read", "write_repository");
     let repo = world.repo_path("app");
     assert_push_refused(&world, &out, &before, &[&repo]);
     assert!(
