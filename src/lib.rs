@@ -30,6 +30,7 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod credentials;
+pub mod logging;
 pub mod names;
 pub mod proxy;
 pub mod repo;

@@ -16,9 +16,9 @@ use super::route::RouteRuntime;
 use super::{framing, settle};
 use crate::authn::{Attempt, AuthError, Authenticator, Known};
 use crate::config::Config;
-use crate::token::TokenHash;
 use crate::route::Router;
 use crate::throttle::{self, Throttle, TrustedProxies};
+use crate::token::TokenHash;
 use crate::{authorize, canon, credentials};
 
 const X_FORWARDED_FOR: &str = "x-forwarded-for";

@@ -9,9 +9,9 @@ use http_body::Body as _;
 
 use super::body::Body;
 use super::cgi::{CgiRequest, GitCgi};
-use super::upstream::{self, Upstream};
 use super::headers::{self, ForwardedFor, LocationRewrite};
 use super::rejection::Rejection;
+use super::upstream::{self, Upstream};
 use super::{first_byte, framing};
 use crate::access::{Access, Vcs};
 use crate::canon::CanonicalRequest;
