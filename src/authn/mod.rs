@@ -73,6 +73,9 @@ pub struct Authenticator {
     generation: AtomicU64,
     dirty_last_used: DashMap<TokenId, i64>,
     health: Health,
+    /// Runs once where a lookup is about to remember its answer (tests force interleavings).
+    #[cfg(test)]
+    pub(crate) before_remember: tests::Hook,
 }
 
 impl Authenticator {
@@ -83,6 +86,8 @@ impl Authenticator {
             generation: AtomicU64::new(0),
             dirty_last_used: DashMap::new(),
             health: Health::new(grace),
+            #[cfg(test)]
+            before_remember: tests::Hook::default(),
         }
     }
 
@@ -148,6 +153,8 @@ impl Authenticator {
             principal,
         });
         if self.generation.load(Ordering::Acquire) == generation {
+            #[cfg(test)]
+            self.before_remember.run();
             self.tokens.insert(hash, Arc::clone(&known));
         }
         Ok(known)
