@@ -11,7 +11,7 @@ pub mod git;
 pub mod hg;
 pub mod svn;
 #[cfg(test)]
-mod test_rows;
+pub(crate) mod test_rows;
 #[cfg(test)]
 mod transcripts;
 
