@@ -7,6 +7,7 @@
 //! - [`git_suffix`]: the built-in Git backend serves exactly the directory the path names;
 //! - [`revocation`]: a revoked token stays refused while it is hammered.
 
+mod echoes;
 mod order;
 mod revocation;
 
