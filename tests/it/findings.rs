@@ -8,6 +8,7 @@
 //! - [`revocation`]: a revoked token stays refused while it is hammered.
 
 mod echoes;
+mod git_suffix;
 mod hgweb_index;
 mod order;
 mod revocation;
