@@ -84,6 +84,16 @@ pub enum Classified {
     },
 }
 
+impl Classified {
+    /// The repository, known from the head in both cases (segments below the route prefix).
+    pub fn repo(&self) -> &[String] {
+        match self {
+            Classified::Final(verdict) => &verdict.repo,
+            Classified::NeedsBody { repo, .. } => repo,
+        }
+    }
+}
+
 /// Result of feeding body bytes to a [`BodyRule`].
 #[derive(Debug, PartialEq, Eq)]
 pub enum Progress {
