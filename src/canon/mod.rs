@@ -49,9 +49,7 @@ impl Query {
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, CanonError> {
         for (i, (key, _)) in pairs.iter().enumerate() {
             if pairs[..i].iter().any(|(k, _)| k == key) {
-                return Err(CanonError::DuplicateParam {
-                    name: truncated(key),
-                });
+                return Err(CanonError::DuplicateParam);
             }
         }
         Ok(Query { pairs })
@@ -107,6 +105,8 @@ pub enum CanonError {
     NotOriginForm,
     #[error("method {method} is not accepted")]
     Method { method: String },
+    #[error("the method must be upper-case letters and '-'")]
+    MethodSyntax,
     #[error("path contains a forbidden character or escape")]
     ForbiddenInPath,
     #[error("path contains an empty, '.' or '..' segment")]
@@ -119,16 +119,16 @@ pub enum CanonError {
     EmptyQueryItem,
     #[error("query contains a control or non-ASCII character")]
     ForbiddenInQuery,
-    #[error("duplicate query parameter {name:?}")]
-    DuplicateParam { name: String },
+    #[error("a query parameter is given twice")]
+    DuplicateParam,
     #[error("query is not valid UTF-8 after decoding")]
     QueryEncoding,
     #[error("path is not valid UTF-8 after decoding")]
     PathEncoding,
     #[error("upgrade requests are not accepted")]
     Upgrade,
-    #[error("Connection must not name the {name} header")]
-    ConnectionOption { name: String },
+    #[error("Connection must not name a header the request carries")]
+    ConnectionOption,
 }
 
 /// Canonicalises a request head (R1–R4). Headers are only read here; strip the untrusted
@@ -174,16 +174,27 @@ pub fn check_request_target(version: Version, uri: &Uri) -> Result<(), CanonErro
     Ok(())
 }
 
-/// R4, and R1's `CONNECT`.
+/// R4, and R1's `CONNECT`. A method of another shape is not repeated in the message (it
+/// could be anything a client typed).
 fn check_method(method: &Method) -> Result<(), CanonError> {
-    let name = method.as_str();
-    let token = !name.is_empty() && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'-');
-    if !token || *method == Method::CONNECT {
+    if !is_plain_method(method) {
+        return Err(CanonError::MethodSyntax);
+    }
+    if *method == Method::CONNECT {
         return Err(CanonError::Method {
-            method: truncated(name),
+            method: method.as_str().to_owned(),
         });
     }
     Ok(())
+}
+
+/// R4's shape: upper-case ASCII letters and `-`, at most [`MAX_QUOTED`] of them. Only such
+/// methods are quoted in messages and logs.
+pub fn is_plain_method(method: &Method) -> bool {
+    let name = method.as_str();
+    !name.is_empty()
+        && name.len() <= MAX_QUOTED
+        && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'-')
 }
 
 /// Longest request-supplied text quoted in an error message.

@@ -134,17 +134,20 @@ pub(crate) fn clip(value: &str) -> String {
 pub(crate) const MAX_QUOTED_CHARS: usize = 64;
 
 /// Why a request is not a valid VCS request. Every variant becomes a 400 whose text says
-/// what was wrong (never echoing secrets; request values are quoted and truncated).
+/// what was wrong. It names keys and headers from the protocol's own vocabulary, and
+/// quotes nothing from the query, the headers or the body: a user may paste a token
+/// anywhere, and the message reaches the response and the access log. Only parts of the
+/// request path (which the access log records anyway) and the method are quoted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error("method {method} is not allowed here")]
     Method { method: String },
     #[error("not a {vcs} endpoint: {what}")]
     UnknownEndpoint { vcs: &'static str, what: String },
-    #[error("query parameter {name:?} is not allowed here")]
-    UnexpectedParam { name: String },
+    #[error("the query has a parameter other than {}", one_of(.allowed))]
+    UnexpectedParam { allowed: &'static [&'static str] },
     #[error("query parameter {name:?} has an unsupported value")]
-    BadParamValue { name: String },
+    BadParamValue { name: &'static str },
     #[error("missing query parameter {name:?}")]
     MissingParam { name: String },
     #[error("content type must be {expected}")]
@@ -155,12 +158,11 @@ pub enum Refusal {
     BadRepository { reason: &'static str },
     #[error("bad header {name}: {reason}")]
     BadHeader { name: String, reason: &'static str },
-    #[error("unknown {vcs} command {name:?}")]
-    UnknownCommand { vcs: &'static str, name: String },
-    #[error("{vcs} argument {name:?} {reason}")]
+    #[error("unknown {vcs} command")]
+    UnknownCommand { vcs: &'static str },
+    #[error("{vcs} arguments: {reason}")]
     BadArgument {
         vcs: &'static str,
-        name: String,
         reason: &'static str,
     },
     #[error("malformed hg batch command list: {reason}")]
@@ -174,8 +176,20 @@ pub enum Refusal {
     #[error("{what} is not supported")]
     NotSupported { what: &'static str },
     #[error(
-        "unsupported service {given:?}: info/refs serves service=git-upload-pack (fetch) \
-         or service=git-receive-pack (push)"
+        "unsupported service: info/refs serves service=git-upload-pack (fetch) or \
+         service=git-receive-pack (push)"
     )]
-    BadService { given: String },
+    BadService,
+}
+
+/// `"a"`, `"a" or "b"`, …; `no parameters` for none.
+fn one_of(allowed: &[&str]) -> String {
+    match allowed.split_last() {
+        None => "none (no parameters are allowed)".to_owned(),
+        Some((last, [])) => format!("{last:?}"),
+        Some((last, rest)) => {
+            let rest: Vec<String> = rest.iter().map(|name| format!("{name:?}")).collect();
+            format!("{} or {last:?}", rest.join(", "))
+        }
+    }
 }

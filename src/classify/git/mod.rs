@@ -129,17 +129,15 @@ fn info_refs(request: &Request<'_>) -> Result<GitOp, Refusal> {
     if query.is_empty() {
         return Ok(GitOp::DumbFetch);
     }
-    if let Some(name) = query.first_key_outside(&["service"]) {
+    if query.first_key_outside(&["service"]).is_some() {
         return Err(Refusal::UnexpectedParam {
-            name: truncated(name),
+            allowed: &["service"],
         });
     }
     match query.get("service") {
         Some("git-upload-pack") => Ok(GitOp::UploadPackAdvertisement),
         Some("git-receive-pack") => Ok(GitOp::ReceivePackAdvertisement),
-        other => Err(Refusal::BadService {
-            given: truncated(other.unwrap_or_default()),
-        }),
+        _ => Err(Refusal::BadService),
     }
 }
 
@@ -156,11 +154,9 @@ fn rpc(request: &Request<'_>, content_type: &'static str, op: GitOp) -> Result<G
 }
 
 fn no_query(request: &Request<'_>) -> Result<(), Refusal> {
-    match request.query.keys().next() {
-        Some(name) => Err(Refusal::UnexpectedParam {
-            name: truncated(name),
-        }),
-        None => Ok(()),
+    match request.query.is_empty() {
+        false => Err(Refusal::UnexpectedParam { allowed: &[] }),
+        true => Ok(()),
     }
 }
 

@@ -31,13 +31,18 @@ pub(super) fn header_args(headers: &HeaderMap) -> Result<Option<String>, Refusal
     for name in headers.keys() {
         let name = name.as_str();
         if name.contains('_') && name.replace('_', "-").starts_with("x-hgarg") {
-            return Err(bad_header(name, "must not contain '_'"));
+            return Err(bad_header("x-hgarg-*", "must not contain '_'"));
         }
         let Some(suffix) = name.strip_prefix(ARG_HEADER_PREFIX) else {
             continue;
         };
-        let index = arg_index(suffix)
-            .ok_or_else(|| bad_header(name, "must be numbered 1, 2, … without leading zeros"))?;
+        // Only a name that passed this check is quoted later: it is `x-hgarg-` and digits.
+        let index = arg_index(suffix).ok_or_else(|| {
+            bad_header(
+                "x-hgarg-*",
+                "must be numbered 1, 2, … without leading zeros",
+            )
+        })?;
         let mut values = headers.get_all(name).iter();
         let (Some(value), None) = (values.next(), values.next()) else {
             return Err(bad_header(name, "is repeated"));
@@ -151,8 +156,7 @@ pub(super) fn parse_form(raw: &str, source: Source) -> Result<Args, Refusal> {
         if args.iter().any(|(seen, _)| *seen == name) {
             return Err(Refusal::BadArgument {
                 vcs: "hg",
-                name: clip(&name),
-                reason: "is given twice",
+                reason: "one is given twice",
             });
         }
         args.push((name, value));

@@ -29,10 +29,7 @@ pub(super) fn classify(
             });
         }
     };
-    let command = WireCommand::from_name(name).ok_or_else(|| Refusal::UnknownCommand {
-        vcs: "hg",
-        name: clip(name),
-    })?;
+    let command = WireCommand::from_name(name).ok_or(Refusal::UnknownCommand { vcs: "hg" })?;
     if let WireCommand::Single(single) = command
         && single.access() == Access::Write
         && !post
@@ -76,11 +73,15 @@ fn query_args(request: &Request<'_>, command: WireCommand) -> Result<Args, Refus
         if name == "cmd" {
             continue;
         }
-        if !command.args().contains(&name.as_str()) {
-            return Err(Refusal::UnexpectedParam { name: clip(name) });
-        }
+        let Some(known) = command.args().iter().find(|known| **known == name) else {
+            let mut allowed = command.args();
+            if allowed.is_empty() {
+                allowed = &["cmd"];
+            }
+            return Err(Refusal::UnexpectedParam { allowed });
+        };
         if !value.is_ascii() {
-            return Err(Refusal::BadParamValue { name: clip(name) });
+            return Err(Refusal::BadParamValue { name: known });
         }
         found.push((name.clone(), value.clone()));
     }
@@ -99,15 +100,13 @@ pub(super) fn decide(
         if !command.args().contains(&name.as_str()) {
             return Err(Refusal::BadArgument {
                 vcs: "hg",
-                name: clip(&name),
-                reason: "is not an argument of this command",
+                reason: "one is not an argument of this command",
             });
         }
         if args.iter().any(|(seen, _)| *seen == name) {
             return Err(Refusal::BadArgument {
                 vcs: "hg",
-                name: clip(&name),
-                reason: "is given in more than one place",
+                reason: "one is given in more than one place",
             });
         }
         args.push((name, value));

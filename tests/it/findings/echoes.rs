@@ -107,7 +107,7 @@ fn refusals_do_not_repeat_client_values() {
     assert!(leaked.is_empty(), "echoed:\n{}", leaked.join("\n"));
     // One access-log line per request, none quoting the value.
     let logged = poll::until(Duration::from_secs(5), Duration::from_millis(20), || {
-        gate.log().matches(" 400").count() >= requests.len()
+        gate.log().matches(" status=400 ").count() >= requests.len()
     });
     let log = gate.log();
     assert!(logged.is_some(), "missing access-log lines:\n{log}");
