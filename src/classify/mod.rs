@@ -5,7 +5,9 @@
 //! exhaustive match, so a new operation cannot compile without a verdict. When a verdict
 //! depends on body bytes (hg post args, svn MERGE), the classifier returns
 //! [`Classified::NeedsBody`] with a pure incremental [`BodyRule`]; the proxy authenticates
-//! first, then feeds it a bounded prefix of the body.
+//! first, then feeds it a bounded prefix of the body. The bound is the configured
+//! `[limits] body_prefix_bytes` alone: a rule says how many bytes it needs
+//! ([`Progress::NeedMore`]) and the proxy refuses a need beyond the bound.
 
 pub mod git;
 pub mod hg;
@@ -99,8 +101,10 @@ impl Classified {
 pub enum Progress {
     /// The rule has decided; the bytes fed so far (and all later ones) are forwarded unchanged.
     Complete(Operation),
-    /// Feed more bytes (the caller enforces a hard cap on the total).
-    NeedMore,
+    /// The rule cannot decide before the prefix holds at least `total` bytes (always more
+    /// than it holds now). The caller reads until then, and refuses when `total` exceeds
+    /// its cap.
+    NeedMore { total: usize },
 }
 
 /// A body-dependent decision.
@@ -111,8 +115,10 @@ pub enum BodyRule {
 }
 
 impl BodyRule {
-    /// Offers the whole prefix read so far (`prefix` grows between calls); `eof` says the body
-    /// ended. Returns a refusal when the prefix cannot be classified.
+    /// Offers the whole prefix read so far (`prefix` grows between calls, and holds at least
+    /// the `total` of the last [`Progress::NeedMore`] unless the body ended); `eof` says the
+    /// body ended. Returns a refusal when the prefix cannot be classified. The answer depends
+    /// only on the bytes, never on how they were split into calls.
     pub fn feed(&mut self, prefix: &[u8], eof: bool) -> Result<Progress, Refusal> {
         match self {
             BodyRule::Hg(rule) => rule.feed(prefix, eof),

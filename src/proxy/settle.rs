@@ -1,13 +1,17 @@
 //! Settling a body-dependent verdict (R7): after authentication, read a bounded prefix of
 //! the body, let the classifier's pure rule decide, and hand back a body that replays
 //! exactly those bytes followed by the rest.
+//!
+//! The bound is `[limits] body_prefix_bytes`, the only one: a rule that needs more is
+//! refused before anything more is read, and the prefix never grows past it — a frame that
+//! crosses it is split, its remainder replayed after the prefix without being fed.
 
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 
 use super::body::{Body, Prefixed};
 use super::rejection::Rejection;
-use crate::classify::{Classified, Progress, Verdict};
+use crate::classify::{Classified, Progress, Refusal, Verdict};
 
 /// Turns a classification into a final verdict, reading body bytes only if needed.
 pub async fn settle(
@@ -21,41 +25,55 @@ pub async fn settle(
     };
     let mut body = body;
     let mut prefix = BytesMut::new();
+    // Bytes of the last frame beyond the cap: replayed, never fed.
+    let mut beyond = Bytes::new();
+    let mut eof = false;
     loop {
-        let frame = body.frame().await;
-        let eof = frame.is_none();
-        match frame {
-            None => {}
-            Some(Err(_)) => return Err(Rejection::BodyRead),
-            Some(Ok(frame)) => {
-                if let Ok(data) = frame.into_data() {
-                    prefix.extend_from_slice(&data);
-                }
-                // Trailers before a verdict: nothing real sends them here; they are dropped.
-            }
-        }
-        match rule.feed(&prefix, eof)? {
+        let needed = match rule.feed(&prefix, eof)? {
             Progress::Complete(operation) => {
                 let verdict = Verdict { repo, operation };
-                let replay: Bytes = prefix.freeze();
-                let body = if eof {
-                    super::body::full(replay)
-                } else {
-                    Prefixed::new(replay, body).boxed()
-                };
-                return Ok((verdict, body));
+                return Ok((verdict, replay(prefix.freeze(), beyond, body, eof)));
             }
-            Progress::NeedMore if eof => {
-                return Err(Rejection::Classify(crate::classify::Refusal::BadBody {
+            Progress::NeedMore { .. } if eof => {
+                return Err(Rejection::Classify(Refusal::BadBody {
                     reason: "body ended before it could be classified",
                 }));
             }
-            Progress::NeedMore if prefix.len() > limit => {
-                return Err(Rejection::BodyTooLarge { limit });
+            Progress::NeedMore { total } => total,
+        };
+        if needed > limit {
+            return Err(Rejection::BodyTooLarge { limit });
+        }
+        // The rule cannot decide before it has `needed` bytes: read up to there first.
+        while prefix.len() < needed && !eof {
+            match body.frame().await {
+                None => eof = true,
+                Some(Err(_)) => return Err(Rejection::BodyRead),
+                Some(Ok(frame)) => {
+                    // Trailers before a verdict: nothing real sends them here; dropped.
+                    if let Ok(mut data) = frame.into_data() {
+                        let room = limit.saturating_sub(prefix.len());
+                        if data.len() > room {
+                            beyond = data.split_off(room);
+                        }
+                        prefix.extend_from_slice(&data);
+                    }
+                }
             }
-            Progress::NeedMore => {}
         }
     }
+}
+
+/// The body the backend receives: the prefix, the rest of the frame that crossed the cap,
+/// then whatever the client still sends.
+fn replay(prefix: Bytes, beyond: Bytes, rest: Body, eof: bool) -> Body {
+    if eof {
+        return super::body::full(prefix);
+    }
+    if beyond.is_empty() {
+        return Prefixed::new(prefix, rest).boxed();
+    }
+    Prefixed::new(prefix, Prefixed::new(beyond, rest)).boxed()
 }
 
 #[cfg(test)]

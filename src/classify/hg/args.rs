@@ -18,9 +18,6 @@ const ARG_HEADER_PREFIX: &str = "x-hgarg-";
 pub(super) const POST_ARGS_HEADER: &str = "x-hgargs-post";
 /// More argument headers than any client sends (hg splits at 1 KiB per header by default).
 const MAX_ARG_HEADERS: usize = 4096;
-/// The largest `X-HgArgs-Post` length vcsgate reads before deciding; the proxy enforces the
-/// same cap when buffering.
-pub const MAX_POST_ARGS: usize = 1024 * 1024;
 
 /// Decoded arguments from one source, keys unique, values ASCII.
 pub(super) type Args = Vec<(String, String)>;
@@ -91,7 +88,8 @@ fn arg_index(suffix: &str) -> Option<usize> {
 
 /// The `X-HgArgs-Post` length, if the header is present. hg itself sends `len(args)` in
 /// decimal and never 0 (it only sets the header when there are arguments), so anything else
-/// — leading zeros, signs, spaces, 0, more than [`MAX_POST_ARGS`] — is refused.
+/// — leading zeros, signs, spaces, 0, more than nine digits — is refused. How many bytes
+/// the proxy buffers is its own cap (`[limits] body_prefix_bytes`), checked when settling.
 pub(super) fn post_length(headers: &HeaderMap) -> Result<Option<usize>, Refusal> {
     let mut values = headers.get_all(POST_ARGS_HEADER).iter();
     let Some(value) = values.next() else {
@@ -113,12 +111,6 @@ pub(super) fn post_length(headers: &HeaderMap) -> Result<Option<usize>, Refusal>
     let length: usize = text
         .parse()
         .map_err(|_| bad_header(POST_ARGS_HEADER, "is not a decimal length"))?;
-    if length > MAX_POST_ARGS {
-        return Err(bad_header(
-            POST_ARGS_HEADER,
-            "exceeds the argument size limit",
-        ));
-    }
     Ok(Some(length))
 }
 

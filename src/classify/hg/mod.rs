@@ -23,7 +23,6 @@ use crate::access::Access;
 
 use super::{Classified, Operation, Refusal, Request};
 
-pub use args::MAX_POST_ARGS;
 pub use command::HgCommand;
 pub use post::PostArgs;
 

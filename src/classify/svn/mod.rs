@@ -19,7 +19,7 @@ use super::{BodyRule, Classified, Operation, Refusal, Request, Verdict, clip};
 use area::{Place, SPECIAL};
 
 pub use href::UrlPath;
-pub use merge::{MAX_MERGE_PREFIX, MergeBody};
+pub use merge::MergeBody;
 
 /// Every Subversion request vcsgate lets through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
