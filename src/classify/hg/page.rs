@@ -48,6 +48,7 @@ pub(super) fn classify(request: &Request<'_>, route: &HgRoute) -> Result<Classif
         return Err(Refusal::NoRepository);
     }
     let (repo, rest) = request.segments.split_at(depth);
+    super::check_repository(repo)?;
     if let Some(first) = rest.first()
         && !is_web_command(first)
     {

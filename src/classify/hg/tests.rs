@@ -366,8 +366,19 @@ fn repository_comes_from_the_route_depth_not_from_keywords() {
     let page = verdict(TEAM, "GET team/log/log");
     assert_eq!(page.repo, ["team", "log"]);
     assert_eq!(page.operation, Operation::Hg(HgOp::Page));
-    let wire = verdict(TEAM, "GET team/log/log?cmd=capabilities");
-    assert_eq!(wire.repo, ["team", "log", "log"]);
+    let wire = verdict(TEAM, "GET team/log?cmd=capabilities");
+    assert_eq!(wire.repo, ["team", "log"]);
+    // Wire requests name a repository at the route's depth: a shorter path is a directory
+    // (hgwebdir lists the repositories below it), a longer one is not served by hgweb.
+    for line in [
+        "GET team?cmd=capabilities",
+        "GET team/log/log?cmd=capabilities",
+        "GET team/index?cmd=capabilities",
+        "GET team/index",
+        "GET team/index/log",
+    ] {
+        assert!(classify_line(TEAM, line, NO).is_err(), "{line}");
+    }
 
     let wire_only = HgRoute { repo_depth: None };
     assert!(classify_line(wire_only, "GET team/app/log", NO).is_err());
@@ -375,6 +386,12 @@ fn repository_comes_from_the_route_depth_not_from_keywords() {
     let wire = verdict(wire_only, "GET team/app?cmd=capabilities");
     assert_eq!(wire.repo, ["team", "app"]);
     assert!(classify_line(wire_only, "GET ?cmd=capabilities", NO).is_err());
+    assert!(classify_line(wire_only, "GET index?cmd=capabilities", NO).is_err());
+    assert!(classify_line(wire_only, "GET team/index?cmd=capabilities", NO).is_err());
+    assert_eq!(
+        verdict(wire_only, "GET team/index2?cmd=heads").repo,
+        ["team", "index2"]
+    );
 
     let single = HgRoute {
         repo_depth: Some(0),

@@ -19,6 +19,18 @@ pub(super) fn classify(
     if request.segments.is_empty() && route.repo_depth != Some(0) {
         return Err(Refusal::NoRepository);
     }
+    // hgwebdir answers a path above the repositories with a listing of those below it.
+    if let Some(depth) = route.repo_depth
+        && request.segments.len() != depth
+    {
+        return Err(Refusal::UnknownEndpoint {
+            vcs: "hg",
+            what: format!(
+                "wire requests go to a repository, {depth} segments below the route prefix"
+            ),
+        });
+    }
+    super::check_repository(request.segments)?;
     let repo = request.segments.to_vec();
     let post = match request.method.as_str() {
         "GET" => false,
