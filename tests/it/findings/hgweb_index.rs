@@ -7,6 +7,7 @@
 
 use crate::hg_e2e::HgWorld;
 use crate::support::http;
+use crate::support::vcsgate::{Gate, GateConfig};
 
 #[test]
 fn no_request_gets_a_listing_of_repositories() {
@@ -44,5 +45,37 @@ fn no_request_gets_a_listing_of_repositories() {
     world.check(
         listed.is_empty(),
         &format!("listings reached the client:\n{}", listed.join("\n")),
+    );
+}
+
+/// Without `repo_depth` the route cannot know where repositories are, so a wire request may
+/// name a directory: the listing hgwebdir answers with must not reach the client.
+#[test]
+fn a_wire_route_withholds_directory_listings() {
+    let world = HgWorld::start();
+    let mut gate = Gate::new(GateConfig::new().route("/hg", "hg", &world.serve().url()));
+    gate.user_add("bob");
+    gate.grant("bob", "hg/*", "read");
+    gate.grant("bob", "hg/team/app", "read");
+    let bob = gate.token("bob", "ci", &["--scope", "read_repository"]);
+    gate.serve();
+    let own = http::get(
+        gate.port(),
+        "/hg/team/app?cmd=capabilities",
+        &[http::basic("bob", &bob)],
+    );
+    world.check(own.status == 200, &format!("control: {own:?}"));
+    let mut listed = Vec::new();
+    for target in ["/hg/team?cmd=capabilities", "/hg/team/?cmd=heads"] {
+        let response = http::get(gate.port(), target, &[http::basic("x", &bob)]);
+        if response.body.contains("other") {
+            listed.push(format!("{target}: {} {}", response.status, response.body));
+        }
+    }
+    assert!(
+        listed.is_empty(),
+        "listings reached the client:\n{}\n--- vcsgate log\n{}",
+        listed.join("\n"),
+        gate.log()
     );
 }
