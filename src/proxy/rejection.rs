@@ -21,6 +21,10 @@ pub enum Rejection {
     Canon(#[from] CanonError),
     #[error("no route for this path")]
     NoRoute,
+    /// The backend answered a wire request with something else (hgwebdir's listing of a
+    /// directory); withheld.
+    #[error("no repository at this path")]
+    NotRepository,
     #[error("{0}")]
     Classify(#[from] Refusal),
     #[error("{0}")]
@@ -54,7 +58,7 @@ impl Rejection {
             | Rejection::Framing(_)
             | Rejection::BodyTooLarge { .. }
             | Rejection::BodyRead => StatusCode::BAD_REQUEST,
-            Rejection::NoRoute => StatusCode::NOT_FOUND,
+            Rejection::NoRoute | Rejection::NotRepository => StatusCode::NOT_FOUND,
             Rejection::Auth(AuthError::StoreUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
             Rejection::Auth(
                 AuthError::Missing

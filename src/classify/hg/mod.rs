@@ -92,6 +92,19 @@ fn check_repository(repo: &[String]) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Whether a successful answer to a wire request is one: hgweb sends wire responses as
+/// `application/mercurial-*` (0.1, 0.2, cbor) or `application/hg-error`. hgwebdir answers a
+/// wire request for a directory with an HTML listing of the repositories below it instead;
+/// the proxy withholds any other answer.
+pub fn is_wire_response(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value.starts_with("application/mercurial-") || value == "application/hg-error"
+        })
+}
+
 /// Classifies a canonical hg request below its route prefix.
 pub fn classify(request: &Request<'_>, route: &HgRoute) -> Result<Classified, Refusal> {
     match request.query.get("cmd") {

@@ -451,3 +451,22 @@ fn post_arguments_are_independent_of_frame_boundaries() {
         }
     }
 }
+
+#[test]
+fn wire_responses_are_told_from_pages() {
+    let with = |value: &str| {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_str(value).unwrap(),
+        );
+        is_wire_response(&headers)
+    };
+    assert!(with("application/mercurial-0.1"));
+    assert!(with("application/mercurial-0.2"));
+    assert!(with("application/mercurial-cbor"));
+    assert!(with("application/hg-error"));
+    assert!(!with("text/html; charset=ascii"));
+    assert!(!with("application/json"));
+    assert!(!is_wire_response(&http::HeaderMap::new()));
+}
