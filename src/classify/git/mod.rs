@@ -123,6 +123,12 @@ pub fn classify(request: &Request<'_>) -> Result<Classified, Refusal> {
     }))
 }
 
+/// How many of `segments` (below the route prefix) name the repository: those before the
+/// endpoint git-http-backend matches at the end. `None` when no endpoint matches.
+pub fn repository_len<S: AsRef<str>>(segments: &[S]) -> Option<usize> {
+    match_suffix(segments).map(|(_, len)| segments.len() - len)
+}
+
 /// `info/refs`: the service comes from the query, and only there.
 fn info_refs(request: &Request<'_>) -> Result<GitOp, Refusal> {
     let query = request.query;
