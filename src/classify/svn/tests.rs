@@ -378,3 +378,42 @@ fn only_plain_reads_are_reads_and_names_are_unique() {
     names.dedup();
     assert_eq!(names.len(), all.len());
 }
+
+/// A URL inside an svn request (Destination, MERGE href) is resolved by Apache like a request
+/// path, so it passes exactly the request line's path rules: every path below is accepted by
+/// both or refused by both.
+#[test]
+fn hrefs_follow_the_request_line_path_rules() {
+    let paths = [
+        "/svn/repo/trunk/a%20b",
+        "/svn/repo/caf%C3%A9",
+        "/svn/repo/trunk/",
+        "/svn/repo/a%C2%85b",
+        "/svn/repo/a%C2%9Fb",
+        "/svn/repo/a%7Fb",
+        "/svn/repo/a%0Ab",
+        "/svn/repo/%C0%AF",
+        "/svn/repo/%FF",
+        "/svn/repo/%2e%2e/x",
+        "/svn/repo/a%2Fb",
+        "/svn/repo/a%5cb",
+        "/svn/repo/a%00b",
+        "/svn/repo/a%zzb",
+        "/svn/repo/a%2",
+        "/svn//repo",
+        "/svn/./repo",
+        "/svn/../repo",
+        "/svn/repo;x",
+    ];
+    for path in paths {
+        let uri: http::Uri = path.parse().unwrap();
+        let line = crate::canon::canonicalise(&http::Method::GET, &uri, &http::HeaderMap::new());
+        let url = format!("http://h{path}");
+        let href = parse_destination(&url);
+        assert_eq!(
+            href.is_ok(),
+            line.is_ok(),
+            "{path}: href {href:?}, request line {line:?}"
+        );
+    }
+}
