@@ -27,7 +27,7 @@
 
 mod headers;
 mod path;
-mod percent;
+pub mod percent;
 mod query;
 
 #[cfg(test)]
@@ -36,6 +36,14 @@ mod tests;
 use http::{HeaderMap, Method, Uri, Version};
 
 pub use headers::{UNTRUSTED_HEADERS, is_untrusted_header, strip_untrusted_headers};
+
+/// R2 on its own, for paths that arrive inside a request (svn's `Destination`, a MERGE href):
+/// checks `raw` (starting with `/`) like a request path and returns its decoded segments and
+/// whether it ended with `/`.
+pub fn parse_path(raw: &str) -> Result<(Vec<String>, bool), CanonError> {
+    let path = path::parse(raw)?;
+    Ok((path.segments, path.trailing_slash))
+}
 
 /// A decoded query: `&`-separated pairs, names and values percent-decoded (`+` is a plain
 /// character), keys unique. Order of first appearance is kept.

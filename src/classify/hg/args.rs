@@ -166,27 +166,8 @@ fn malformed(source: Source, reason: &'static str) -> Refusal {
 /// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte; the result must
 /// be ASCII (hg's `parse_qs` on bytes fails otherwise). `None` for a bad escape.
 fn form_decode(raw: &str) -> Option<String> {
-    let bytes = raw.as_bytes();
-    let mut out = String::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        let decoded = match byte {
-            b'+' => b' ',
-            b'%' => {
-                let high = bytes.get(i + 1).and_then(|b| (*b as char).to_digit(16))?;
-                let low = bytes.get(i + 2).and_then(|b| (*b as char).to_digit(16))?;
-                i += 2;
-                u8::try_from(high * 16 + low).ok()?
-            }
-            other => other,
-        };
-        if !decoded.is_ascii() {
-            return None;
-        }
-        out.push(char::from(decoded));
-        i += 1;
-    }
-    Some(out)
+    let bytes = crate::canon::percent::decode_form(raw).ok()?;
+    String::from_utf8(bytes).ok().filter(|text| text.is_ascii())
 }
 
 fn bad_header(name: &str, reason: &'static str) -> Refusal {

@@ -22,7 +22,6 @@ use std::os::unix::ffi::OsStringExt;
 use std::path::Path;
 
 use http::header::{self, HeaderName};
-use percent_encoding::percent_decode_str;
 
 use super::{CgiError, CgiRequest};
 use crate::access::Access;
@@ -90,9 +89,13 @@ pub fn build(
 
 /// CGI's `PATH_INFO` is decoded (Apache decodes it too; git http-backend uses it as a file
 /// path). The canonicaliser already refused every escape that could change the path's shape;
-/// this re-checks the decoded result and refuses anything but plain `/segment/segment`.
+/// this decodes with the same strict decoder, re-checks the result and refuses anything but
+/// plain `/segment/segment`.
 pub(super) fn decode_path_info(raw: &str) -> Result<OsString, CgiError> {
-    let decoded: Vec<u8> = percent_decode_str(raw).collect();
+    let unsafe_path = || CgiError::UnsafePathInfo {
+        path_info: raw.to_owned(),
+    };
+    let decoded = crate::canon::percent::decode(raw).map_err(|_| unsafe_path())?;
     let shaped = decoded.first() == Some(&b'/')
         && !decoded.iter().any(|&b| b == 0 || b == b'\\')
         && decoded[1..]
@@ -101,9 +104,7 @@ pub(super) fn decode_path_info(raw: &str) -> Result<OsString, CgiError> {
     if shaped {
         Ok(OsString::from_vec(decoded))
     } else {
-        Err(CgiError::UnsafePathInfo {
-            path_info: raw.to_owned(),
-        })
+        Err(unsafe_path())
     }
 }
 
@@ -232,6 +233,8 @@ mod tests {
             "/a\\b",
             "/a/b/",
             "/a/%2E/b",
+            "/a%zz",
+            "/a%2",
         ] {
             assert!(
                 matches!(decode_path_info(bad), Err(CgiError::UnsafePathInfo { .. })),
