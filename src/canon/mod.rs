@@ -208,7 +208,8 @@ pub fn is_plain_method(method: &Method) -> bool {
 /// Longest request-supplied text quoted in an error message.
 const MAX_QUOTED: usize = 64;
 
-/// A request value as quoted in messages: at most [`MAX_QUOTED`] characters, `…` marking a cut.
+/// A request value as quoted in messages (a path segment, a method; never a query or header
+/// value): at most [`MAX_QUOTED`] characters, `…` marking a cut. The one such helper.
 pub(crate) fn truncated(text: &str) -> String {
     match text.char_indices().nth(MAX_QUOTED) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

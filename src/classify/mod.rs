@@ -127,18 +127,6 @@ impl BodyRule {
     }
 }
 
-/// A request value for a refusal message: at most [`MAX_QUOTED_CHARS`] characters, with an
-/// ellipsis when it was longer.
-pub(crate) fn clip(value: &str) -> String {
-    match value.char_indices().nth(MAX_QUOTED_CHARS) {
-        Some((end, _)) => format!("{}…", &value[..end]),
-        None => value.to_owned(),
-    }
-}
-
-/// How much of a request value a refusal message repeats.
-pub(crate) const MAX_QUOTED_CHARS: usize = 64;
-
 /// Why a request is not a valid VCS request. Every variant becomes a 400 whose text says
 /// what was wrong. It names keys and headers from the protocol's own vocabulary, and
 /// quotes nothing from the query, the headers or the body: a user may paste a token

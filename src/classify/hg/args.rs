@@ -10,7 +10,8 @@
 
 use http::HeaderMap;
 
-use crate::classify::{Refusal, clip};
+use crate::canon::truncated;
+use crate::classify::Refusal;
 
 /// Header names carrying wire arguments: `x-hgarg-1`, `x-hgarg-2`, …
 const ARG_HEADER_PREFIX: &str = "x-hgarg-";
@@ -172,7 +173,7 @@ fn form_decode(raw: &str) -> Option<String> {
 
 fn bad_header(name: &str, reason: &'static str) -> Refusal {
     Refusal::BadHeader {
-        name: clip(name),
+        name: truncated(name),
         reason,
     }
 }

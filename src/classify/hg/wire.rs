@@ -1,7 +1,8 @@
 //! Wire protocol v1 requests: `<repo>?cmd=<command>` (`wireprotoserver.handlewsgirequest`).
 
 use crate::access::Access;
-use crate::classify::{BodyRule, Classified, Refusal, Request, Verdict, clip};
+use crate::canon::truncated;
+use crate::classify::{BodyRule, Classified, Refusal, Request, Verdict};
 
 use super::args::{self, Args, Source};
 use super::batch::batch_access;
@@ -37,7 +38,7 @@ pub(super) fn classify(
         "POST" => true,
         other => {
             return Err(Refusal::Method {
-                method: clip(other),
+                method: truncated(other),
             });
         }
     };

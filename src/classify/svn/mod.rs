@@ -15,7 +15,8 @@ mod tests;
 
 use crate::access::Access;
 
-use super::{BodyRule, Classified, Operation, Refusal, Request, Verdict, clip};
+use super::{BodyRule, Classified, Operation, Refusal, Request, Verdict};
+use crate::canon::truncated;
 use area::{Place, SPECIAL};
 
 pub use href::UrlPath;
@@ -152,7 +153,7 @@ pub fn classify(request: &Request<'_>, route: &SvnRoute) -> Result<Classified, R
         }
         other => {
             return Err(Refusal::Method {
-                method: clip(other),
+                method: truncated(other),
             });
         }
     };
