@@ -191,6 +191,13 @@ impl RouteRuntime {
                 let mut response = first_byte::within(answer, sent, timeout)
                     .await
                     .ok_or(Rejection::BackendTimeout)??;
+                if let Protocol::Hg(_) = self.protocol
+                    && canonical.query.get("cmd").is_some()
+                    && response.status().is_success()
+                    && !classify::hg::is_wire_response(response.headers())
+                {
+                    return Err(Rejection::NotRepository);
+                }
                 let public_origin =
                     host.map(|h| format!("{}://{h}", if tls { "https" } else { "http" }));
                 let rewrite = LocationRewrite {
