@@ -10,9 +10,11 @@ use http::{Request, Response};
 use http_body::Body as _;
 
 use super::body::Body;
+use super::headers::ForwardedFor;
 use super::log::AccessRecord;
+use super::prepare::Decided;
 use super::rejection::{self, Rejection};
-use super::route::RouteRuntime;
+use super::served::{self, ServedRoute};
 use super::{framing, settle};
 use crate::authn::{Attempt, AuthError, Authenticator, Known};
 use crate::config::Config;
@@ -26,7 +28,7 @@ const X_FORWARDED_FOR: &str = "x-forwarded-for";
 /// Everything a request needs, shared by all connections.
 #[derive(Debug)]
 pub struct Gate {
-    router: Router<RouteRuntime>,
+    router: Router<ServedRoute>,
     authn: Arc<Authenticator>,
     throttle: Arc<Throttle>,
     trusted_proxies: TrustedProxies,
@@ -47,17 +49,17 @@ pub fn unix_now() -> i64 {
 }
 
 impl Gate {
-    pub fn new(config: &Config, authn: Arc<Authenticator>) -> Result<Self, super::route::Error> {
+    pub fn new(config: &Config, authn: Arc<Authenticator>) -> Result<Self, served::Error> {
         let routes = config
             .routes
             .iter()
             .map(|route| {
                 Ok((
                     route.prefix_segments.clone(),
-                    RouteRuntime::new(route, &config.limits)?,
+                    ServedRoute::new(route, &config.limits)?,
                 ))
             })
-            .collect::<Result<Vec<_>, super::route::Error>>()?;
+            .collect::<Result<Vec<_>, served::Error>>()?;
         Ok(Gate {
             router: Router::new(routes),
             authn,
@@ -177,17 +179,18 @@ impl Gate {
         let (verdict, body) = settle::settle(classified, body, self.body_prefix_limit).await?;
         record.decided(&repo, verdict.operation);
         authorize::authorize(&known.principal, verdict.access(), &repo, now)?;
-        route
-            .forward(super::route::Forward {
-                parts,
-                canonical: &canonical,
-                depth,
-                body,
-                user: &known.principal.user.name,
-                access: verdict.access(),
-                peer,
-                tls: self.tls,
-            })
-            .await
+        let host = served::client_host(&parts);
+        let client = ForwardedFor {
+            peer,
+            tls: self.tls,
+            host: host.as_deref(),
+        };
+        let decided = Decided {
+            canonical: &canonical,
+            depth,
+            verdict: &verdict,
+            user: &known.principal.user.name,
+        };
+        route.forward(&decided, &client, parts, body).await
     }
 }

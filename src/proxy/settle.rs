@@ -31,7 +31,7 @@ pub async fn settle(
     loop {
         let needed = match rule.feed(&prefix, eof)? {
             Progress::Complete(operation) => {
-                let verdict = Verdict { repo, operation };
+                let verdict = Verdict::new(repo, operation);
                 return Ok((verdict, replay(prefix.freeze(), beyond, body, eof)));
             }
             Progress::NeedMore { .. } if eof => {

@@ -71,10 +71,7 @@ pub(super) fn classify(
                 None => Vec::new(),
             };
             let op = decide(command, post, query_args, extra)?;
-            Ok(Classified::Final(Verdict {
-                repo,
-                operation: operation(op),
-            }))
+            Ok(Classified::Final(Verdict::new(repo, operation(op))))
         }
     }
 }

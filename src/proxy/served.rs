@@ -1,25 +1,23 @@
-//! A route at run time: its config, how it classifies, and where it forwards (a backend URL
-//! or the built-in Git backend).
-
-use std::net::SocketAddr;
+//! A route as the server runs it: its config, its classifier with the route's settings,
+//! its repo paths, and its backend.
 
 use http::request::Parts;
-use http::{HeaderMap, HeaderValue, Response};
-use http_body::Body as _;
+use http::{HeaderMap, Response};
 
+use super::backend::Backend;
 use super::body::Body;
-use super::cgi::{CgiRequest, GitCgi};
+use super::cgi::GitCgi;
+use super::first_byte;
 use super::headers::{self, ForwardedFor, LocationRewrite};
+use super::prepare::{Decided, prepare};
 use super::rejection::Rejection;
 use super::upstream::{self, Upstream};
-use super::{first_byte, framing};
-use crate::access::{Access, Vcs};
+use crate::access::Vcs;
 use crate::canon::CanonicalRequest;
 use crate::classify::hg::HgRoute;
 use crate::classify::svn::SvnRoute;
 use crate::classify::{self, Classified, Refusal};
 use crate::config::{Limits, RouteConfig, Target};
-use crate::names::UserName;
 use crate::repo::RepoPath;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,12 +30,6 @@ pub enum Error {
     },
 }
 
-#[derive(Debug)]
-enum Backend {
-    Upstream(Box<Upstream>),
-    LocalGit(GitCgi),
-}
-
 /// The route's classifier with its per-route settings.
 #[derive(Debug)]
 enum Protocol {
@@ -47,29 +39,17 @@ enum Protocol {
 }
 
 #[derive(Debug)]
-pub struct RouteRuntime {
+pub struct ServedRoute {
     config: RouteConfig,
     protocol: Protocol,
     backend: Backend,
     first_byte_timeout: std::time::Duration,
 }
 
-/// Everything forwarding needs from the handler.
-pub struct Forward<'a> {
-    pub parts: Parts,
-    pub canonical: &'a CanonicalRequest,
-    pub depth: usize,
-    pub body: Body,
-    pub user: &'a UserName,
-    pub access: Access,
-    pub peer: SocketAddr,
-    pub tls: bool,
-}
-
-impl RouteRuntime {
+impl ServedRoute {
     pub fn new(config: &RouteConfig, limits: &Limits) -> Result<Self, Error> {
         let backend = match &config.target {
-            Target::Url { url, ca_file } => Backend::Upstream(Box::new(
+            Target::Url { url, ca_file } => Backend::Url(Box::new(
                 Upstream::new(url, ca_file.as_deref(), limits.connect_timeout).map_err(
                     |source| Error::Backend {
                         prefix: config.prefix.clone(),
@@ -77,7 +57,7 @@ impl RouteRuntime {
                     },
                 )?,
             )),
-            Target::LocalGit { repos, git } => Backend::LocalGit(GitCgi {
+            Target::LocalGit { repos, git } => Backend::BuiltinGit(GitCgi {
                 git: git.clone(),
                 project_root: repos.clone(),
             }),
@@ -92,7 +72,7 @@ impl RouteRuntime {
                 layout: config.svn_layout,
             }),
         };
-        Ok(RouteRuntime {
+        Ok(ServedRoute {
             config: config.clone(),
             protocol,
             backend,
@@ -148,105 +128,64 @@ impl RouteRuntime {
         Ok(RepoPath::from_segments(&segments)?)
     }
 
-    pub async fn forward(&self, forward: Forward<'_>) -> Result<Response<Body>, Rejection> {
-        let Forward {
-            parts,
-            canonical,
-            depth,
-            body,
-            user,
-            access,
-            peer,
-            tls,
-        } = forward;
-        let below = raw_below(&canonical.raw_path, depth);
-        let host = client_host(&parts);
-        let mut headers = parts.headers;
-        let forwarded = ForwardedFor {
-            peer,
-            tls,
-            host: host.as_deref(),
-        };
-        headers::to_backend(&mut headers, &forwarded, &self.config.identity, user);
-        if framing::close_backend_connection(self.config.kind, &body.size_hint()) {
-            headers.insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-        }
+    /// Forwards an authorized request: prepares it, sends it within the first-byte timeout,
+    /// and checks and cleans the answer.
+    pub async fn forward(
+        &self,
+        decided: &Decided<'_>,
+        client: &ForwardedFor<'_>,
+        parts: Parts,
+        body: Body,
+    ) -> Result<Response<Body>, Rejection> {
         let (body, sent) = first_byte::watch(body);
-        let timeout = self.first_byte_timeout;
-        if self.config.kind == Vcs::Git {
-            headers::keep_valid_git_protocol(&mut headers);
+        let prepared = prepare(
+            &self.config,
+            decided,
+            client,
+            self.backend.origin(),
+            parts,
+            body,
+        );
+        let mut response =
+            first_byte::within(self.backend.send(prepared), sent, self.first_byte_timeout)
+                .await
+                .ok_or(Rejection::BackendTimeout)??;
+        if let Backend::Url(upstream) = &self.backend {
+            self.check_answer(decided, &response)?;
+            let public_origin = client
+                .host
+                .map(|h| format!("{}://{h}", if client.tls { "https" } else { "http" }));
+            let rewrite = LocationRewrite {
+                backend_origin: upstream.origin(),
+                backend_base: upstream.base_path(),
+                public_origin: public_origin.as_deref(),
+                prefix: self.config.prefix.trim_end_matches('/'),
+            };
+            headers::from_backend(response.headers_mut(), &rewrite);
         }
-        match &self.backend {
-            Backend::Upstream(upstream) => {
-                if let Protocol::Svn(_) = self.protocol {
-                    headers::destination_to_backend(&mut headers, upstream.origin());
-                }
-                let answer = upstream.send(
-                    parts.method,
-                    below,
-                    canonical.raw_query.as_deref(),
-                    headers,
-                    body,
-                );
-                let mut response = first_byte::within(answer, sent, timeout)
-                    .await
-                    .ok_or(Rejection::BackendTimeout)??;
-                if let Protocol::Hg(_) = self.protocol
-                    && canonical.query.get("cmd").is_some()
-                    && response.status().is_success()
-                    && !classify::hg::is_wire_response(response.headers())
-                {
-                    return Err(Rejection::NotRepository);
-                }
-                let public_origin =
-                    host.map(|h| format!("{}://{h}", if tls { "https" } else { "http" }));
-                let rewrite = LocationRewrite {
-                    backend_origin: upstream.origin(),
-                    backend_base: upstream.base_path(),
-                    public_origin: public_origin.as_deref(),
-                    prefix: self.config.prefix.trim_end_matches('/'),
-                };
-                headers::from_backend(response.headers_mut(), &rewrite);
-                Ok(response)
-            }
-            Backend::LocalGit(cgi) => {
-                let request = CgiRequest {
-                    method: &parts.method,
-                    path_info: below,
-                    query: canonical.raw_query.as_deref(),
-                    headers: &headers,
-                    remote_addr: peer,
-                    remote_user: (access == Access::Write).then_some(user.as_str()),
-                    access,
-                };
-                first_byte::within(cgi.call(request, body), sent, timeout)
-                    .await
-                    .ok_or(Rejection::BackendTimeout)?
-                    .map_err(|error| {
-                        tracing::error!(%error, "built-in git backend failed");
-                        Rejection::BackendFailed
-                    })
-            }
-        }
+        Ok(response)
     }
-}
 
-/// The raw path below the first `depth` segments (`""` or starting with `/`). The raw path
-/// passed canonicalisation, so its `/` are exactly the decoded segment boundaries.
-fn raw_below(raw_path: &str, depth: usize) -> &str {
-    let mut rest = raw_path;
-    for _ in 0..depth {
-        let after = rest.strip_prefix('/').unwrap_or(rest);
-        rest = match after.find('/') {
-            Some(i) => &after[i..],
-            None => "",
-        };
+    /// hgwebdir answers a wire request for a directory holding repositories with a listing
+    /// of them (an HTML page, not a wire answer): such answers are withheld.
+    fn check_answer(
+        &self,
+        decided: &Decided<'_>,
+        response: &Response<Body>,
+    ) -> Result<(), Rejection> {
+        if let Protocol::Hg(_) = self.protocol
+            && decided.canonical.query.get("cmd").is_some()
+            && response.status().is_success()
+            && !classify::hg::is_wire_response(response.headers())
+        {
+            return Err(Rejection::NotRepository);
+        }
+        Ok(())
     }
-    rest
 }
 
 /// The host the client asked for: `Host` on HTTP/1, `:authority` on HTTP/2.
-fn client_host(parts: &Parts) -> Option<String> {
+pub fn client_host(parts: &Parts) -> Option<String> {
     parts
         .uri
         .authority()
@@ -266,7 +205,7 @@ mod tests {
     use super::*;
     use crate::config::{BackendIdentity, SvnLayout};
 
-    fn runtime(kind: Vcs, prefix: &str) -> RouteRuntime {
+    fn runtime(kind: Vcs, prefix: &str) -> ServedRoute {
         let config = RouteConfig {
             prefix: format!("/{prefix}"),
             prefix_segments: vec![prefix.to_owned()],
@@ -279,7 +218,7 @@ mod tests {
             repo_depth: (kind == Vcs::Hg).then_some(2),
             svn_layout: SvnLayout::ParentPath,
         };
-        RouteRuntime::new(&config, &Limits::default()).unwrap()
+        ServedRoute::new(&config, &Limits::default()).unwrap()
     }
 
     /// git http-backend serves `app` and `app.git` as one repository (it tries both), so Git
@@ -306,17 +245,5 @@ mod tests {
                 "{kind:?} {repo:?}"
             );
         }
-    }
-
-    #[test]
-    fn raw_below_splits_on_segments() {
-        assert_eq!(
-            raw_below("/git/team/app.git/info/refs", 1),
-            "/team/app.git/info/refs"
-        );
-        assert_eq!(raw_below("/git/team", 2), "");
-        assert_eq!(raw_below("/a/b/", 2), "/");
-        assert_eq!(raw_below("/x", 0), "/x");
-        assert_eq!(raw_below("/%67it/a%20b", 1), "/a%20b");
     }
 }
