@@ -5,7 +5,7 @@
 //! 1. accept — [`proxy::server`] takes a TCP (or TLS) connection, HTTP/1.1 or HTTP/2,
 //!    within the caps of [`proxy::admission`];
 //! 2. canonicalise — [`canon`] refuses ambiguous paths, queries and headers (400);
-//! 3. route — [`route`] picks the longest whole-segment prefix (404);
+//! 3. route — [`router`] picks the longest whole-segment prefix (404);
 //! 4. classify the head — [`classify`] decides repository and read/write per protocol, and
 //!    [`proxy::framing`] refuses bodies a backend would leave unread (400);
 //! 5. authenticate — [`credentials`] parses Basic/Bearer, [`token`] checks the format, and
@@ -22,7 +22,6 @@
 //! The handler itself is [`proxy::gate::Gate`]; errors become responses in one place:
 //! [`proxy::rejection::respond`].
 
-pub mod access;
 pub mod authn;
 pub mod authorize;
 pub mod canon;
@@ -34,8 +33,9 @@ pub mod logging;
 pub mod names;
 pub mod proxy;
 pub mod repo;
-pub mod route;
+pub mod router;
 pub mod secret;
 pub mod store;
 pub mod throttle;
 pub mod token;
+pub mod vocabulary;

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vcsgate::access::Access;
+use vcsgate::vocabulary::Access;
 use vcsgate::classify::{Classified, Operation, git};
 use vcsgate_fuzz::head::{self, Head};
 

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vcsgate::access::Access;
+use vcsgate::vocabulary::Access;
 use vcsgate::classify::{Classified, Operation, hg};
 use vcsgate_fuzz::head::{self, Head};
 use vcsgate_fuzz::hg_model::{self, WRITE_COMMANDS};

@@ -19,8 +19,8 @@ mod transcripts;
 
 use http::{HeaderMap, HeaderValue, Method};
 
-use crate::access::Access;
 use crate::canon::Query;
+use crate::vocabulary::Access;
 
 /// A canonical request below its route prefix, as the classifiers see it.
 #[derive(Debug, Clone, Copy)]

@@ -21,8 +21,8 @@ use serde::Deserialize;
 use super::hg::HgRoute;
 use super::svn::{SvnLayout, SvnRoute};
 use super::{Classified, Progress, Request, git, hg, svn};
-use crate::access::Access;
 use crate::canon::canonicalise;
+use crate::vocabulary::Access;
 
 const GIT: &str = include_str!("../../tests/fixtures/transcripts/git.jsonl");
 const HG: &str = include_str!("../../tests/fixtures/transcripts/hg.jsonl");

@@ -16,9 +16,9 @@ use super::prepare::Decided;
 use super::rejection::{self, Rejection};
 use super::served::{self, ServedRoute};
 use super::{framing, settle};
-use crate::authn::{Attempt, AuthError, Authenticator, Known};
+use crate::authn::{Attempt, AuthError, Authenticator, KnownToken};
 use crate::config::Config;
-use crate::route::Router;
+use crate::router::Router;
 use crate::throttle::{self, Throttle, TrustedProxies};
 use crate::token::TokenHash;
 use crate::{authorize, canon, credentials};
@@ -88,7 +88,7 @@ impl Gate {
         headers: &http::HeaderMap,
         peer: SocketAddr,
         now: i64,
-    ) -> Result<Arc<Known>, Rejection> {
+    ) -> Result<Arc<KnownToken>, Rejection> {
         let client = throttle::client_key(
             peer.ip(),
             headers.get_all(X_FORWARDED_FOR).iter(),
@@ -108,7 +108,7 @@ impl Gate {
         headers: &http::HeaderMap,
         client: throttle::ClientKey,
         now: i64,
-    ) -> Result<Arc<Known>, Rejection> {
+    ) -> Result<Arc<KnownToken>, Rejection> {
         let presented = credentials::presented_token(headers)
             .map_err(AuthError::from)?
             .ok_or(AuthError::Missing)?;
@@ -128,7 +128,7 @@ impl Gate {
     }
 
     /// The one store lookup for a well-formed token not in memory, on the control runtime.
-    async fn look_up(&self, hash: TokenHash, now: i64) -> Result<Arc<Known>, AuthError> {
+    async fn look_up(&self, hash: TokenHash, now: i64) -> Result<Arc<KnownToken>, AuthError> {
         let Some(control) = &self.control else {
             return self.authn.finish(hash, now).await;
         };

@@ -12,13 +12,13 @@ use super::headers::{self, ForwardedFor, LocationRewrite};
 use super::prepare::{Decided, prepare};
 use super::rejection::Rejection;
 use super::upstream::{self, Upstream};
-use crate::access::Vcs;
 use crate::canon::CanonicalRequest;
 use crate::classify::hg::HgRoute;
 use crate::classify::svn::SvnRoute;
-use crate::classify::{self, Classified, Refusal};
+use crate::classify::{self, Classified};
 use crate::config::{Limits, RouteConfig, Target};
-use crate::repo::RepoPath;
+use crate::repo::{self, RepoPath};
+use crate::vocabulary::Vcs;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -107,25 +107,13 @@ impl ServedRoute {
         Ok(classified)
     }
 
-    /// The repo path: route prefix plus the repository segments, one `.git` stripped on Git
-    /// routes (git http-backend serves `app` and `app.git` as one repository). hgweb and
-    /// mod_dav_svn serve `app.git` as a repository of its own, which no repo path can name
-    /// (repo paths never end in `.git`): such requests are refused.
+    /// The repo path of a request whose repository segments below the prefix are `repo`.
     pub fn repo_path(&self, repo: &[String]) -> Result<RepoPath, Rejection> {
-        let segments: Vec<&str> = self
-            .config
-            .prefix_segments
-            .iter()
-            .chain(repo.iter())
-            .map(String::as_str)
-            .collect();
-        let dot_git = segments.last().is_some_and(|last| last.ends_with(".git"));
-        if dot_git && self.config.kind != Vcs::Git {
-            return Err(Rejection::Classify(Refusal::BadRepository {
-                reason: "names ending in .git are only served on Git routes",
-            }));
-        }
-        Ok(RepoPath::from_segments(&segments)?)
+        Ok(repo::for_route(
+            self.config.kind,
+            &self.config.prefix_segments,
+            repo,
+        )?)
     }
 
     /// Forwards an authorized request: prepares it, sends it within the first-byte timeout,
@@ -197,53 +185,4 @@ pub fn client_host(parts: &Parts) -> Option<String> {
                 .and_then(|h| h.to_str().ok())
                 .map(str::to_owned)
         })
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use crate::config::{BackendIdentity, SvnLayout};
-
-    fn runtime(kind: Vcs, prefix: &str) -> ServedRoute {
-        let config = RouteConfig {
-            prefix: format!("/{prefix}"),
-            prefix_segments: vec![prefix.to_owned()],
-            kind,
-            target: Target::Url {
-                url: "http://127.0.0.1:9/x".parse().unwrap(),
-                ca_file: None,
-            },
-            identity: BackendIdentity::None,
-            repo_depth: (kind == Vcs::Hg).then_some(2),
-            svn_layout: SvnLayout::ParentPath,
-        };
-        ServedRoute::new(&config, &Limits::default()).unwrap()
-    }
-
-    /// git http-backend serves `app` and `app.git` as one repository (it tries both), so Git
-    /// repo paths drop one `.git`. hgweb and mod_dav_svn serve `app.git` as a repository of
-    /// its own: stripping there would let a grant on `hg/team/app` reach it.
-    #[test]
-    fn only_git_routes_strip_dot_git() {
-        let rows: &[(Vcs, &str, &[&str], Option<&str>)] = &[
-            (Vcs::Git, "git", &["team", "app.git"], Some("git/team/app")),
-            (Vcs::Git, "git", &["team", "app"], Some("git/team/app")),
-            (Vcs::Hg, "hg", &["team", "app"], Some("hg/team/app")),
-            (Vcs::Hg, "hg", &["team", "app.git"], None),
-            (Vcs::Hg, "hg", &["team.git", "app"], Some("hg/team.git/app")),
-            (Vcs::Hg, "hg", &["team", "app.GIT"], Some("hg/team/app.GIT")),
-            (Vcs::Svn, "svn", &["repo"], Some("svn/repo")),
-            (Vcs::Svn, "svn", &["repo.git"], None),
-        ];
-        for (kind, prefix, repo, expected) in rows {
-            let repo: Vec<String> = repo.iter().map(|s| (*s).to_owned()).collect();
-            let got = runtime(*kind, prefix).repo_path(&repo).ok();
-            assert_eq!(
-                got.as_ref().map(RepoPath::as_str),
-                *expected,
-                "{kind:?} {repo:?}"
-            );
-        }
-    }
 }

@@ -170,7 +170,7 @@ mod tests {
                 .unwrap();
             assert_eq!(
                 verdict.operation,
-                Operation::Hg(hg::HgOp::Batch(crate::access::Access::Read))
+                Operation::Hg(hg::HgOp::Batch(crate::vocabulary::Access::Read))
             );
             assert_eq!(replayed(rest).await, body, "frames {sizes:?}");
         }

@@ -29,8 +29,8 @@ mod tests;
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method};
 
-use crate::access::Access;
 use crate::canon::truncated;
+use crate::vocabulary::Access;
 
 use super::{Classified, Operation, Refusal, Request, Verdict};
 use endpoint::{Endpoint, is_lfs, match_suffix};

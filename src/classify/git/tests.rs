@@ -8,10 +8,10 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
 use super::GitOp::{self, *};
 use super::{classify, git_protocol_header_ok};
-use crate::access::Access;
 use crate::canon::{self, CanonError, Query};
 use crate::classify::{Classified, Operation, Refusal, Request, Verdict};
 use crate::repo::RepoPath;
+use crate::vocabulary::Access;
 
 /// Why a request did not get a verdict.
 #[derive(Debug, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! Wire protocol v1 requests: `<repo>?cmd=<command>` (`wireprotoserver.handlewsgirequest`).
 
-use crate::access::Access;
 use crate::canon::truncated;
 use crate::classify::{BodyRule, Classified, Refusal, Request, Verdict};
+use crate::vocabulary::Access;
 
 use super::args::{self, Args, Source};
 use super::batch::batch_access;

@@ -13,7 +13,7 @@ mod merge;
 #[cfg(test)]
 mod tests;
 
-use crate::access::Access;
+use crate::vocabulary::Access;
 
 use super::{BodyRule, Classified, Operation, Refusal, Request, Verdict};
 use crate::canon::truncated;

@@ -15,11 +15,11 @@ use http_body::Body as _;
 use super::body::Body;
 use super::framing;
 use super::headers::{self, ForwardedFor};
-use crate::access::Access;
 use crate::canon::CanonicalRequest;
 use crate::classify::Verdict;
 use crate::config::RouteConfig;
 use crate::names::UserName;
+use crate::vocabulary::Access;
 
 /// What the gate decided about a request that is about to be forwarded.
 #[derive(Debug, Clone, Copy)]

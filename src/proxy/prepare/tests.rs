@@ -3,12 +3,12 @@
 use http::{HeaderValue, Request};
 
 use super::*;
-use crate::access::Vcs;
 use crate::canon;
 use crate::classify::hg::{HgCommand, HgOp};
 use crate::classify::{Forwarding, Operation, git::GitOp, svn::SvnOp};
 use crate::config::{BackendIdentity, SvnLayout, Target};
 use crate::proxy::body;
+use crate::vocabulary::Vcs;
 
 fn route(kind: Vcs, prefix: &str) -> RouteConfig {
     RouteConfig {
