@@ -17,7 +17,7 @@ pub(super) fn classify(
     route: &HgRoute,
     name: &str,
 ) -> Result<Classified, Refusal> {
-    if request.segments.is_empty() && route.repo_depth != Some(0) {
+    if request.segments.is_empty() {
         return Err(Refusal::NoRepository);
     }
     // hgwebdir answers a path above the repositories with a listing of those below it.
