@@ -6,11 +6,6 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use vcsgate::cli::{self, Cli};
 
-/// mimalloc: per-thread free lists suit the per-core workers; it took less CPU per proxied
-/// request than glibc's allocator in scripts/bench-small.sh.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
