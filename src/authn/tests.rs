@@ -117,11 +117,16 @@ async fn last_use_is_written_in_batches() {
     assert_eq!(listed(authn, user).await, Some(NOW + 5));
 }
 
-#[test]
-fn health_grace_expires_and_recovers() {
+#[tokio::test(start_paused = true)]
+async fn health_grace_expires_and_recovers() {
     let health = Health::new(Duration::from_millis(40));
     assert!(health.is_available(), "available at start");
-    std::thread::sleep(Duration::from_millis(60));
+    tokio::time::advance(Duration::from_millis(40)).await;
+    assert!(
+        health.is_available(),
+        "still available at the end of the grace"
+    );
+    tokio::time::advance(Duration::from_millis(1)).await;
     assert!(
         !health.is_available(),
         "past the grace without a successful poll"

@@ -13,8 +13,8 @@ use base64::engine::general_purpose::STANDARD;
 
 use super::{CONTROL, Site, basic};
 use crate::support::apache::Apache;
-use crate::support::hg::HgServe;
 use crate::support::git::{Cred, GitClient, Remote};
+use crate::support::hg::HgServe;
 use crate::support::http;
 use crate::support::ports;
 use crate::support::secrets::{self, leaks_in};
