@@ -6,6 +6,7 @@
 mod access;
 mod builtin;
 mod credentials;
+mod https_backend;
 mod lifecycle;
 mod postgres;
 mod reads_writes;

@@ -45,6 +45,25 @@ impl Apache {
         Self::start_with(&[&format, log])
     }
 
+    /// Like [`Apache::start`], also serving HTTPS (mod_ssl) on 127.0.0.1:`tls_port` and
+    /// 127.0.0.2:`tls_port` with the certificate `cert` and its key `key`; both listeners log
+    /// to the same access log.
+    pub fn start_https(cert: &Path, key: &Path, tls_port: u16) -> Apache {
+        let ssl = tools::apache_module("mod_ssl.so", "apache2");
+        let directives = [
+            format!("LoadModule ssl_module {}", ssl.display()),
+            format!("Listen 127.0.0.1:{tls_port}"),
+            format!("Listen 127.0.0.2:{tls_port}"),
+            format!("<VirtualHost 127.0.0.1:{tls_port} 127.0.0.2:{tls_port}>"),
+            "SSLEngine on".to_string(),
+            format!("SSLCertificateFile \"{}\"", cert.display()),
+            format!("SSLCertificateKeyFile \"{}\"", key.display()),
+            "</VirtualHost>".to_string(),
+        ];
+        let directives: Vec<&str> = directives.iter().map(String::as_str).collect();
+        Self::start_with(&directives)
+    }
+
     /// Like [`Apache::start`], with more `directives` read after the deploy file (written
     /// to `extra.conf` in the scratch directory, included with `-c`); `{root}` in them
     /// stands for the scratch directory.
