@@ -4,6 +4,7 @@
 //! the real `git` client.
 
 mod access;
+mod access_log;
 mod builtin;
 mod credentials;
 mod https_backend;
