@@ -11,6 +11,7 @@
 mod backend_failures;
 mod headers;
 mod http2;
+mod limits;
 mod paths;
 mod queries;
 mod scope;
