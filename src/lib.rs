@@ -30,6 +30,8 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod credentials;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod names;
 pub mod proxy;
 pub mod repo;
