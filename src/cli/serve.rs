@@ -2,11 +2,10 @@
 
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
-
 use super::Failure;
 use crate::authn::{Authenticator, ChangeFeed};
 use crate::config::Config;
+use crate::proxy::admission::Admission;
 use crate::proxy::gate::Gate;
 use crate::proxy::route::RouteRuntime;
 use crate::proxy::server;
@@ -64,24 +63,40 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
             throttle.sweep();
         }
     });
-    let listener = TcpListener::bind(config.server.listen)
-        .await
-        .map_err(|e| Failure::refused(format!("cannot listen on {}: {e}", config.server.listen)))?;
+    let listen = config.server.listen;
+    let listeners = server::bind(listen, config.server.workers)
+        .map_err(|e| Failure::refused(format!("cannot listen on {listen}: {e}")))?;
+    let shared = server::Shared {
+        gate,
+        tls,
+        admission: Admission::new(
+            config.limits.max_connections,
+            config.limits.max_connections_per_client,
+        ),
+        limits: config.limits.clone(),
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let workers = server::start_workers(&shared, listeners, &stopped)
+        .map_err(|e| Failure::refused(format!("cannot start the worker threads: {e}")))?;
     tracing::info!(
-        listen = %config.server.listen,
-        tls = tls.is_some(),
+        listen = %listen,
+        tls = shared.tls.is_some(),
+        workers = workers.len(),
         routes = config.routes.len(),
         store = %config.store.redacted_url,
         "vcsgate serving"
     );
-    server::serve(
-        gate,
-        listener,
-        tls,
-        server::shutdown_signal(),
-        &config.limits,
-    )
-    .await;
+    drop(shared);
+    server::shutdown_signal().await;
+    tracing::info!("shutting down: no new connections; waiting for in-flight requests");
+    let _ = stop.send(true);
+    let joined = tokio::task::spawn_blocking(move || {
+        for worker in workers {
+            let _ = worker.join();
+        }
+    });
+    let _ = joined.await;
+    tracing::info!("all connections closed");
     feed_task.abort();
     sweeper.abort();
     authn.flush_last_used().await;

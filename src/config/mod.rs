@@ -41,6 +41,9 @@ pub struct Config {
 pub struct ServerConfig {
     pub listen: SocketAddr,
     pub realm: String,
+    /// Worker threads, each with its own runtime, listener (`SO_REUSEPORT`) and backend
+    /// connections (default: one per core).
+    pub workers: usize,
     pub tls: Option<TlsFiles>,
 }
 
@@ -199,6 +202,7 @@ fn server_config(ctx: &Context, raw: Option<raw::RawServer>) -> Result<ServerCon
     let raw = raw.unwrap_or(raw::RawServer {
         listen: None,
         realm: None,
+        workers: None,
         tls: None,
     });
     let listen_text = raw.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
@@ -228,7 +232,33 @@ fn server_config(ctx: &Context, raw: Option<raw::RawServer>) -> Result<ServerCon
             key: ctx.resolve(&tls.key.ok_or_else(|| ctx.missing("server.tls.key"))?),
         }),
     };
-    Ok(ServerConfig { listen, realm, tls })
+    let workers = match raw.workers {
+        None => default_workers(),
+        Some(n) => usize::try_from(n)
+            .ok()
+            .filter(|n| (1..=MAX_WORKERS).contains(n))
+            .ok_or_else(|| {
+                ctx.invalid(
+                    "server.workers",
+                    n,
+                    format!("must be between 1 and {MAX_WORKERS}"),
+                )
+            })?,
+    };
+    Ok(ServerConfig {
+        listen,
+        realm,
+        workers,
+        tls,
+    })
+}
+
+/// Most worker threads `[server] workers` may ask for.
+pub const MAX_WORKERS: usize = 256;
+
+/// One worker per available core.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 fn store_config(ctx: &Context, raw: Option<raw::RawStore>) -> Result<StoreConfig, Error> {

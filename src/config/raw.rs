@@ -20,6 +20,7 @@ pub struct RawConfig {
 pub struct RawServer {
     pub listen: Option<String>,
     pub realm: Option<String>,
+    pub workers: Option<i64>,
     pub tls: Option<RawTls>,
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Admission {
     slots: Arc<Semaphore>,
     per_client: Arc<DashMap<ClientKey, usize>>,

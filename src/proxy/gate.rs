@@ -16,6 +16,7 @@ use super::route::RouteRuntime;
 use super::{framing, settle};
 use crate::authn::{Attempt, AuthError, Authenticator, Known};
 use crate::config::Config;
+use crate::token::TokenHash;
 use crate::route::Router;
 use crate::throttle::{self, Throttle, TrustedProxies};
 use crate::{authorize, canon, credentials};
@@ -32,6 +33,9 @@ pub struct Gate {
     realm: String,
     tls: bool,
     body_prefix_limit: usize,
+    /// The runtime the store was opened on: lookups run there, never on a worker's own
+    /// runtime (a PostgreSQL connection belongs to the runtime that opened it).
+    control: Option<tokio::runtime::Handle>,
 }
 
 /// Seconds since the Unix epoch.
@@ -62,6 +66,7 @@ impl Gate {
             realm: config.server.realm.clone(),
             tls: config.server.tls.is_some(),
             body_prefix_limit: config.limits.body_prefix_bytes,
+            control: tokio::runtime::Handle::try_current().ok(),
         })
     }
 
@@ -116,8 +121,20 @@ impl Gate {
             })?;
         match attempt? {
             Attempt::Known(known) => Ok(known),
-            Attempt::Unknown(hash) => Ok(self.authn.finish(hash, now).await?),
+            Attempt::Unknown(hash) => Ok(self.look_up(hash, now).await?),
         }
+    }
+
+    /// The one store lookup for a well-formed token not in memory, on the control runtime.
+    async fn look_up(&self, hash: TokenHash, now: i64) -> Result<Arc<Known>, AuthError> {
+        let Some(control) = &self.control else {
+            return self.authn.finish(hash, now).await;
+        };
+        let authn = Arc::clone(&self.authn);
+        control
+            .spawn(async move { authn.finish(hash, now).await })
+            .await
+            .unwrap_or(Err(AuthError::StoreUnavailable))
     }
 
     /// Handles one request; never fails (refusals become responses).

@@ -5,7 +5,7 @@ pub mod admission;
 pub mod body;
 pub mod cgi;
 pub mod first_byte;
-pub mod forward;
+pub mod upstream;
 pub mod framing;
 pub mod gate;
 pub mod headers;

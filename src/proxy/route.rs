@@ -9,7 +9,7 @@ use http_body::Body as _;
 
 use super::body::Body;
 use super::cgi::{CgiRequest, GitCgi};
-use super::forward::{self, Upstream};
+use super::upstream::{self, Upstream};
 use super::headers::{self, ForwardedFor, LocationRewrite};
 use super::rejection::Rejection;
 use super::{first_byte, framing};
@@ -28,7 +28,7 @@ pub enum Error {
     Backend {
         prefix: String,
         #[source]
-        source: forward::Error,
+        source: upstream::Error,
     },
 }
 

@@ -1,6 +1,11 @@
 //! Accepting connections: TCP, optionally TLS (rustls, ring) with HTTP/1.1 and HTTP/2 by
 //! ALPN; one hyper connection task each; graceful shutdown that stops accepting and lets
 //! in-flight requests finish within a bounded grace.
+//!
+//! `[server] workers` threads each run a single-threaded runtime with a listener of their
+//! own on the same address (`SO_REUSEPORT`: the kernel spreads connections over them), so a
+//! request, its backend connection and every task it wakes stay on one thread: no locks or
+//! cross-thread wake-ups on the request path. Store work runs on the control runtime.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -87,18 +92,88 @@ fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     builder
 }
 
+/// Binds `count` listening sockets to `addr` with `SO_REUSEPORT` (all on the port the first
+/// one got, when `addr` asks for port 0).
+pub fn bind(addr: SocketAddr, count: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
+    let mut listeners = Vec::with_capacity(count);
+    let mut addr = addr;
+    for _ in 0..count.max(1) {
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::STREAM,
+            Some(socket2::Protocol::TCP),
+        )?;
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+        socket.set_nonblocking(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(LISTEN_BACKLOG)?;
+        let listener: std::net::TcpListener = socket.into();
+        addr = listener.local_addr()?;
+        listeners.push(listener);
+    }
+    Ok(listeners)
+}
+
+/// The kernel's queue of not yet accepted connections, per listener.
+const LISTEN_BACKLOG: i32 = 1024;
+
+/// What every worker shares.
+#[derive(Clone)]
+pub struct Shared {
+    pub gate: Arc<Gate>,
+    pub tls: Option<TlsAcceptor>,
+    pub limits: Limits,
+    pub admission: Admission,
+}
+
+/// Starts one worker thread per listener; each serves until `shutdown` turns true, then
+/// drains its connections within the grace. Join the handles to wait for all of them.
+pub fn start_workers(
+    shared: &Shared,
+    listeners: Vec<std::net::TcpListener>,
+    shutdown: &tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<Vec<std::thread::JoinHandle<()>>> {
+    let mut workers = Vec::with_capacity(listeners.len());
+    for (index, listener) in listeners.into_iter().enumerate() {
+        let shared = shared.clone();
+        let mut shutdown = shutdown.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let worker = std::thread::Builder::new()
+            .name(format!("vcsgate-worker-{index}"))
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let listener = match TcpListener::from_std(listener) {
+                        Ok(listener) => listener,
+                        Err(error) => {
+                            tracing::error!(%error, "worker cannot use its listener");
+                            return;
+                        }
+                    };
+                    let stop = async move {
+                        let _ = shutdown.wait_for(|stop| *stop).await;
+                    };
+                    serve(shared, listener, stop).await;
+                });
+            })?;
+        workers.push(worker);
+    }
+    Ok(workers)
+}
+
 /// Serves until `shutdown` resolves, then drains in-flight connections for up to the
 /// configured grace.
-pub async fn serve(
-    gate: Arc<Gate>,
-    listener: TcpListener,
-    tls: Option<TlsAcceptor>,
-    shutdown: impl Future<Output = ()>,
-    limits: &Limits,
-) {
+pub async fn serve(shared: Shared, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+    let Shared {
+        gate,
+        tls,
+        limits,
+        admission,
+    } = shared;
     let graceful = GracefulShutdown::new();
-    let builder = connection_builder(limits);
-    let admission = Admission::new(limits.max_connections, limits.max_connections_per_client);
+    let builder = connection_builder(&limits);
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -157,9 +232,8 @@ pub async fn serve(
         });
     }
     drop(listener);
-    tracing::info!("shutting down: no new connections; waiting for in-flight requests");
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = graceful.shutdown() => tracing::debug!("worker: all connections closed"),
         () = tokio::time::sleep(limits.shutdown_grace) => tracing::warn!("shutdown grace expired; closing remaining connections"),
     }
 }
