@@ -16,7 +16,9 @@
 # Usage: scripts/bench-small.sh [--runs N] [--duration SECS] [--connections C] [--many N]
 #                               [--dir DIR]
 # Environment: VCSGATE_BIN=path skips `cargo build --release` and uses that binary;
-# VCSGATE_BENCH_WORKERS sets `[server] workers` in the benchmark config (default: unset).
+# VCSGATE_BENCH_WORKERS sets `[server] workers` in the benchmark config (default: unset);
+# VCSGATE_BENCH_PERF=FILE records a `perf` profile during the first run of vcsgate (or of
+# VCSGATE_BENCH_PERF_VARIANT=nginx), with VCSGATE_BENCH_PERF_ARGS (default -g).
 # Exit 0 after printing; 2 on a tool or setup problem. Targets are judged by the reader
 # (vcsgate req/s >= nginx's, CPU/request <= nginx's, p99 <= nginx's).
 set -euo pipefail
@@ -219,11 +221,20 @@ done
 for run in $(seq 1 "$RUNS"); do
     line="run $run/$RUNS:"
     for v in "${VARIANTS[@]}"; do
+        PERF_PID=""
+        if [ "$run" = 1 ] && [ -n "${VCSGATE_BENCH_PERF:-}" ] \
+            && [ "$v" = "${VCSGATE_BENCH_PERF_VARIANT:-vcsgate}" ]; then
+            case "$v" in nginx) targets=$(family "$NGINX_PID") ;; *) targets=$VCSGATE_PID ;; esac
+            perf record -q -F 499 ${VCSGATE_BENCH_PERF_ARGS:--g} -p "$(echo $targets | tr ' ' ',')" \
+                -o "$VCSGATE_BENCH_PERF" -- sleep "$DURATION" >/dev/null 2>&1 &
+            PERF_PID=$!
+        fi
         case "$v" in
             static) r=$(run_wrk "$v" "${URL[$v]}" "") ;;
             nginx) r=$(run_wrk "$v" "${URL[$v]}" "$(family "$NGINX_PID")") ;;
             vcsgate) r=$(run_wrk "$v" "${URL[$v]}" "$VCSGATE_PID" "${AUTH[@]}") ;;
         esac
+        [ -z "$PERF_PID" ] || wait "$PERF_PID" || true
         read -r rps p99 cpu err <<<"$r"
         RPS[$v]+="$rps "; P99[$v]+="$p99 "; CPU[$v]+="$cpu "
         [ "$err" = - ] || ERR[$v]=yes

@@ -32,6 +32,7 @@ pub mod config;
 pub mod credentials;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod logging;
 pub mod names;
 pub mod proxy;
 pub mod repo;

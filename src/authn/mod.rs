@@ -69,10 +69,15 @@ pub struct Known {
 pub struct Authenticator {
     store: Arc<dyn Store>,
     tokens: DashMap<TokenHash, Arc<Known>>,
-    /// Bumped whenever the feed evicts; a lookup that raced with an eviction is not cached.
+    /// Bumped whenever the feed evicts, before it evicts; a lookup that raced with an
+    /// eviction is not remembered (see [`Authenticator::remember`]).
     generation: AtomicU64,
     dirty_last_used: DashMap<TokenId, i64>,
     health: Health,
+    /// Runs once where a lookup is about to remember its answer (tests force interleavings
+    /// there).
+    #[cfg(test)]
+    pub(crate) before_remember: tests::Hook,
 }
 
 impl Authenticator {
@@ -83,6 +88,8 @@ impl Authenticator {
             generation: AtomicU64::new(0),
             dirty_last_used: DashMap::new(),
             health: Health::new(grace),
+            #[cfg(test)]
+            before_remember: tests::Hook::default(),
         }
     }
 
@@ -147,10 +154,25 @@ impl Authenticator {
             last_used: AtomicI64::new(principal.token.last_used_at.unwrap_or(0)),
             principal,
         });
-        if self.generation.load(Ordering::Acquire) == generation {
-            self.tokens.insert(hash, Arc::clone(&known));
-        }
+        self.remember(hash, &known, generation);
         Ok(known)
+    }
+
+    /// Remembers a looked-up token unless the feed evicted anything since the lookup began
+    /// (`generation` is the value read before the store was asked). The generation is read
+    /// while holding the map's lock for the token's shard, and the feed bumps it before its
+    /// `retain` takes every shard's lock: either the eviction has not reached this shard
+    /// yet (and will remove the entry) or the bump is visible here (and nothing is
+    /// inserted). Checking before taking the lock would leave a window in which an eviction
+    /// completes between the check and the insert.
+    fn remember(&self, hash: TokenHash, known: &Arc<Known>, generation: u64) {
+        #[cfg(test)]
+        self.before_remember.run();
+        if let dashmap::Entry::Vacant(slot) = self.tokens.entry(hash)
+            && self.generation.load(Ordering::Acquire) == generation
+        {
+            slot.insert(Arc::clone(known));
+        }
     }
 
     fn touch(&self, known: &Known, now: i64) {

@@ -137,3 +137,56 @@ async fn health_grace_expires_and_recovers() {
     health.record_ok();
     assert!(health.is_available());
 }
+
+/// A closure run once at a chosen point of the authenticator (see `before_remember`).
+#[derive(Default)]
+pub(crate) struct Hook(std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>);
+
+impl Hook {
+    pub(crate) fn set(&self, hook: impl FnOnce() + Send + 'static) {
+        *self.0.lock().unwrap() = Some(Box::new(hook));
+    }
+
+    pub(crate) fn run(&self) {
+        let hook = self.0.lock().unwrap().take();
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
+}
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hook")
+    }
+}
+
+/// A lookup that read the token from the store just before it was revoked, and that
+/// remembers its answer only after the feed has processed the revocation, must not leave the
+/// token in memory: it would be admitted until the next change for its user. The hook runs
+/// the revocation and the feed's poll at the worst moment, after the store answered and just
+/// before the lookup remembers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_racing_an_eviction_is_not_remembered() {
+    let (_dir, authn, secret, user) = setup().await;
+    let mut feed = ChangeFeed::start(Arc::clone(&authn)).await.unwrap();
+    let store = Arc::clone(authn.store());
+    authn.before_remember.set(move || {
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async move {
+                store
+                    .revoke_token(&user, &TokenName::parse("ci").unwrap(), NOW + 1)
+                    .await
+                    .unwrap();
+                feed.poll().await;
+            });
+        });
+    });
+    // The request in flight was valid when it started; it may finish.
+    authn.authenticate(&secret, NOW).await.unwrap();
+    assert_eq!(authn.remembered_count(), 0, "remembered after the eviction");
+    assert!(matches!(
+        authn.authenticate(&secret, NOW + 2).await,
+        Err(AuthError::Standing(crate::authorize::Denial::Revoked))
+    ));
+}

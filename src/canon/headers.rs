@@ -81,9 +81,7 @@ pub(super) fn refuse_connection_options(headers: &HeaderMap) -> Result<(), Canon
             .any(|option| option.as_bytes().eq_ignore_ascii_case(token));
         let present = http::HeaderName::from_bytes(token).is_ok_and(|n| headers.contains_key(n));
         if present && !hop_by_hop {
-            return Err(CanonError::ConnectionOption {
-                name: super::truncated(&String::from_utf8_lossy(token)),
-            });
+            return Err(CanonError::ConnectionOption);
         }
     }
     Ok(())

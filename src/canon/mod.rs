@@ -27,7 +27,7 @@
 
 mod headers;
 mod path;
-mod percent;
+pub mod percent;
 mod query;
 
 #[cfg(test)]
@@ -36,6 +36,14 @@ mod tests;
 use http::{HeaderMap, Method, Uri, Version};
 
 pub use headers::{UNTRUSTED_HEADERS, is_untrusted_header, strip_untrusted_headers};
+
+/// R2 on its own, for paths that arrive inside a request (svn's `Destination`, a MERGE href):
+/// checks `raw` (starting with `/`) like a request path and returns its decoded segments and
+/// whether it ended with `/`.
+pub fn parse_path(raw: &str) -> Result<(Vec<String>, bool), CanonError> {
+    let path = path::parse(raw)?;
+    Ok((path.segments, path.trailing_slash))
+}
 
 /// A decoded query: `&`-separated pairs, names and values percent-decoded (`+` is a plain
 /// character), keys unique. Order of first appearance is kept.
@@ -49,9 +57,7 @@ impl Query {
     pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, CanonError> {
         for (i, (key, _)) in pairs.iter().enumerate() {
             if pairs[..i].iter().any(|(k, _)| k == key) {
-                return Err(CanonError::DuplicateParam {
-                    name: truncated(key),
-                });
+                return Err(CanonError::DuplicateParam);
             }
         }
         Ok(Query { pairs })
@@ -107,6 +113,8 @@ pub enum CanonError {
     NotOriginForm,
     #[error("method {method} is not accepted")]
     Method { method: String },
+    #[error("the method must be upper-case letters and '-'")]
+    MethodSyntax,
     #[error("path contains a forbidden character or escape")]
     ForbiddenInPath,
     #[error("path contains an empty, '.' or '..' segment")]
@@ -119,16 +127,16 @@ pub enum CanonError {
     EmptyQueryItem,
     #[error("query contains a control or non-ASCII character")]
     ForbiddenInQuery,
-    #[error("duplicate query parameter {name:?}")]
-    DuplicateParam { name: String },
+    #[error("a query parameter is given twice")]
+    DuplicateParam,
     #[error("query is not valid UTF-8 after decoding")]
     QueryEncoding,
     #[error("path is not valid UTF-8 after decoding")]
     PathEncoding,
     #[error("upgrade requests are not accepted")]
     Upgrade,
-    #[error("Connection must not name the {name} header")]
-    ConnectionOption { name: String },
+    #[error("Connection must not name a header the request carries")]
+    ConnectionOption,
 }
 
 /// Canonicalises a request head (R1–R4). Headers are only read here; strip the untrusted
@@ -174,22 +182,34 @@ pub fn check_request_target(version: Version, uri: &Uri) -> Result<(), CanonErro
     Ok(())
 }
 
-/// R4, and R1's `CONNECT`.
+/// R4, and R1's `CONNECT`. A method of another shape is not repeated in the message (it
+/// could be anything a client typed).
 fn check_method(method: &Method) -> Result<(), CanonError> {
-    let name = method.as_str();
-    let token = !name.is_empty() && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'-');
-    if !token || *method == Method::CONNECT {
+    if !is_plain_method(method) {
+        return Err(CanonError::MethodSyntax);
+    }
+    if *method == Method::CONNECT {
         return Err(CanonError::Method {
-            method: truncated(name),
+            method: method.as_str().to_owned(),
         });
     }
     Ok(())
 }
 
+/// R4's shape: upper-case ASCII letters and `-`, at most [`MAX_QUOTED`] of them. Only such
+/// methods are quoted in messages and logs.
+pub fn is_plain_method(method: &Method) -> bool {
+    let name = method.as_str();
+    !name.is_empty()
+        && name.len() <= MAX_QUOTED
+        && name.bytes().all(|b| b.is_ascii_uppercase() || b == b'-')
+}
+
 /// Longest request-supplied text quoted in an error message.
 const MAX_QUOTED: usize = 64;
 
-/// A request value as quoted in messages: at most [`MAX_QUOTED`] characters, `…` marking a cut.
+/// A request value as quoted in messages (a path segment, a method; never a query or header
+/// value): at most [`MAX_QUOTED`] characters, `…` marking a cut. The one such helper.
 pub(crate) fn truncated(text: &str) -> String {
     match text.char_indices().nth(MAX_QUOTED) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

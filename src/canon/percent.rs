@@ -1,19 +1,21 @@
-//! Strict percent-decoding shared by the path (R2) and query (R3) rules: every `%` must
-//! start a two-hex-digit escape, nothing else is transformed (`+` stays `+`).
+//! The one percent-decoder: strict (every `%` must start a two-hex-digit escape, either
+//! case). Used by the path (R2) and query (R3) rules, the svn URLs checked like paths, the
+//! built-in Git backend's PATH_INFO, and hg's form-encoded arguments. Nothing else is
+//! transformed, except that [`decode_form`] reads `+` as a space (form encoding).
 
 /// A `%` not followed by two hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct BadEscape;
+pub struct BadEscape;
 
 /// One unit of a percent-encoded string: a byte written as is, or one written as `%XX`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Unit {
+pub enum Unit {
     Literal(u8),
     Escaped(u8),
 }
 
 impl Unit {
-    pub(super) fn byte(self) -> u8 {
+    pub fn byte(self) -> u8 {
         match self {
             Unit::Literal(byte) | Unit::Escaped(byte) => byte,
         }
@@ -21,7 +23,7 @@ impl Unit {
 }
 
 /// Splits `raw` into units; a `%` not followed by two hex digits (either case) is an error.
-pub(super) fn units(raw: &str) -> Result<Vec<Unit>, BadEscape> {
+pub fn units(raw: &str) -> Result<Vec<Unit>, BadEscape> {
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -43,7 +45,7 @@ pub(super) fn units(raw: &str) -> Result<Vec<Unit>, BadEscape> {
 }
 
 /// Decodes `%XX` escapes. Every other byte is copied (`+` stays `+`).
-pub(super) fn decode(raw: &str) -> Result<Vec<u8>, BadEscape> {
+pub fn decode(raw: &str) -> Result<Vec<u8>, BadEscape> {
     Ok(units(raw)?.into_iter().map(Unit::byte).collect())
 }
 
@@ -56,8 +58,20 @@ fn hex_value(byte: u8) -> Option<u8> {
     }
 }
 
-/// Decodes and checks that the result is UTF-8 without control characters.
-pub(super) fn decode_text(raw: &str) -> Result<String, TextError> {
+/// `application/x-www-form-urlencoded` decoding: like [`decode`], and a literal `+` is a
+/// space (an escaped `%2B` stays `+`).
+pub fn decode_form(raw: &str) -> Result<Vec<u8>, BadEscape> {
+    Ok(units(raw)?
+        .into_iter()
+        .map(|unit| match unit {
+            Unit::Literal(b'+') => b' ',
+            other => other.byte(),
+        })
+        .collect())
+}
+
+/// Decodes and checks that the result is UTF-8 without control characters (C0, DEL, C1).
+pub fn decode_text(raw: &str) -> Result<String, TextError> {
     let bytes = decode(raw).map_err(|BadEscape| TextError::BadEscape)?;
     let text = String::from_utf8(bytes).map_err(|_| TextError::NotUtf8)?;
     if text.chars().any(char::is_control) {
@@ -67,7 +81,7 @@ pub(super) fn decode_text(raw: &str) -> Result<String, TextError> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum TextError {
+pub enum TextError {
     BadEscape,
     NotUtf8,
     Control,
@@ -90,6 +104,12 @@ mod tests {
             units("a%2f"),
             Ok(vec![Unit::Literal(b'a'), Unit::Escaped(b'/')])
         );
+    }
+
+    #[test]
+    fn form_decoding_reads_plus_as_space() {
+        assert_eq!(decode_form("a+b%2Bc%20d"), Ok(b"a b+c d".to_vec()));
+        assert_eq!(decode_form("%zz"), Err(BadEscape));
     }
 
     #[test]

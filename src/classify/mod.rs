@@ -5,13 +5,15 @@
 //! exhaustive match, so a new operation cannot compile without a verdict. When a verdict
 //! depends on body bytes (hg post args, svn MERGE), the classifier returns
 //! [`Classified::NeedsBody`] with a pure incremental [`BodyRule`]; the proxy authenticates
-//! first, then feeds it a bounded prefix of the body.
+//! first, then feeds it a bounded prefix of the body. The bound is the configured
+//! `[limits] body_prefix_bytes` alone: a rule says how many bytes it needs
+//! ([`Progress::NeedMore`]) and the proxy refuses a need beyond the bound.
 
 pub mod git;
 pub mod hg;
 pub mod svn;
 #[cfg(test)]
-mod test_rows;
+pub(crate) mod test_rows;
 #[cfg(test)]
 mod transcripts;
 
@@ -84,13 +86,25 @@ pub enum Classified {
     },
 }
 
+impl Classified {
+    /// The repository, known from the head in both cases (segments below the route prefix).
+    pub fn repo(&self) -> &[String] {
+        match self {
+            Classified::Final(verdict) => &verdict.repo,
+            Classified::NeedsBody { repo, .. } => repo,
+        }
+    }
+}
+
 /// Result of feeding body bytes to a [`BodyRule`].
 #[derive(Debug, PartialEq, Eq)]
 pub enum Progress {
     /// The rule has decided; the bytes fed so far (and all later ones) are forwarded unchanged.
     Complete(Operation),
-    /// Feed more bytes (the caller enforces a hard cap on the total).
-    NeedMore,
+    /// The rule cannot decide before the prefix holds at least `total` bytes (always more
+    /// than it holds now). The caller reads until then, and refuses when `total` exceeds
+    /// its cap.
+    NeedMore { total: usize },
 }
 
 /// A body-dependent decision.
@@ -101,8 +115,10 @@ pub enum BodyRule {
 }
 
 impl BodyRule {
-    /// Offers the whole prefix read so far (`prefix` grows between calls); `eof` says the body
-    /// ended. Returns a refusal when the prefix cannot be classified.
+    /// Offers the whole prefix read so far (`prefix` grows between calls, and holds at least
+    /// the `total` of the last [`Progress::NeedMore`] unless the body ended); `eof` says the
+    /// body ended. Returns a refusal when the prefix cannot be classified. The answer depends
+    /// only on the bytes, never on how they were split into calls.
     pub fn feed(&mut self, prefix: &[u8], eof: bool) -> Result<Progress, Refusal> {
         match self {
             BodyRule::Hg(rule) => rule.feed(prefix, eof),
@@ -111,30 +127,21 @@ impl BodyRule {
     }
 }
 
-/// A request value for a refusal message: at most [`MAX_QUOTED_CHARS`] characters, with an
-/// ellipsis when it was longer.
-pub(crate) fn clip(value: &str) -> String {
-    match value.char_indices().nth(MAX_QUOTED_CHARS) {
-        Some((end, _)) => format!("{}…", &value[..end]),
-        None => value.to_owned(),
-    }
-}
-
-/// How much of a request value a refusal message repeats.
-pub(crate) const MAX_QUOTED_CHARS: usize = 64;
-
 /// Why a request is not a valid VCS request. Every variant becomes a 400 whose text says
-/// what was wrong (never echoing secrets; request values are quoted and truncated).
+/// what was wrong. It names keys and headers from the protocol's own vocabulary, and
+/// quotes nothing from the query, the headers or the body: a user may paste a token
+/// anywhere, and the message reaches the response and the access log. Only parts of the
+/// request path (which the access log records anyway) and the method are quoted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error("method {method} is not allowed here")]
     Method { method: String },
     #[error("not a {vcs} endpoint: {what}")]
     UnknownEndpoint { vcs: &'static str, what: String },
-    #[error("query parameter {name:?} is not allowed here")]
-    UnexpectedParam { name: String },
+    #[error("the query has a parameter other than {}", one_of(.allowed))]
+    UnexpectedParam { allowed: &'static [&'static str] },
     #[error("query parameter {name:?} has an unsupported value")]
-    BadParamValue { name: String },
+    BadParamValue { name: &'static str },
     #[error("missing query parameter {name:?}")]
     MissingParam { name: String },
     #[error("content type must be {expected}")]
@@ -145,12 +152,11 @@ pub enum Refusal {
     BadRepository { reason: &'static str },
     #[error("bad header {name}: {reason}")]
     BadHeader { name: String, reason: &'static str },
-    #[error("unknown {vcs} command {name:?}")]
-    UnknownCommand { vcs: &'static str, name: String },
-    #[error("{vcs} argument {name:?} {reason}")]
+    #[error("unknown {vcs} command")]
+    UnknownCommand { vcs: &'static str },
+    #[error("{vcs} arguments: {reason}")]
     BadArgument {
         vcs: &'static str,
-        name: String,
         reason: &'static str,
     },
     #[error("malformed hg batch command list: {reason}")]
@@ -164,8 +170,20 @@ pub enum Refusal {
     #[error("{what} is not supported")]
     NotSupported { what: &'static str },
     #[error(
-        "unsupported service {given:?}: info/refs serves service=git-upload-pack (fetch) \
-         or service=git-receive-pack (push)"
+        "unsupported service: info/refs serves service=git-upload-pack (fetch) or \
+         service=git-receive-pack (push)"
     )]
-    BadService { given: String },
+    BadService,
+}
+
+/// `"a"`, `"a" or "b"`, …; `no parameters` for none.
+fn one_of(allowed: &[&str]) -> String {
+    match allowed.split_last() {
+        None => "none (no parameters are allowed)".to_owned(),
+        Some((last, [])) => format!("{last:?}"),
+        Some((last, rest)) => {
+            let rest: Vec<String> = rest.iter().map(|name| format!("{name:?}")).collect();
+            format!("{} or {last:?}", rest.join(", "))
+        }
+    }
 }

@@ -74,3 +74,29 @@ pub fn outcome(result: &Result<Classified, Refusal>) -> Want {
         Err(_) => Want::Refuse,
     }
 }
+
+/// Feeds `body` to a body rule the way the proxy settles it, arriving in frames of `frame`
+/// bytes: after each [`Progress::NeedMore`], whole frames are read until the prefix holds the
+/// `total` asked for (or the body ends). Checks that `total` always exceeds what was offered.
+pub fn decide_in_frames(
+    mut feed: impl FnMut(&[u8], bool) -> Result<super::Progress, Refusal>,
+    body: &[u8],
+    frame: usize,
+) -> Result<super::Progress, Refusal> {
+    let mut end = 0;
+    loop {
+        let eof = end == body.len();
+        match feed(&body[..end], eof)? {
+            super::Progress::NeedMore { total } if !eof => {
+                assert!(
+                    total > end,
+                    "NeedMore {{ total: {total} }} after {end} bytes"
+                );
+                while end < total && end < body.len() {
+                    end = (end + frame).min(body.len());
+                }
+            }
+            progress => return Ok(progress),
+        }
+    }
+}

@@ -109,7 +109,9 @@ fn classify(recorded: &Recorded) -> Result<Outcome, String> {
                 .ok_or("needs a body; none recorded")?;
             match rule.feed(body.as_bytes(), false) {
                 Ok(Progress::Complete(operation)) => (repo, operation.access()),
-                Ok(Progress::NeedMore) => return Err("body rule wants more bytes".to_owned()),
+                Ok(Progress::NeedMore { .. }) => {
+                    return Err("body rule wants more bytes".to_owned());
+                }
                 Err(refusal) => return Err(format!("body refused: {refusal}")),
             }
         }

@@ -16,8 +16,8 @@ pub fn settle(
         let eof = end == body.len();
         match rule.feed(&body[..end], eof) {
             Ok(Progress::Complete(op)) => return Some(op),
-            Ok(Progress::NeedMore) if !eof => {}
-            Ok(Progress::NeedMore) | Err(_) => return None,
+            Ok(Progress::NeedMore { .. }) if !eof => {}
+            Ok(Progress::NeedMore { .. }) | Err(_) => return None,
         }
     }
     None

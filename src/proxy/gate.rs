@@ -16,9 +16,9 @@ use super::route::RouteRuntime;
 use super::{framing, settle};
 use crate::authn::{Attempt, AuthError, Authenticator, Known};
 use crate::config::Config;
-use crate::token::TokenHash;
 use crate::route::Router;
 use crate::throttle::{self, Throttle, TrustedProxies};
+use crate::token::TokenHash;
 use crate::{authorize, canon, credentials};
 
 const X_FORWARDED_FOR: &str = "x-forwarded-for";
@@ -168,12 +168,13 @@ impl Gate {
             .ok_or(Rejection::NoRoute)?;
         record.routed(route.config());
         let classified = route.classify(&canonical, depth, &parts.headers)?;
+        let repo = route.repo_path(classified.repo())?;
         framing::check_body(&parts.method, route.config().kind, &body.size_hint())?;
         let now = unix_now();
         let known = self.authenticate(&parts.headers, peer, now).await?;
         record.authenticated(&known.principal);
+        // The repository is decided from the head; settling only decides the operation.
         let (verdict, body) = settle::settle(classified, body, self.body_prefix_limit).await?;
-        let repo = route.repo_path(&verdict.repo)?;
         record.decided(&repo, verdict.operation);
         authorize::authorize(&known.principal, verdict.access(), &repo, now)?;
         route

@@ -22,7 +22,8 @@ use crate::store::Principal;
 pub struct AccessRecord {
     started: Instant,
     peer: SocketAddr,
-    method: Method,
+    /// `None` when the method is not of R4's shape (it could be anything a client typed).
+    method: Option<Method>,
     version: http::Version,
     path: String,
     vcs: Option<Vcs>,
@@ -51,7 +52,7 @@ impl AccessRecord {
         AccessRecord {
             started: Instant::now(),
             peer,
-            method: method.clone(),
+            method: crate::canon::is_plain_method(method).then(|| method.clone()),
             version,
             path,
             vcs: None,
@@ -109,7 +110,7 @@ impl AccessRecord {
                 tracing::$level!(
                     target: "vcsgate::access",
                     client = %self.peer.ip(),
-                    method = %self.method,
+                    method = %self.method.as_ref().map_or("-", Method::as_str),
                     version = ?self.version,
                     path = %self.path,
                     vcs = self.vcs.map(Vcs::as_str).unwrap_or("-"),

@@ -3,6 +3,8 @@
 //! hg shows only the HTTP reason phrase, svn shows `<m:human-readable>` of a DAV error body.
 
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use std::borrow::Cow;
+
 use http::{HeaderValue, Method, Response, StatusCode};
 
 use super::body::{self, Body};
@@ -14,85 +16,97 @@ use crate::canon::CanonError;
 use crate::classify::Refusal;
 use crate::repo::RepoError;
 
-/// Why a request did not reach (or did not get an answer from) the backend.
+/// Why a request did not reach (or did not get an answer from) the backend. Its status and
+/// the line the user sees come from one exhaustive match ([`Rejection::describe`]); the
+/// `Display` text is that line.
 #[derive(Debug, thiserror::Error)]
+#[error("{}", self.message())]
 pub enum Rejection {
-    #[error("{0}")]
     Canon(#[from] CanonError),
-    #[error("no route for this path")]
     NoRoute,
-    #[error("{0}")]
+    /// The backend answered a wire request with something else (hgwebdir's listing of a
+    /// directory); withheld.
+    NotRepository,
     Classify(#[from] Refusal),
-    #[error("{0}")]
     Repo(#[from] RepoError),
-    #[error("{0}")]
     Framing(#[from] FramingError),
-    #[error("{0}")]
     Auth(#[from] AuthError),
-    #[error("{0}")]
     Denied(#[from] Denial),
-    #[error("too many failed authentications; retry later")]
-    Throttled { retry_after_secs: u64 },
-    #[error("request body prefix exceeds {limit} bytes")]
-    BodyTooLarge { limit: usize },
-    #[error("could not read the request body")]
+    Throttled {
+        retry_after_secs: u64,
+    },
+    BodyTooLarge {
+        limit: usize,
+    },
     BodyRead,
-    #[error("backend unreachable")]
     BackendUnreachable,
-    #[error("backend failed")]
     BackendFailed,
-    #[error("backend too slow")]
     BackendTimeout,
 }
 
-impl Rejection {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Rejection::Canon(_)
-            | Rejection::Classify(_)
-            | Rejection::Repo(_)
-            | Rejection::Framing(_)
-            | Rejection::BodyTooLarge { .. }
-            | Rejection::BodyRead => StatusCode::BAD_REQUEST,
-            Rejection::NoRoute => StatusCode::NOT_FOUND,
-            Rejection::Auth(AuthError::StoreUnavailable) => StatusCode::SERVICE_UNAVAILABLE,
-            Rejection::Auth(
-                AuthError::Missing
-                | AuthError::Credentials(_)
-                | AuthError::Format(_)
-                | AuthError::Unknown
-                | AuthError::Standing(_),
-            ) => StatusCode::UNAUTHORIZED,
-            Rejection::Denied(denial) if denial.is_unauthenticated() => StatusCode::UNAUTHORIZED,
-            Rejection::Denied(_) => StatusCode::FORBIDDEN,
-            Rejection::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Rejection::BackendUnreachable | Rejection::BackendFailed => StatusCode::BAD_GATEWAY,
-            Rejection::BackendTimeout => StatusCode::GATEWAY_TIMEOUT,
-        }
-    }
+/// What every kind of invalid credentials reads: it reveals nothing about the token.
+const INVALID_CREDENTIALS: &str = "invalid credentials: the token is unknown, expired or revoked";
 
-    /// The line the user sees. Invalid credentials all read the same, and nothing here
-    /// ever contains a secret.
-    pub fn message(&self) -> String {
+impl Rejection {
+    /// The status and the line the user sees. Nothing here ever contains a secret (the
+    /// messages of the wrapped errors quote no query or header value).
+    pub fn describe(&self) -> (StatusCode, Cow<'static, str>) {
+        let bad = |e: &dyn std::fmt::Display| {
+            (
+                StatusCode::BAD_REQUEST,
+                Cow::Owned(format!("bad request: {e}")),
+            )
+        };
+        let fixed = |status: StatusCode, text: &'static str| (status, Cow::Borrowed(text));
         match self {
-            Rejection::Auth(AuthError::Missing) => {
-                "authentication required: use an access token as the password".to_owned()
+            Rejection::Canon(e) => bad(e),
+            Rejection::Classify(e) => bad(e),
+            Rejection::Repo(e) => bad(e),
+            Rejection::Framing(e) => bad(e),
+            Rejection::BodyTooLarge { limit } => (
+                StatusCode::BAD_REQUEST,
+                Cow::Owned(format!("request body prefix exceeds {limit} bytes")),
+            ),
+            Rejection::BodyRead => {
+                fixed(StatusCode::BAD_REQUEST, "could not read the request body")
             }
+            Rejection::NoRoute => fixed(StatusCode::NOT_FOUND, "no route for this path"),
+            Rejection::NotRepository => fixed(StatusCode::NOT_FOUND, "no repository at this path"),
+            Rejection::Auth(AuthError::Missing) => fixed(
+                StatusCode::UNAUTHORIZED,
+                "authentication required: use an access token as the password",
+            ),
             Rejection::Auth(
                 AuthError::Credentials(_)
                 | AuthError::Format(_)
                 | AuthError::Unknown
                 | AuthError::Standing(_),
-            ) => "invalid credentials: the token is unknown, expired or revoked".to_owned(),
-            Rejection::Auth(AuthError::StoreUnavailable) => {
-                "token store unavailable; try again shortly".to_owned()
+            ) => fixed(StatusCode::UNAUTHORIZED, INVALID_CREDENTIALS),
+            Rejection::Auth(AuthError::StoreUnavailable) => fixed(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "token store unavailable; try again shortly",
+            ),
+            Rejection::Denied(denial) if denial.is_unauthenticated() => {
+                fixed(StatusCode::UNAUTHORIZED, INVALID_CREDENTIALS)
             }
-            Rejection::Canon(e) => format!("bad request: {e}"),
-            Rejection::Classify(e) => format!("bad request: {e}"),
-            Rejection::Repo(e) => format!("bad request: {e}"),
-            Rejection::Framing(e) => format!("bad request: {e}"),
-            other => other.to_string(),
+            Rejection::Denied(denial) => (StatusCode::FORBIDDEN, Cow::Owned(denial.to_string())),
+            Rejection::Throttled { .. } => fixed(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many failed authentications; retry later",
+            ),
+            Rejection::BackendUnreachable => fixed(StatusCode::BAD_GATEWAY, "backend unreachable"),
+            Rejection::BackendFailed => fixed(StatusCode::BAD_GATEWAY, "backend failed"),
+            Rejection::BackendTimeout => fixed(StatusCode::GATEWAY_TIMEOUT, "backend too slow"),
         }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.describe().0
+    }
+
+    /// The line the user sees.
+    pub fn message(&self) -> String {
+        self.describe().1.into_owned()
     }
 }
 
@@ -104,8 +118,7 @@ pub fn respond(
     method: &Method,
     realm: &str,
 ) -> Response<Body> {
-    let status = rejection.status();
-    let message = rejection.message();
+    let (status, message) = rejection.describe();
     let mut response = match vcs {
         Some(Vcs::Svn) => dav_error(status, &message, svn_errcode(method)),
         Some(Vcs::Hg) => hg_error(status, &message),
@@ -238,5 +251,41 @@ mod tests {
         );
         assert_eq!(r.headers()[RETRY_AFTER], "7");
         assert_eq!(xml_escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
+    }
+
+    #[test]
+    fn every_rejection_has_its_status_and_its_display_is_its_message() {
+        let rows: Vec<(Rejection, StatusCode)> = vec![
+            (CanonError::BadEscape.into(), StatusCode::BAD_REQUEST),
+            (Refusal::NoRepository.into(), StatusCode::BAD_REQUEST),
+            (
+                Rejection::BodyTooLarge { limit: 9 },
+                StatusCode::BAD_REQUEST,
+            ),
+            (Rejection::BodyRead, StatusCode::BAD_REQUEST),
+            (Rejection::NoRoute, StatusCode::NOT_FOUND),
+            (Rejection::NotRepository, StatusCode::NOT_FOUND),
+            (AuthError::Missing.into(), StatusCode::UNAUTHORIZED),
+            (AuthError::Unknown.into(), StatusCode::UNAUTHORIZED),
+            (
+                AuthError::StoreUnavailable.into(),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (Denial::Revoked.into(), StatusCode::UNAUTHORIZED),
+            (
+                Rejection::Throttled {
+                    retry_after_secs: 1,
+                },
+                StatusCode::TOO_MANY_REQUESTS,
+            ),
+            (Rejection::BackendUnreachable, StatusCode::BAD_GATEWAY),
+            (Rejection::BackendFailed, StatusCode::BAD_GATEWAY),
+            (Rejection::BackendTimeout, StatusCode::GATEWAY_TIMEOUT),
+        ];
+        for (rejection, status) in rows {
+            assert_eq!(rejection.status(), status, "{rejection:?}");
+            assert_eq!(rejection.to_string(), rejection.message());
+            assert!(!rejection.message().is_empty());
+        }
     }
 }

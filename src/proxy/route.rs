@@ -9,9 +9,9 @@ use http_body::Body as _;
 
 use super::body::Body;
 use super::cgi::{CgiRequest, GitCgi};
-use super::upstream::{self, Upstream};
 use super::headers::{self, ForwardedFor, LocationRewrite};
 use super::rejection::Rejection;
+use super::upstream::{self, Upstream};
 use super::{first_byte, framing};
 use crate::access::{Access, Vcs};
 use crate::canon::CanonicalRequest;
@@ -191,6 +191,13 @@ impl RouteRuntime {
                 let mut response = first_byte::within(answer, sent, timeout)
                     .await
                     .ok_or(Rejection::BackendTimeout)??;
+                if let Protocol::Hg(_) = self.protocol
+                    && canonical.query.get("cmd").is_some()
+                    && response.status().is_success()
+                    && !classify::hg::is_wire_response(response.headers())
+                {
+                    return Err(Rejection::NotRepository);
+                }
                 let public_origin =
                     host.map(|h| format!("{}://{h}", if tls { "https" } else { "http" }));
                 let rewrite = LocationRewrite {

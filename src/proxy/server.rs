@@ -140,10 +140,12 @@ pub fn start_workers(
         let mut shutdown = shutdown.clone();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            .on_thread_park(crate::logging::flush_this_thread)
             .build()?;
         let worker = std::thread::Builder::new()
             .name(format!("vcsgate-worker-{index}"))
             .spawn(move || {
+                crate::logging::buffer_this_thread();
                 runtime.block_on(async move {
                     let listener = match TcpListener::from_std(listener) {
                         Ok(listener) => listener,
@@ -157,6 +159,7 @@ pub fn start_workers(
                     };
                     serve(shared, listener, stop).await;
                 });
+                crate::logging::flush_this_thread();
             })?;
         workers.push(worker);
     }

@@ -17,6 +17,7 @@
 
 mod backend_sanity;
 mod cli;
+mod findings;
 mod git_e2e;
 mod hardening;
 mod hg_e2e;

@@ -123,23 +123,27 @@ pub fn classify(request: &Request<'_>) -> Result<Classified, Refusal> {
     }))
 }
 
+/// How many of `segments` (below the route prefix) name the repository: those before the
+/// endpoint git-http-backend matches at the end. `None` when no endpoint matches.
+pub fn repository_len<S: AsRef<str>>(segments: &[S]) -> Option<usize> {
+    match_suffix(segments).map(|(_, len)| segments.len() - len)
+}
+
 /// `info/refs`: the service comes from the query, and only there.
 fn info_refs(request: &Request<'_>) -> Result<GitOp, Refusal> {
     let query = request.query;
     if query.is_empty() {
         return Ok(GitOp::DumbFetch);
     }
-    if let Some(name) = query.first_key_outside(&["service"]) {
+    if query.first_key_outside(&["service"]).is_some() {
         return Err(Refusal::UnexpectedParam {
-            name: truncated(name),
+            allowed: &["service"],
         });
     }
     match query.get("service") {
         Some("git-upload-pack") => Ok(GitOp::UploadPackAdvertisement),
         Some("git-receive-pack") => Ok(GitOp::ReceivePackAdvertisement),
-        other => Err(Refusal::BadService {
-            given: truncated(other.unwrap_or_default()),
-        }),
+        _ => Err(Refusal::BadService),
     }
 }
 
@@ -156,11 +160,9 @@ fn rpc(request: &Request<'_>, content_type: &'static str, op: GitOp) -> Result<G
 }
 
 fn no_query(request: &Request<'_>) -> Result<(), Refusal> {
-    match request.query.keys().next() {
-        Some(name) => Err(Refusal::UnexpectedParam {
-            name: truncated(name),
-        }),
-        None => Ok(()),
+    match request.query.is_empty() {
+        false => Err(Refusal::UnexpectedParam { allowed: &[] }),
+        true => Ok(()),
     }
 }
 

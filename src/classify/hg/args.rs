@@ -10,7 +10,8 @@
 
 use http::HeaderMap;
 
-use crate::classify::{Refusal, clip};
+use crate::canon::truncated;
+use crate::classify::Refusal;
 
 /// Header names carrying wire arguments: `x-hgarg-1`, `x-hgarg-2`, …
 const ARG_HEADER_PREFIX: &str = "x-hgarg-";
@@ -18,9 +19,6 @@ const ARG_HEADER_PREFIX: &str = "x-hgarg-";
 pub(super) const POST_ARGS_HEADER: &str = "x-hgargs-post";
 /// More argument headers than any client sends (hg splits at 1 KiB per header by default).
 const MAX_ARG_HEADERS: usize = 4096;
-/// The largest `X-HgArgs-Post` length vcsgate reads before deciding; the proxy enforces the
-/// same cap when buffering.
-pub const MAX_POST_ARGS: usize = 1024 * 1024;
 
 /// Decoded arguments from one source, keys unique, values ASCII.
 pub(super) type Args = Vec<(String, String)>;
@@ -31,13 +29,18 @@ pub(super) fn header_args(headers: &HeaderMap) -> Result<Option<String>, Refusal
     for name in headers.keys() {
         let name = name.as_str();
         if name.contains('_') && name.replace('_', "-").starts_with("x-hgarg") {
-            return Err(bad_header(name, "must not contain '_'"));
+            return Err(bad_header("x-hgarg-*", "must not contain '_'"));
         }
         let Some(suffix) = name.strip_prefix(ARG_HEADER_PREFIX) else {
             continue;
         };
-        let index = arg_index(suffix)
-            .ok_or_else(|| bad_header(name, "must be numbered 1, 2, … without leading zeros"))?;
+        // Only a name that passed this check is quoted later: it is `x-hgarg-` and digits.
+        let index = arg_index(suffix).ok_or_else(|| {
+            bad_header(
+                "x-hgarg-*",
+                "must be numbered 1, 2, … without leading zeros",
+            )
+        })?;
         let mut values = headers.get_all(name).iter();
         let (Some(value), None) = (values.next(), values.next()) else {
             return Err(bad_header(name, "is repeated"));
@@ -86,7 +89,8 @@ fn arg_index(suffix: &str) -> Option<usize> {
 
 /// The `X-HgArgs-Post` length, if the header is present. hg itself sends `len(args)` in
 /// decimal and never 0 (it only sets the header when there are arguments), so anything else
-/// — leading zeros, signs, spaces, 0, more than [`MAX_POST_ARGS`] — is refused.
+/// — leading zeros, signs, spaces, 0, more than nine digits — is refused. How many bytes
+/// the proxy buffers is its own cap (`[limits] body_prefix_bytes`), checked when settling.
 pub(super) fn post_length(headers: &HeaderMap) -> Result<Option<usize>, Refusal> {
     let mut values = headers.get_all(POST_ARGS_HEADER).iter();
     let Some(value) = values.next() else {
@@ -108,12 +112,6 @@ pub(super) fn post_length(headers: &HeaderMap) -> Result<Option<usize>, Refusal>
     let length: usize = text
         .parse()
         .map_err(|_| bad_header(POST_ARGS_HEADER, "is not a decimal length"))?;
-    if length > MAX_POST_ARGS {
-        return Err(bad_header(
-            POST_ARGS_HEADER,
-            "exceeds the argument size limit",
-        ));
-    }
     Ok(Some(length))
 }
 
@@ -151,8 +149,7 @@ pub(super) fn parse_form(raw: &str, source: Source) -> Result<Args, Refusal> {
         if args.iter().any(|(seen, _)| *seen == name) {
             return Err(Refusal::BadArgument {
                 vcs: "hg",
-                name: clip(&name),
-                reason: "is given twice",
+                reason: "one is given twice",
             });
         }
         args.push((name, value));
@@ -170,32 +167,13 @@ fn malformed(source: Source, reason: &'static str) -> Refusal {
 /// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte; the result must
 /// be ASCII (hg's `parse_qs` on bytes fails otherwise). `None` for a bad escape.
 fn form_decode(raw: &str) -> Option<String> {
-    let bytes = raw.as_bytes();
-    let mut out = String::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        let decoded = match byte {
-            b'+' => b' ',
-            b'%' => {
-                let high = bytes.get(i + 1).and_then(|b| (*b as char).to_digit(16))?;
-                let low = bytes.get(i + 2).and_then(|b| (*b as char).to_digit(16))?;
-                i += 2;
-                u8::try_from(high * 16 + low).ok()?
-            }
-            other => other,
-        };
-        if !decoded.is_ascii() {
-            return None;
-        }
-        out.push(char::from(decoded));
-        i += 1;
-    }
-    Some(out)
+    let bytes = crate::canon::percent::decode_form(raw).ok()?;
+    String::from_utf8(bytes).ok().filter(|text| text.is_ascii())
 }
 
 fn bad_header(name: &str, reason: &'static str) -> Refusal {
     Refusal::BadHeader {
-        name: clip(name),
+        name: truncated(name),
         reason,
     }
 }

@@ -8,7 +8,7 @@
 //! element hg could not split, refuses the whole request.
 
 use crate::access::Access;
-use crate::classify::{Refusal, clip};
+use crate::classify::Refusal;
 
 use super::command::HgCommand;
 
@@ -28,10 +28,7 @@ fn element_command(element: &str) -> Result<HgCommand, Refusal> {
             reason: "an element has no space between command and arguments",
         });
     };
-    let command = HgCommand::from_name(op).ok_or_else(|| Refusal::UnknownCommand {
-        vcs: "hg",
-        name: clip(op),
-    })?;
+    let command = HgCommand::from_name(op).ok_or(Refusal::UnknownCommand { vcs: "hg" })?;
     for arg in args.split(',').filter(|arg| !arg.is_empty()) {
         let mut parts = arg.split('=');
         let (Some(name), Some(value), None) = (parts.next(), parts.next(), parts.next()) else {
@@ -44,8 +41,7 @@ fn element_command(element: &str) -> Result<HgCommand, Refusal> {
         if !command.args().contains(&name.as_str()) {
             return Err(Refusal::BadArgument {
                 vcs: "hg",
-                name: clip(&name),
-                reason: "is not an argument of this batched command",
+                reason: "one is not an argument of its batched command",
             });
         }
     }

@@ -23,7 +23,6 @@ use crate::access::Access;
 
 use super::{Classified, Operation, Refusal, Request};
 
-pub use args::MAX_POST_ARGS;
 pub use command::HgCommand;
 pub use post::PostArgs;
 
@@ -66,13 +65,44 @@ impl HgOp {
 /// while hgweb serves the repository `team/log`. So pages need `repo_depth`:
 ///
 /// - `Some(n)`: every repository behind this route is exactly `n` segments below the prefix
-///   (none nested in another); the next segment, if any, must be a web command. `Some(0)`
-///   means the route itself is one repository (`hg serve -R repo`): the verdict's repository
-///   is then empty, and the proxy uses the route prefix.
-/// - `None`: page requests are refused; only wire requests are served.
+///   (none nested in another); the next segment, if any, must be a web command, and wire
+///   requests must name exactly `n` segments (a shorter path is a directory, which hgwebdir
+///   answers with a listing of the repositories below it). `Some(0)` means the route itself
+///   is one repository (`hg serve -R repo`): the verdict's repository is then empty, and the
+///   proxy uses the route prefix.
+/// - `None`: page requests are refused; only wire requests are served. A wire request may
+///   then name a directory; the proxy withholds the listing hgwebdir answers with (its
+///   content type is not a wire protocol one).
+///
+/// With either, a last segment `index` is refused ([`check_repository`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HgRoute {
     pub repo_depth: Option<usize>,
+}
+
+/// Refuses repositories hgwebdir would not serve as one: a last segment `index` (hgwebdir
+/// answers `index` and `DIR/index` with a listing of the repositories below the top or
+/// `DIR`, whatever the grants say). A repository really called `index` is unreachable.
+fn check_repository(repo: &[String]) -> Result<(), Refusal> {
+    if repo.last().is_some_and(|last| last == "index") {
+        return Err(Refusal::BadRepository {
+            reason: "hgweb lists repositories at a path ending in 'index'",
+        });
+    }
+    Ok(())
+}
+
+/// Whether a successful answer to a wire request is one: hgweb sends wire responses as
+/// `application/mercurial-*` (0.1, 0.2, cbor) or `application/hg-error`. hgwebdir answers a
+/// wire request for a directory with an HTML listing of the repositories below it instead;
+/// the proxy withholds any other answer.
+pub fn is_wire_response(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value.starts_with("application/mercurial-") || value == "application/hg-error"
+        })
 }
 
 /// Classifies a canonical hg request below its route prefix.

@@ -1,6 +1,7 @@
 //! hgweb pages: `GET <repo>/<web command>/…` (`hgweb_mod._runwsgi`, `webcommands.__all__`).
 
-use crate::classify::{Classified, Refusal, Request, Verdict, clip};
+use crate::canon::truncated;
+use crate::classify::{Classified, Refusal, Request, Verdict};
 
 use super::{HgOp, HgRoute, operation};
 
@@ -35,7 +36,7 @@ pub(super) fn classify(request: &Request<'_>, route: &HgRoute) -> Result<Classif
     let method = request.method.as_str();
     if method != "GET" && method != "HEAD" {
         return Err(Refusal::Method {
-            method: clip(method),
+            method: truncated(method),
         });
     }
     let Some(depth) = route.repo_depth else {
@@ -48,12 +49,13 @@ pub(super) fn classify(request: &Request<'_>, route: &HgRoute) -> Result<Classif
         return Err(Refusal::NoRepository);
     }
     let (repo, rest) = request.segments.split_at(depth);
+    super::check_repository(repo)?;
     if let Some(first) = rest.first()
         && !is_web_command(first)
     {
         return Err(Refusal::UnknownEndpoint {
             vcs: "hg",
-            what: format!("{:?} is not an hgweb page", clip(first)),
+            what: format!("{:?} is not an hgweb page", truncated(first)),
         });
     }
     Ok(Classified::Final(Verdict {

@@ -8,7 +8,8 @@ use super::{operation, wire};
 
 /// The body-dependent part of an hg request with `X-HgArgs-Post`: the first `length` body
 /// bytes are form-encoded arguments (for `batch`, the `cmds` that decide read or write).
-/// Only built for POST requests; `length` is at most [`args::MAX_POST_ARGS`].
+/// Only built for POST requests; the proxy refuses a `length` beyond its body prefix cap
+/// before reading anything.
 #[derive(Debug)]
 pub struct PostArgs {
     command: WireCommand,
@@ -38,7 +39,7 @@ impl PostArgs {
                     reason: "body is shorter than X-HgArgs-Post",
                 });
             }
-            return Ok(Progress::NeedMore);
+            return Ok(Progress::NeedMore { total: self.length });
         };
         let raw = std::str::from_utf8(raw).map_err(|_| Refusal::BadBody {
             reason: "arguments are not ASCII",

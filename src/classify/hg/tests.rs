@@ -243,7 +243,8 @@ fn post_arguments_decide_after_exactly_n_bytes() {
     let body = format!("{args}HG20 bundle bytes");
     let body = body.as_bytes();
     for end in 0..args.len() {
-        assert_eq!(rule.feed(&body[..end], false), Ok(Progress::NeedMore));
+        let need = Ok(Progress::NeedMore { total: args.len() });
+        assert_eq!(rule.feed(&body[..end], false), need);
     }
     let write = Ok(Progress::Complete(Operation::Hg(HgOp::Batch(
         Access::Write,
@@ -293,12 +294,11 @@ fn post_arguments_are_checked_like_header_arguments() {
 fn post_argument_length_is_strict() {
     use Want::*;
     let post = "POST team/app?cmd=batch";
-    let too_big = format!("x-hgargs-post: {}", MAX_POST_ARGS + 1);
-    let max = format!("x-hgargs-post: {MAX_POST_ARGS}");
+    // Any length of up to nine digits needs the body: the proxy's body prefix cap, not the
+    // classifier, bounds what is read (proxy::settle).
     let rows: &[Row<'_>] = &[
         (Body, post, &["x-hgargs-post: 12"]),
-        (Body, post, &[&max]),
-        (Refuse, post, &[&too_big]),
+        (Body, post, &["x-hgargs-post: 999999999"]),
         (Refuse, post, &["x-hgargs-post: 0"]),
         (Refuse, post, &["x-hgargs-post: 012"]),
         (Refuse, post, &["x-hgargs-post: +12"]),
@@ -366,8 +366,19 @@ fn repository_comes_from_the_route_depth_not_from_keywords() {
     let page = verdict(TEAM, "GET team/log/log");
     assert_eq!(page.repo, ["team", "log"]);
     assert_eq!(page.operation, Operation::Hg(HgOp::Page));
-    let wire = verdict(TEAM, "GET team/log/log?cmd=capabilities");
-    assert_eq!(wire.repo, ["team", "log", "log"]);
+    let wire = verdict(TEAM, "GET team/log?cmd=capabilities");
+    assert_eq!(wire.repo, ["team", "log"]);
+    // Wire requests name a repository at the route's depth: a shorter path is a directory
+    // (hgwebdir lists the repositories below it), a longer one is not served by hgweb.
+    for line in [
+        "GET team?cmd=capabilities",
+        "GET team/log/log?cmd=capabilities",
+        "GET team/index?cmd=capabilities",
+        "GET team/index",
+        "GET team/index/log",
+    ] {
+        assert!(classify_line(TEAM, line, NO).is_err(), "{line}");
+    }
 
     let wire_only = HgRoute { repo_depth: None };
     assert!(classify_line(wire_only, "GET team/app/log", NO).is_err());
@@ -375,6 +386,12 @@ fn repository_comes_from_the_route_depth_not_from_keywords() {
     let wire = verdict(wire_only, "GET team/app?cmd=capabilities");
     assert_eq!(wire.repo, ["team", "app"]);
     assert!(classify_line(wire_only, "GET ?cmd=capabilities", NO).is_err());
+    assert!(classify_line(wire_only, "GET index?cmd=capabilities", NO).is_err());
+    assert!(classify_line(wire_only, "GET team/index?cmd=capabilities", NO).is_err());
+    assert_eq!(
+        verdict(wire_only, "GET team/index2?cmd=heads").repo,
+        ["team", "index2"]
+    );
 
     let single = HgRoute {
         repo_depth: Some(0),
@@ -405,4 +422,51 @@ fn refusal_messages_clip_long_values() {
     let line = format!("GET team/app?cmd={}", "x".repeat(500));
     let error = classify_line(TEAM, &line, NO).unwrap_err();
     assert!(error.to_string().len() < 200, "{error}");
+}
+
+/// However the body is split into frames, the rule decides the same, asking for exactly the
+/// announced length.
+#[test]
+fn post_arguments_are_independent_of_frame_boundaries() {
+    let bodies = [
+        ("cmds=heads+%3Bpushkey+namespace%3Dbookmarks", "HG20"),
+        ("cmds=heads+%3Bknown+nodes%3D", ""),
+        ("cmds=nosuchcommand+", "rest"),
+        ("cmds=heads+&cmds=known+", "x"),
+    ];
+    for (args, rest) in bodies {
+        let length = format!("x-hgargs-post: {}", args.len());
+        let body = format!("{args}{rest}");
+        let whole = post_rule("cmd=batch", &[&length])
+            .1
+            .feed(body.as_bytes(), true);
+        for frame in 1..=body.len() + 1 {
+            let mut rule = post_rule("cmd=batch", &[&length]).1;
+            let framed = crate::classify::test_rows::decide_in_frames(
+                |prefix, eof| rule.feed(prefix, eof),
+                body.as_bytes(),
+                frame,
+            );
+            assert_eq!(framed, whole, "{args:?} in frames of {frame}");
+        }
+    }
+}
+
+#[test]
+fn wire_responses_are_told_from_pages() {
+    let with = |value: &str| {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_str(value).unwrap(),
+        );
+        is_wire_response(&headers)
+    };
+    assert!(with("application/mercurial-0.1"));
+    assert!(with("application/mercurial-0.2"));
+    assert!(with("application/mercurial-cbor"));
+    assert!(with("application/hg-error"));
+    assert!(!with("text/html; charset=ascii"));
+    assert!(!with("application/json"));
+    assert!(!is_wire_response(&http::HeaderMap::new()));
 }

@@ -1,7 +1,8 @@
 //! Wire protocol v1 requests: `<repo>?cmd=<command>` (`wireprotoserver.handlewsgirequest`).
 
 use crate::access::Access;
-use crate::classify::{BodyRule, Classified, Refusal, Request, Verdict, clip};
+use crate::canon::truncated;
+use crate::classify::{BodyRule, Classified, Refusal, Request, Verdict};
 
 use super::args::{self, Args, Source};
 use super::batch::batch_access;
@@ -19,20 +20,29 @@ pub(super) fn classify(
     if request.segments.is_empty() && route.repo_depth != Some(0) {
         return Err(Refusal::NoRepository);
     }
+    // hgwebdir answers a path above the repositories with a listing of those below it.
+    if let Some(depth) = route.repo_depth
+        && request.segments.len() != depth
+    {
+        return Err(Refusal::UnknownEndpoint {
+            vcs: "hg",
+            what: format!(
+                "wire requests go to a repository, {depth} segments below the route prefix"
+            ),
+        });
+    }
+    super::check_repository(request.segments)?;
     let repo = request.segments.to_vec();
     let post = match request.method.as_str() {
         "GET" => false,
         "POST" => true,
         other => {
             return Err(Refusal::Method {
-                method: clip(other),
+                method: truncated(other),
             });
         }
     };
-    let command = WireCommand::from_name(name).ok_or_else(|| Refusal::UnknownCommand {
-        vcs: "hg",
-        name: clip(name),
-    })?;
+    let command = WireCommand::from_name(name).ok_or(Refusal::UnknownCommand { vcs: "hg" })?;
     if let WireCommand::Single(single) = command
         && single.access() == Access::Write
         && !post
@@ -76,11 +86,15 @@ fn query_args(request: &Request<'_>, command: WireCommand) -> Result<Args, Refus
         if name == "cmd" {
             continue;
         }
-        if !command.args().contains(&name.as_str()) {
-            return Err(Refusal::UnexpectedParam { name: clip(name) });
-        }
+        let Some(known) = command.args().iter().find(|known| **known == name) else {
+            let mut allowed = command.args();
+            if allowed.is_empty() {
+                allowed = &["cmd"];
+            }
+            return Err(Refusal::UnexpectedParam { allowed });
+        };
         if !value.is_ascii() {
-            return Err(Refusal::BadParamValue { name: clip(name) });
+            return Err(Refusal::BadParamValue { name: known });
         }
         found.push((name.clone(), value.clone()));
     }
@@ -99,15 +113,13 @@ pub(super) fn decide(
         if !command.args().contains(&name.as_str()) {
             return Err(Refusal::BadArgument {
                 vcs: "hg",
-                name: clip(&name),
-                reason: "is not an argument of this command",
+                reason: "one is not an argument of this command",
             });
         }
         if args.iter().any(|(seen, _)| *seen == name) {
             return Err(Refusal::BadArgument {
                 vcs: "hg",
-                name: clip(&name),
-                reason: "is given in more than one place",
+                reason: "one is given in more than one place",
             });
         }
         args.push((name, value));

@@ -2,7 +2,8 @@
 //! mod_dav_svn's special areas below `<repo>/!svn/` (`mod_dav_svn/repos.c`, the
 //! `special_subdirs` table; vcsgate assumes the default `SVNSpecialURI` of `!svn`).
 
-use crate::classify::{Refusal, clip};
+use crate::canon::truncated;
+use crate::classify::Refusal;
 
 /// The special URI segment mod_dav_svn reserves directly below a repository root.
 pub(super) const SPECIAL: &str = "!svn";
@@ -142,6 +143,6 @@ pub(super) fn locate(inner: &[String]) -> Result<Place, Refusal> {
         .map(Place::Special)
         .ok_or_else(|| Refusal::UnknownEndpoint {
             vcs: "svn",
-            what: format!("unknown area \"!svn/{}\"", clip(name)),
+            what: format!("unknown area \"!svn/{}\"", truncated(name)),
         })
 }

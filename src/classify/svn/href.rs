@@ -1,11 +1,10 @@
 //! URLs that svn requests carry inside them: the `Destination` of COPY/MOVE (an absolute
 //! URL, as mod_dav requires) and the source `href` of a MERGE (an absolute URL or an absolute
-//! path). Apache resolves both like a request path, so they pass the same strict rules as one
-//! (PROTOCOLS.md R2): no `\`, control bytes, `;`, `?`, `#`, `%2F`, `%5C`, `%00`, `%2E`,
-//! bad escapes, empty, `.` or `..` segments.
-//!
-//! This is a small strict copy of the path rules; when `crate::canon` exposes its path
-//! checker, this module should call it instead.
+//! path). Apache resolves both like a request path, so their path passes the request line's
+//! own checker ([`crate::canon::parse_path`], PROTOCOLS.md R2), after a stricter character
+//! check: only RFC 3986 path characters may appear unescaped (no `?`, `#`, spaces…).
+
+use crate::canon::CanonError;
 
 /// Why a URL was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,37 +67,17 @@ fn segments(raw_path: &str) -> Result<Vec<String>, BadUrl> {
     if !raw_path.bytes().all(is_path_byte) {
         return Err(BadUrl("contains a character that must be escaped"));
     }
-    let inner = raw_path.strip_prefix('/').unwrap_or(raw_path);
-    let inner = inner.strip_suffix('/').unwrap_or(inner);
-    if inner.is_empty() {
-        return Ok(Vec::new());
-    }
-    inner.split('/').map(decode_segment).collect()
-}
-
-fn decode_segment(raw: &str) -> Result<String, BadUrl> {
-    if raw.is_empty() || raw == "." || raw == ".." {
-        return Err(BadUrl("has an empty, '.' or '..' segment"));
-    }
-    let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&byte) = bytes.get(i) {
-        if byte != b'%' {
-            out.push(byte);
-            i += 1;
-            continue;
-        }
-        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
-        let (Some(high), Some(low)) = (hex(i + 1), hex(i + 2)) else {
-            return Err(BadUrl("has a bad escape"));
-        };
-        let decoded = u8::try_from(high * 16 + low).map_err(|_| BadUrl("has a bad escape"))?;
-        if matches!(decoded, b'/' | b'\\' | b'.' | 0) || decoded.is_ascii_control() {
-            return Err(BadUrl("escapes '/', '\\', '.' or a control byte"));
-        }
-        out.push(decoded);
-        i += 3;
-    }
-    String::from_utf8(out).map_err(|_| BadUrl("is not UTF-8 after decoding"))
+    crate::canon::parse_path(raw_path)
+        .map(|(segments, _trailing_slash)| segments)
+        .map_err(|error| {
+            BadUrl(match error {
+                CanonError::BadSegment => "has an empty, '.' or '..' segment",
+                CanonError::BadEscape => "has a bad escape",
+                CanonError::PathEncoding => "is not UTF-8 after decoding",
+                CanonError::ForbiddenInPath => {
+                    "contains a forbidden character or escape ('/', '\\', '.', NUL or a control)"
+                }
+                _ => "is not a plain path",
+            })
+        })
 }

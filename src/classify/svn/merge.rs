@@ -7,16 +7,14 @@
 //! `<D:merge xmlns:D="DAV:">`, then `<D:source>`, `<D:href>`, text, `</D:href>`,
 //! `</D:source>`, with whitespace between tags — and refuses everything else (comments,
 //! DOCTYPEs, other prefixes, attributes, CDATA, character references), so the href read here
-//! is the one mod_dav reads. Incremental and pure: the caller offers the growing prefix.
+//! is the one mod_dav reads. Incremental and pure: the caller offers the growing prefix, and
+//! bounds it (svn writes the href within the first 200 bytes; the proxy's body prefix cap
+//! is the only bound).
 
 use crate::classify::{Operation, Progress, Refusal};
 
 use super::href::{self, Form};
 use super::{SvnOp, inside};
-
-/// The largest body prefix read to find the source href (svn's is within the first 200 bytes;
-/// the proxy enforces the same cap when buffering).
-pub const MAX_MERGE_PREFIX: usize = 16 * 1024;
 
 const XML_DECLARATIONS: &[&[u8]] = &[
     b"<?xml version=\"1.0\" encoding=\"utf-8\"?>",
@@ -42,8 +40,7 @@ impl MergeBody {
     }
 
     pub fn feed(&mut self, prefix: &[u8], eof: bool) -> Result<Progress, Refusal> {
-        let window = prefix.get(..MAX_MERGE_PREFIX).unwrap_or(prefix);
-        match source_href(window) {
+        match source_href(prefix) {
             Ok(text) => {
                 let url = href::parse(&text, Form::UrlOrPath)
                     .map_err(|href::BadUrl(reason)| Refusal::BadBody { reason })?;
@@ -58,10 +55,10 @@ impl MergeBody {
             Err(Stop::More) if eof => Err(Refusal::BadBody {
                 reason: "MERGE body ends before its source href",
             }),
-            Err(Stop::More) if window.len() >= MAX_MERGE_PREFIX => Err(Refusal::BadBody {
-                reason: "MERGE source href not found near the start of the body",
+            // Where the href ends is unknown until it does: one more byte at least.
+            Err(Stop::More) => Ok(Progress::NeedMore {
+                total: prefix.len() + 1,
             }),
-            Err(Stop::More) => Ok(Progress::NeedMore),
         }
     }
 }

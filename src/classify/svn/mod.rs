@@ -15,11 +15,12 @@ mod tests;
 
 use crate::access::Access;
 
-use super::{BodyRule, Classified, Operation, Refusal, Request, Verdict, clip};
+use super::{BodyRule, Classified, Operation, Refusal, Request, Verdict};
+use crate::canon::truncated;
 use area::{Place, SPECIAL};
 
 pub use href::UrlPath;
-pub use merge::{MAX_MERGE_PREFIX, MergeBody};
+pub use merge::MergeBody;
 
 /// Every Subversion request vcsgate lets through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,7 +153,7 @@ pub fn classify(request: &Request<'_>, route: &SvnRoute) -> Result<Classified, R
         }
         other => {
             return Err(Refusal::Method {
-                method: clip(other),
+                method: truncated(other),
             });
         }
     };

@@ -245,7 +245,7 @@ fn merge_decides_from_the_source_href_incrementally() {
     for end in 0..decided_at {
         assert_eq!(
             rule.feed(&body[..end], false),
-            Ok(Progress::NeedMore),
+            Ok(Progress::NeedMore { total: end + 1 }),
             "prefix {:?}",
             &MERGE_V2[..end]
         );
@@ -314,16 +314,31 @@ fn merge_bodies_accepted_and_refused() {
     }
 }
 
+/// However the body is split into frames, the rule decides the same. (How far it may read
+/// is the proxy's body prefix cap: proxy::settle.)
 #[test]
-fn merge_prefix_is_bounded() {
-    let mut body = "<D:merge xmlns:D=\"DAV:\"><D:source><D:href>/svn/repo/".to_owned();
-    body.push_str(&"a".repeat(MAX_MERGE_PREFIX));
-    let mut rule = merge_rule("repo");
-    assert_eq!(
-        rule.feed(&body.as_bytes()[..100], false),
-        Ok(Progress::NeedMore)
-    );
-    assert!(rule.feed(body.as_bytes(), false).is_err());
+fn merge_is_independent_of_frame_boundaries() {
+    let bodies = [
+        MERGE_V2.to_owned(),
+        "<D:merge xmlns:D=\"DAV:\">\n <D:source> <D:href>/svn/repo/!svn/txn/1-2</D:href></D:source>".to_owned(),
+        "<D:merge xmlns:D=\"DAV:\"><D:source><D:href>/svn/other/!svn/txn/1-2</D:href></D:source>"
+            .to_owned(),
+        "<D:merge xmlns:D=\"DAV:\"><D:source><D:href>/svn/repo/%zz</D:href></D:source>".to_owned(),
+        "<D:merge xmlns:D=\"DAV:\"><!-- --><D:source>".to_owned(),
+        "<D:merge xmlns:D=\"DAV:\"><D:source><D:href>/svn/repo/".to_owned(),
+    ];
+    for body in &bodies {
+        let whole = merge_rule("repo").feed(body.as_bytes(), true);
+        for frame in 1..=body.len() + 1 {
+            let mut rule = merge_rule("repo");
+            let framed = crate::classify::test_rows::decide_in_frames(
+                |prefix, eof| rule.feed(prefix, eof),
+                body.as_bytes(),
+                frame,
+            );
+            assert_eq!(framed, whole, "{body:?} in frames of {frame}");
+        }
+    }
 }
 
 #[test]
@@ -362,4 +377,43 @@ fn only_plain_reads_are_reads_and_names_are_unique() {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), all.len());
+}
+
+/// A URL inside an svn request (Destination, MERGE href) is resolved by Apache like a request
+/// path, so it passes exactly the request line's path rules: every path below is accepted by
+/// both or refused by both.
+#[test]
+fn hrefs_follow_the_request_line_path_rules() {
+    let paths = [
+        "/svn/repo/trunk/a%20b",
+        "/svn/repo/caf%C3%A9",
+        "/svn/repo/trunk/",
+        "/svn/repo/a%C2%85b",
+        "/svn/repo/a%C2%9Fb",
+        "/svn/repo/a%7Fb",
+        "/svn/repo/a%0Ab",
+        "/svn/repo/%C0%AF",
+        "/svn/repo/%FF",
+        "/svn/repo/%2e%2e/x",
+        "/svn/repo/a%2Fb",
+        "/svn/repo/a%5cb",
+        "/svn/repo/a%00b",
+        "/svn/repo/a%zzb",
+        "/svn/repo/a%2",
+        "/svn//repo",
+        "/svn/./repo",
+        "/svn/../repo",
+        "/svn/repo;x",
+    ];
+    for path in paths {
+        let uri: http::Uri = path.parse().unwrap();
+        let line = crate::canon::canonicalise(&http::Method::GET, &uri, &http::HeaderMap::new());
+        let url = format!("http://h{path}");
+        let href = parse_destination(&url);
+        assert_eq!(
+            href.is_ok(),
+            line.is_ok(),
+            "{path}: href {href:?}, request line {line:?}"
+        );
+    }
 }

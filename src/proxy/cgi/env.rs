@@ -10,8 +10,9 @@
 //!
 //! `safe.directory=*`: git refuses repositories owned by another user than the one running it
 //! ("dubious ownership"), a guard for people who `cd` into someone else's directory. Here the
-//! operator chose the project root in vcsgate's config and every path below it is resolved by
-//! git http-backend itself (which refuses aliases such as `..`), so the check only gets in the
+//! operator chose the project root in vcsgate's config, and the proxy names the repository
+//! directory below it exactly (`super::repository`; git http-backend also refuses aliases
+//! such as `..`), so the check only gets in the
 //! way of the usual setup where a deploy user owns the repositories and vcsgate runs as a
 //! service user. git honours `safe.directory` only from protected scopes, which include the
 //! command-line scope `GIT_CONFIG_COUNT` feeds.
@@ -21,7 +22,6 @@ use std::os::unix::ffi::OsStringExt;
 use std::path::Path;
 
 use http::header::{self, HeaderName};
-use percent_encoding::percent_decode_str;
 
 use super::{CgiError, CgiRequest};
 use crate::access::Access;
@@ -35,15 +35,16 @@ pub const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
 /// The header carrying the Git protocol version (`version=2`).
 const GIT_PROTOCOL: HeaderName = HeaderName::from_static("git-protocol");
 
-/// Builds the complete environment for one request. `path` is the `PATH` to give the child
-/// (hooks need one); `content_length` is the request body's length when known.
+/// Builds the complete environment for one request. `path_info` is the decoded PATH_INFO
+/// naming the repository directory exactly (`super::repository`); `path` is the `PATH` to
+/// give the child (hooks need one); `content_length` is the request body's length when known.
 pub fn build(
     project_root: &Path,
     req: &CgiRequest<'_>,
+    path_info: OsString,
     content_length: Option<u64>,
     path: &OsStr,
-) -> Result<Vec<(&'static str, OsString)>, CgiError> {
-    let path_info = decode_path_info(req.path_info)?;
+) -> Vec<(&'static str, OsString)> {
     let receive_pack = match req.access {
         Access::Read => "false",
         Access::Write => "true",
@@ -83,14 +84,18 @@ pub fn build(
     if let (Access::Write, Some(user)) = (req.access, req.remote_user) {
         env.push(("REMOTE_USER", user.into()));
     }
-    Ok(env)
+    env
 }
 
 /// CGI's `PATH_INFO` is decoded (Apache decodes it too; git http-backend uses it as a file
 /// path). The canonicaliser already refused every escape that could change the path's shape;
-/// this re-checks the decoded result and refuses anything but plain `/segment/segment`.
-fn decode_path_info(raw: &str) -> Result<OsString, CgiError> {
-    let decoded: Vec<u8> = percent_decode_str(raw).collect();
+/// this decodes with the same strict decoder, re-checks the result and refuses anything but
+/// plain `/segment/segment`.
+pub(super) fn decode_path_info(raw: &str) -> Result<OsString, CgiError> {
+    let unsafe_path = || CgiError::UnsafePathInfo {
+        path_info: raw.to_owned(),
+    };
+    let decoded = crate::canon::percent::decode(raw).map_err(|_| unsafe_path())?;
     let shaped = decoded.first() == Some(&b'/')
         && !decoded.iter().any(|&b| b == 0 || b == b'\\')
         && decoded[1..]
@@ -99,9 +104,7 @@ fn decode_path_info(raw: &str) -> Result<OsString, CgiError> {
     if shaped {
         Ok(OsString::from_vec(decoded))
     } else {
-        Err(CgiError::UnsafePathInfo {
-            path_info: raw.to_owned(),
-        })
+        Err(unsafe_path())
     }
 }
 
@@ -143,7 +146,14 @@ mod tests {
             &headers,
             Access::Read,
         );
-        let env = build(Path::new("/srv/git"), &req, None, OsStr::new("/bin")).unwrap();
+        let path_info = decode_path_info(req.path_info).unwrap();
+        let env = build(
+            Path::new("/srv/git"),
+            &req,
+            path_info,
+            None,
+            OsStr::new("/bin"),
+        );
         assert_eq!(get(&env, "GIT_CONFIG_KEY_0"), Some("http.receivepack"));
         assert_eq!(get(&env, "GIT_CONFIG_VALUE_0"), Some("false"));
         assert_eq!(get(&env, "REMOTE_USER"), None);
@@ -168,7 +178,14 @@ mod tests {
             &headers,
             Access::Write,
         );
-        let env = build(Path::new("/srv/git"), &req, Some(12), OsStr::new("/bin")).unwrap();
+        let path_info = decode_path_info(req.path_info).unwrap();
+        let env = build(
+            Path::new("/srv/git"),
+            &req,
+            path_info,
+            Some(12),
+            OsStr::new("/bin"),
+        );
         assert_eq!(get(&env, "GIT_CONFIG_VALUE_0"), Some("true"));
         assert_eq!(get(&env, "REMOTE_USER"), Some("alice"));
         assert_eq!(get(&env, "CONTENT_LENGTH"), Some("12"));
@@ -182,7 +199,14 @@ mod tests {
     fn each_variable_is_set_once() {
         let headers = HeaderMap::new();
         let req = request(&Method::GET, "/a.git/info/refs", &headers, Access::Write);
-        let env = build(Path::new("/r"), &req, Some(0), OsStr::new("/bin")).unwrap();
+        let path_info = decode_path_info(req.path_info).unwrap();
+        let env = build(
+            Path::new("/r"),
+            &req,
+            path_info,
+            Some(0),
+            OsStr::new("/bin"),
+        );
         let mut names: Vec<_> = env.iter().map(|(n, _)| *n).collect();
         names.sort_unstable();
         let before = names.len();
@@ -209,6 +233,8 @@ mod tests {
             "/a\\b",
             "/a/b/",
             "/a/%2E/b",
+            "/a%zz",
+            "/a%2",
         ] {
             assert!(
                 matches!(decode_path_info(bad), Err(CgiError::UnsafePathInfo { .. })),

@@ -15,6 +15,7 @@ mod env;
 mod head;
 mod output;
 mod process;
+mod repository;
 #[cfg(test)]
 mod tests;
 
@@ -73,6 +74,8 @@ pub enum CgiError {
     MissingPipe { pipe: &'static str },
     #[error("path below the route is not a plain path: {path_info:?}")]
     UnsafePathInfo { path_info: String },
+    #[error("both {stem:?} and {stem:?}.git are repositories; serve one of them")]
+    AmbiguousRepository { stem: PathBuf },
     #[error("reading the CGI head from git http-backend: {source}")]
     ReadHead {
         #[source]
@@ -94,7 +97,12 @@ impl GitCgi {
     ) -> Result<http::Response<Body>, CgiError> {
         let content_length = body.size_hint().exact();
         let path = std::env::var_os("PATH").unwrap_or_else(|| OsString::from(env::DEFAULT_PATH));
-        let vars = env::build(&self.project_root, &req, content_length, &path)?;
+        let decoded = env::decode_path_info(req.path_info)?;
+        let path_info = match repository::resolve(&self.project_root, &decoded)? {
+            repository::Resolved::Found(path_info) => path_info,
+            repository::Resolved::Missing => return Ok(not_found()),
+        };
+        let vars = env::build(&self.project_root, &req, path_info, content_length, &path);
         let mut child = Command::new(&self.git)
             .arg("http-backend")
             .env_clear()
@@ -138,6 +146,18 @@ impl GitCgi {
         *response.headers_mut() = head.headers;
         Ok(response)
     }
+}
+
+/// The answer when no repository has the requested name (git http-backend's own answer is a
+/// bare 404 too).
+fn not_found() -> http::Response<Body> {
+    let mut response = http::Response::new(crate::proxy::body::full("repository not found\n"));
+    *response.status_mut() = http::StatusCode::NOT_FOUND;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }
 
 /// Reads stdout until the CGI head is complete. Returns the head, the body bytes read past

@@ -341,11 +341,20 @@ async fn serves_a_repository_owned_by_another_user() {
 fn shell_backend(script: &str) -> (TempDir, GitCgi) {
     let root = tempfile::tempdir().unwrap();
     std::fs::write(root.path().join("http-backend"), script).unwrap();
+    repository_shape(root.path());
     let cgi = GitCgi {
         git: PathBuf::from("/bin/sh"),
         project_root: root.path().to_owned(),
     };
     (root, cgi)
+}
+
+/// `ROOT/a.git` shaped like a bare repository, so the backend picks it for `/a.git/…`.
+fn repository_shape(root: &Path) {
+    let repo = root.join("a.git");
+    std::fs::create_dir_all(repo.join("objects")).unwrap();
+    std::fs::create_dir_all(repo.join("refs")).unwrap();
+    std::fs::write(repo.join("HEAD"), "ref: refs/heads/main\n").unwrap();
 }
 
 fn info_refs_call() -> Call<'static> {
@@ -384,9 +393,11 @@ async fn a_malformed_head_is_an_error() {
 
 #[tokio::test]
 async fn a_missing_binary_is_a_spawn_error() {
+    let root = tempfile::tempdir().unwrap();
+    repository_shape(root.path());
     let cgi = GitCgi {
         git: PathBuf::from("/nonexistent/git"),
-        project_root: std::env::temp_dir(),
+        project_root: root.path().to_owned(),
     };
     let err = info_refs_call()
         .send(&cgi, body::empty())

@@ -73,7 +73,10 @@ impl Upstream {
         };
         let authority = url.authority().ok_or_else(no_host)?;
         let https = url.scheme_str() == Some("https");
-        let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+        let host = authority
+            .host()
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         let port = authority.port_u16().unwrap_or(if https { 443 } else { 80 });
         let tls = if https {
             let name = ServerName::try_from(host.to_owned()).map_err(|_| Error::ServerName {
