@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # Regenerates the committed seed corpus under fuzz/seeds/<target>/.
-# canonicalise and the classifiers get every request of the Git golden transcript
-# (src/classify/git/golden.txt) and of the git/hg/svn JSONL transcripts
+# canonicalise and the classifiers get every request of the git/hg/svn JSONL transcripts
 # (tests/fixtures/transcripts/) in the fuzz input form (see src/fuzzing/head.rs):
 #   METHOD TARGET [HTTP/…]\nName: value\n…[\n\nbody]
 # plus a few hand-written requests; the other targets get hand-written inputs only. Files
 # are named by content hash, so duplicates collapse and reruns are stable.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-golden="$here/../src/classify/git/golden.txt"
 seeds="$here/seeds"
 
 # seed TARGET TEXT — TEXT goes through printf %b, so \n and \xHH escapes work.
@@ -22,23 +20,13 @@ seed() {
 
 rm -rf "$seeds"
 
-# Golden transcript: "METHOD TARGET | Name: value … => verdict" → one input per request.
-while IFS= read -r line; do
-    [[ -z "$line" || "$line" == \#* ]] && continue
-    request=${line% => *}
-    text=${request// | /\\n}
-    for target in canonicalise classify_git; do
-        seed "$target" "$text\\n"
-    done
-done <"$golden"
-
 # The JSONL transcripts real git, hg and svn clients produced (src/classify/transcripts.rs):
 # every request for canonicalise, and each protocol's for its classifier.
 python3 - "$here/../tests/fixtures/transcripts" "$seeds" <<'PY'
 import hashlib, json, os, sys
 source, seeds = sys.argv[1], sys.argv[2]
-for vcs in ("git", "hg", "svn"):
-    with open(os.path.join(source, vcs + ".jsonl")) as lines:
+for fixture in ("git", "git-cgi", "hg", "svn"):
+    with open(os.path.join(source, fixture + ".jsonl")) as lines:
         for line in lines:
             row = json.loads(line)
             target = row["path"] + ("?" + row["query"] if row["query"] is not None else "")
@@ -48,7 +36,7 @@ for vcs in ("git", "hg", "svn"):
             if row["body"] is not None:
                 text += "\n" + row["body"]
             data = text.encode()
-            for fuzz_target in ("canonicalise", "classify_" + vcs):
+            for fuzz_target in ("canonicalise", "classify_" + row["vcs"]):
                 directory = os.path.join(seeds, fuzz_target)
                 os.makedirs(directory, exist_ok=True)
                 name = hashlib.sha1(data).hexdigest()[:16]

@@ -18,7 +18,8 @@
 # Environment: VCSGATE_BIN=path skips `cargo build --release` and uses that binary;
 # VCSGATE_BENCH_WORKERS sets `[server] workers` in the benchmark config (default: unset);
 # VCSGATE_BENCH_PERF=FILE records a `perf` profile during the first run of vcsgate (or of
-# VCSGATE_BENCH_PERF_VARIANT=nginx), with VCSGATE_BENCH_PERF_ARGS (default -g).
+# VCSGATE_BENCH_PERF_VARIANT=nginx), with VCSGATE_BENCH_PERF_ARGS (default -g; `stat` counts
+# system calls and context switches instead).
 # Exit 0 after printing; 2 on a tool or setup problem. Targets are judged by the reader
 # (vcsgate req/s >= nginx's, CPU/request <= nginx's, p99 <= nginx's).
 set -euo pipefail
@@ -225,8 +226,13 @@ for run in $(seq 1 "$RUNS"); do
         if [ "$run" = 1 ] && [ -n "${VCSGATE_BENCH_PERF:-}" ] \
             && [ "$v" = "${VCSGATE_BENCH_PERF_VARIANT:-vcsgate}" ]; then
             case "$v" in nginx) targets=$(family "$NGINX_PID") ;; *) targets=$VCSGATE_PID ;; esac
-            perf record -q -F 499 ${VCSGATE_BENCH_PERF_ARGS:--g} -p "$(echo $targets | tr ' ' ',')" \
-                -o "$VCSGATE_BENCH_PERF" -- sleep "$DURATION" >/dev/null 2>&1 &
+            if [ "${VCSGATE_BENCH_PERF_ARGS:-}" = stat ]; then
+                perf stat -e raw_syscalls:sys_enter,context-switches -p "$(echo $targets | tr ' ' ',')" \
+                    -o "$VCSGATE_BENCH_PERF" -- sleep "$DURATION" >/dev/null 2>&1 &
+            else
+                perf record -q -F 499 ${VCSGATE_BENCH_PERF_ARGS:--g} -p "$(echo $targets | tr ' ' ',')" \
+                    -o "$VCSGATE_BENCH_PERF" -- sleep "$DURATION" >/dev/null 2>&1 &
+            fi
             PERF_PID=$!
         fi
         case "$v" in

@@ -2,27 +2,29 @@
 //! Subversion servers that speak HTTP.
 //!
 //! A request meets the modules in this order:
-//! 1. accept — [`proxy::server`] takes a TCP (or TLS) connection, HTTP/1.1 or HTTP/2,
-//!    within the caps of [`proxy::admission`];
+//! 1. accept — [`proxy::server`] takes a TCP (or TLS) connection, HTTP/1.1 or HTTP/2, on
+//!    one of its per-core workers, within the caps of [`proxy::admission`];
 //! 2. canonicalise — [`canon`] refuses ambiguous paths, queries and headers (400);
-//! 3. route — [`route`] picks the longest whole-segment prefix (404);
-//! 4. classify the head — [`classify`] decides repository and read/write per protocol, and
-//!    [`proxy::framing`] refuses bodies a backend would leave unread (400);
+//! 3. route — [`router`] picks the longest whole-segment prefix (404);
+//! 4. classify the head — [`classify`] decides repository and read/write per protocol,
+//!    [`repo::for_route`] forms the repo path, and [`proxy::framing`] refuses bodies a
+//!    backend would leave unread (400);
 //! 5. authenticate — [`credentials`] parses Basic/Bearer, [`token`] checks the format, and
 //!    [`authn`] finds the token in memory or the [`store`] (401); [`throttle`] answers 429
 //!    to addresses that keep failing;
 //! 6. read body bytes only if the verdict needs them — [`proxy::settle`] feeds a bounded
 //!    prefix to the classifier's [`classify::BodyRule`];
 //! 7. authorize — [`authorize`] checks scopes, grants and token limits (403);
-//! 8. forward — [`proxy::forward`] streams to the backend (or the built-in Git CGI backend),
-//!    with header hygiene ([`proxy::headers`]) and a first-byte timeout
+//! 8. forward — [`proxy::prepare`] builds the backend request (pure), and
+//!    [`proxy::backend::Backend::send`] streams it to a backend URL ([`proxy::upstream`]) or
+//!    the built-in Git CGI backend ([`proxy::cgi`]), within a first-byte timeout
 //!    ([`proxy::first_byte`]) (502/504);
-//! 9. log — [`proxy::log`] writes one structured line per request, never a secret.
+//! 9. log — [`proxy::log`] writes one structured line per request, never a secret
+//!    ([`logging`] batches lines per worker).
 //!
 //! The handler itself is [`proxy::gate::Gate`]; errors become responses in one place:
 //! [`proxy::rejection::respond`].
 
-pub mod access;
 pub mod authn;
 pub mod authorize;
 pub mod canon;
@@ -36,8 +38,9 @@ pub mod logging;
 pub mod names;
 pub mod proxy;
 pub mod repo;
-pub mod route;
+pub mod router;
 pub mod secret;
 pub mod store;
 pub mod throttle;
 pub mod token;
+pub mod vocabulary;

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::vocabulary::Vcs;
+
 /// A canonical repository path: non-empty segments joined by `/`, no leading or trailing
 /// `/`, no `.`/`..` segments, no trailing `.git`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,6 +30,66 @@ pub enum RepoError {
     BadCharacter { given: String },
     #[error("{given:?} uses '**' inside a segment; '**' must be a whole segment")]
     BadDoubleStar { given: String },
+    #[error("repository names ending in .git are only served on Git routes")]
+    DotGitOffGit,
+    #[error("bad repository name: {reason}")]
+    BadGitName { reason: &'static str },
+}
+
+/// The repo path of a request: the route prefix plus the segments naming the repository
+/// below it (R8, each backend's own semantics). On Git routes one trailing `.git` is
+/// removed (git http-backend serves `app` and `app.git` as one repository), and names
+/// [`git_name_problem`] finds ambiguous are refused. hgweb and mod_dav_svn serve `app.git`
+/// as a repository of its own, which no repo path can name (repo paths never end in
+/// `.git`): such names are refused there.
+pub fn for_route(vcs: Vcs, prefix: &[String], repo: &[String]) -> Result<RepoPath, RepoError> {
+    let last = repo.last().or(prefix.last());
+    match vcs {
+        Vcs::Git => {
+            if let Some(reason) = git_name_problem(repo) {
+                return Err(RepoError::BadGitName { reason });
+            }
+        }
+        Vcs::Hg | Vcs::Svn => {
+            if last.is_some_and(|last| last.ends_with(".git")) {
+                return Err(RepoError::DotGitOffGit);
+            }
+        }
+    }
+    let segments: Vec<&str> = prefix
+        .iter()
+        .chain(repo.iter())
+        .map(String::as_str)
+        .collect();
+    RepoPath::from_segments(&segments)
+}
+
+/// Why the segments before a Git endpoint cannot name a repository unambiguously, if so:
+/// - a segment other than the last that ends in `.git` (`team.git/app`, `.git/x`): forges
+///   split the path at `.git/`, and `.git` is the working tree's metadata directory;
+/// - a last segment that is `.git`, or that still ends in `.git` once one trailing `.git`
+///   is removed (`app.git.git`);
+/// - `.git` is compared case-insensitively and after dropping trailing dots and spaces
+///   (`App.GIT`, `app.git.`), which name the same directory on case-insensitive or Windows
+///   file systems.
+pub fn git_name_problem(repo: &[String]) -> Option<&'static str> {
+    let (last, parents) = repo.split_last()?;
+    if parents.iter().any(|segment| names_git_dir(segment)) {
+        return Some("only the last segment may end in .git");
+    }
+    let stem = last.strip_suffix(".git").unwrap_or(last);
+    if stem.is_empty() || names_git_dir(stem) {
+        return Some("the name must not end in .git twice or be .git");
+    }
+    None
+}
+
+/// Whether a segment ends in `.git` in the eyes of a case-insensitive or Windows file system.
+fn names_git_dir(segment: &str) -> bool {
+    segment
+        .trim_end_matches(['.', ' '])
+        .to_ascii_lowercase()
+        .ends_with(".git")
 }
 
 fn check_segments(given: &str, allow_wildcards: bool) -> Result<(), RepoError> {
@@ -229,6 +291,36 @@ mod tests {
             "git/./x",
         ] {
             assert!(RepoPattern::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    /// git http-backend serves `app` and `app.git` as one repository (it tries both), so Git
+    /// repo paths drop one `.git`. hgweb and mod_dav_svn serve `app.git` as a repository of
+    /// its own: stripping there would let a grant on `hg/team/app` reach it.
+    #[test]
+    fn only_git_routes_strip_dot_git() {
+        let rows: &[(Vcs, &str, &[&str], Option<&str>)] = &[
+            (Vcs::Git, "git", &["team", "app.git"], Some("git/team/app")),
+            (Vcs::Git, "git", &["team", "app"], Some("git/team/app")),
+            (Vcs::Git, "git", &["team.git", "app"], None),
+            (Vcs::Git, "git", &["team", "app.git.git"], None),
+            (Vcs::Git, "git", &["team", "App.GIT."], None),
+            (Vcs::Hg, "hg", &["team", "app"], Some("hg/team/app")),
+            (Vcs::Hg, "hg", &["team", "app.git"], None),
+            (Vcs::Hg, "hg", &["team.git", "app"], Some("hg/team.git/app")),
+            (Vcs::Hg, "hg", &["team", "app.GIT"], Some("hg/team/app.GIT")),
+            (Vcs::Svn, "svn", &["repo"], Some("svn/repo")),
+            (Vcs::Svn, "svn", &["repo.git"], None),
+            (Vcs::Svn, "repo.git", &[], None),
+        ];
+        for (kind, prefix, segments, expected) in rows {
+            let segments: Vec<String> = segments.iter().map(|s| (*s).to_owned()).collect();
+            let got = for_route(*kind, &[(*prefix).to_owned()], &segments).ok();
+            assert_eq!(
+                got.as_ref().map(RepoPath::as_str),
+                *expected,
+                "{kind:?} {segments:?}"
+            );
         }
     }
 }

@@ -52,14 +52,14 @@ pub enum AuthError {
 #[derive(Debug)]
 pub enum Attempt {
     /// Remembered and valid now.
-    Known(Arc<Known>),
+    Known(Arc<KnownToken>),
     /// Well-formed, not remembered: needs one store lookup.
     Unknown(TokenHash),
 }
 
 /// A remembered token decision.
 #[derive(Debug)]
-pub struct Known {
+pub struct KnownToken {
     pub principal: Principal,
     last_used: AtomicI64,
 }
@@ -68,7 +68,7 @@ pub struct Known {
 #[derive(Debug)]
 pub struct Authenticator {
     store: Arc<dyn Store>,
-    tokens: DashMap<TokenHash, Arc<Known>>,
+    tokens: DashMap<TokenHash, Arc<KnownToken>>,
     /// Bumped whenever the feed evicts, before it evicts; a lookup that raced with an
     /// eviction is not remembered (see [`Authenticator::remember`]).
     generation: AtomicU64,
@@ -106,7 +106,7 @@ impl Authenticator {
         &self,
         presented: &Secret,
         now: i64,
-    ) -> Result<Arc<Known>, AuthError> {
+    ) -> Result<Arc<KnownToken>, AuthError> {
         match self.begin(presented, now)? {
             Attempt::Known(known) => Ok(known),
             Attempt::Unknown(hash) => self.finish(hash, now).await,
@@ -128,29 +128,29 @@ impl Authenticator {
     }
 
     /// One store lookup for a well-formed token that is not remembered.
-    pub async fn finish(&self, hash: TokenHash, now: i64) -> Result<Arc<Known>, AuthError> {
+    pub async fn finish(&self, hash: TokenHash, now: i64) -> Result<Arc<KnownToken>, AuthError> {
         let known = self.look_up(hash).await?;
         self.admit(known, now)
     }
 
-    fn admit(&self, known: Arc<Known>, now: i64) -> Result<Arc<Known>, AuthError> {
+    fn admit(&self, known: Arc<KnownToken>, now: i64) -> Result<Arc<KnownToken>, AuthError> {
         authorize::check_standing(&known.principal, now).map_err(AuthError::Standing)?;
         self.touch(&known, now);
         Ok(known)
     }
 
-    fn remembered(&self, hash: &TokenHash) -> Option<Arc<Known>> {
+    fn remembered(&self, hash: &TokenHash) -> Option<Arc<KnownToken>> {
         self.tokens.get(hash).map(|entry| Arc::clone(entry.value()))
     }
 
-    async fn look_up(&self, hash: TokenHash) -> Result<Arc<Known>, AuthError> {
+    async fn look_up(&self, hash: TokenHash) -> Result<Arc<KnownToken>, AuthError> {
         let generation = self.generation.load(Ordering::Acquire);
         let found = self.store.lookup_token(&hash).await.map_err(|error| {
             tracing::error!(%error, "token lookup failed");
             AuthError::StoreUnavailable
         })?;
         let principal = found.ok_or(AuthError::Unknown)?;
-        let known = Arc::new(Known {
+        let known = Arc::new(KnownToken {
             last_used: AtomicI64::new(principal.token.last_used_at.unwrap_or(0)),
             principal,
         });
@@ -165,7 +165,7 @@ impl Authenticator {
     /// yet (and will remove the entry) or the bump is visible here (and nothing is
     /// inserted). Checking before taking the lock would leave a window in which an eviction
     /// completes between the check and the insert.
-    fn remember(&self, hash: TokenHash, known: &Arc<Known>, generation: u64) {
+    fn remember(&self, hash: TokenHash, known: &Arc<KnownToken>, generation: u64) {
         #[cfg(test)]
         self.before_remember.run();
         if let dashmap::Entry::Vacant(slot) = self.tokens.entry(hash)
@@ -175,7 +175,7 @@ impl Authenticator {
         }
     }
 
-    fn touch(&self, known: &Known, now: i64) {
+    fn touch(&self, known: &KnownToken, now: i64) {
         let previous = known.last_used.load(Ordering::Relaxed);
         if now / LAST_USED_GRANULARITY_SECS != previous / LAST_USED_GRANULARITY_SECS
             && known

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::access::{Access, Scope, ScopeSet};
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
 use crate::store::NewToken;
+use crate::vocabulary::{Access, Scope, ScopeSet};
 
 const NOW: i64 = 1_800_000_000;
 

@@ -4,10 +4,10 @@
 
 use std::fmt;
 
-use crate::access::{Access, Scope};
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPath;
 use crate::store::Principal;
+use crate::vocabulary::{Access, Scope};
 
 /// Why a token may not do what it asked.
 #[derive(Debug, Clone, PartialEq, Eq)]

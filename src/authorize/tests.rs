@@ -1,9 +1,9 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
-use crate::access::ScopeSet;
 use crate::repo::RepoPattern;
 use crate::store::{TokenId, TokenInfo, UserAccess};
+use crate::vocabulary::ScopeSet;
 
 const NOW: i64 = 1_800_000_000;
 

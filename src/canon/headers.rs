@@ -2,7 +2,9 @@
 //! header from the backend) and R5 (headers a client must not be able to set).
 
 use http::HeaderMap;
-use http::header::{CONNECTION, UPGRADE};
+use http::header::UPGRADE;
+
+use super::hop_by_hop;
 
 use super::CanonError;
 
@@ -51,34 +53,15 @@ pub fn strip_untrusted_headers(headers: &mut HeaderMap) {
     }
 }
 
-/// `Connection` options that may name a header present in the request: the hop-by-hop
-/// headers a proxy removes anyway (the proxy never classifies on them).
-const HOP_BY_HOP_OPTIONS: &[&str] = &[
-    "close",
-    "keep-alive",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "proxy-connection",
-    "proxy-authorization",
-    "proxy-authenticate",
-];
-
 /// Refuses a `Connection` option naming a header the request carries, other than a
 /// hop-by-hop one. The proxy removes the headers `Connection` names before forwarding
 /// (RFC 9110 §7.6.1); naming `X-HgArg-1`, `X-HgArgs-Post`, `Destination` or `Content-Type`
 /// would let the classifier read a header the backend never receives.
 pub(super) fn refuse_connection_options(headers: &HeaderMap) -> Result<(), CanonError> {
-    let named = headers
-        .get_all(CONNECTION)
-        .iter()
-        .flat_map(|value| value.as_bytes().split(|b| *b == b','))
-        .map(<[u8]>::trim_ascii)
-        .filter(|token| !token.is_empty());
-    for token in named {
-        let hop_by_hop = HOP_BY_HOP_OPTIONS
-            .iter()
-            .any(|option| option.as_bytes().eq_ignore_ascii_case(token));
+    for token in hop_by_hop::connection_options(headers) {
+        // `close` is an option, not a header; hop-by-hop headers are removed anyway and the
+        // proxy never classifies on them.
+        let hop_by_hop = token.eq_ignore_ascii_case(b"close") || hop_by_hop::is_hop_by_hop(token);
         let present = http::HeaderName::from_bytes(token).is_ok_and(|n| headers.contains_key(n));
         if present && !hop_by_hop {
             return Err(CanonError::ConnectionOption);
@@ -92,11 +75,8 @@ pub(super) fn refuse_upgrade(headers: &HeaderMap) -> Result<(), CanonError> {
     if headers.contains_key(UPGRADE) {
         return Err(CanonError::Upgrade);
     }
-    let connection_upgrade = headers
-        .get_all(CONNECTION)
-        .iter()
-        .flat_map(|value| value.as_bytes().split(|b| *b == b','))
-        .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"upgrade"));
+    let connection_upgrade =
+        hop_by_hop::connection_options(headers).any(|token| token.eq_ignore_ascii_case(b"upgrade"));
     if connection_upgrade {
         return Err(CanonError::Upgrade);
     }

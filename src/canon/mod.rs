@@ -26,6 +26,7 @@
 //! - R5 ([`strip_untrusted_headers`]): see [`UNTRUSTED_HEADERS`].
 
 mod headers;
+pub mod hop_by_hop;
 mod path;
 pub mod percent;
 mod query;

@@ -17,10 +17,10 @@ pub(crate) mod test_rows;
 #[cfg(test)]
 mod transcripts;
 
-use http::{HeaderMap, Method};
+use http::{HeaderMap, HeaderValue, Method};
 
-use crate::access::Access;
 use crate::canon::Query;
+use crate::vocabulary::Access;
 
 /// A canonical request below its route prefix, as the classifiers see it.
 #[derive(Debug, Clone, Copy)]
@@ -62,14 +62,35 @@ impl Operation {
 }
 
 /// A decided request: the repository (as path segments below the route prefix, before
-/// `.git` stripping) and the operation.
+/// `.git` stripping), the operation, and what forwarding needs from the headers the
+/// classifier already read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     pub repo: Vec<String>,
     pub operation: Operation,
+    pub forwarding: Forwarding,
+}
+
+/// Header values the classifier checked and forwarding passes on, so nothing is parsed
+/// twice: whatever is not here is not forwarded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Forwarding {
+    /// Git: the one well-formed `Git-Protocol` value (it selects the protocol version only).
+    pub git_protocol: Option<HeaderValue>,
+    /// svn COPY/MOVE: the `Destination` path, checked to stay in the repository; sent with
+    /// the backend's origin (mod_dav refuses another scheme, host or port).
+    pub destination: Option<String>,
 }
 
 impl Verdict {
+    pub fn new(repo: Vec<String>, operation: Operation) -> Self {
+        Verdict {
+            repo,
+            operation,
+            forwarding: Forwarding::default(),
+        }
+    }
+
     pub fn access(&self) -> Access {
         self.operation.access()
     }

@@ -4,8 +4,8 @@
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use super::{Classified, Refusal, Request};
-use crate::access::Access;
 use crate::canon::Query;
+use crate::vocabulary::Access;
 
 /// The owned parts of a request, so a test can lend a [`Request`] out of them.
 pub struct Parts {

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::access::{Access, Scope};
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
+use crate::vocabulary::{Access, Scope};
 
 #[derive(Debug, Parser)]
 #[command(

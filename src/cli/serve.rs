@@ -7,7 +7,7 @@ use crate::authn::{Authenticator, ChangeFeed};
 use crate::config::Config;
 use crate::proxy::admission::Admission;
 use crate::proxy::gate::Gate;
-use crate::proxy::route::RouteRuntime;
+use crate::proxy::served::ServedRoute;
 use crate::proxy::server;
 use crate::store;
 
@@ -32,7 +32,7 @@ fn tls_acceptor(config: &Config) -> Result<Option<tokio_rustls::TlsAcceptor>, Fa
 pub fn check_files(config: &Config) -> Result<(), Failure> {
     tls_acceptor(config)?;
     for route in &config.routes {
-        RouteRuntime::new(route, &config.limits).map_err(config_failure)?;
+        ServedRoute::new(route, &config.limits).map_err(config_failure)?;
     }
     Ok(())
 }

@@ -8,9 +8,9 @@ use http::uri::Scheme;
 
 use super::raw::{RawIdentity, RawRoute};
 use super::{Context, Error, secrets};
-use crate::access::Vcs;
 pub use crate::classify::svn::SvnLayout;
 use crate::secret::Secret;
+use crate::vocabulary::Vcs;
 
 /// Where a route's requests go.
 #[derive(Debug, Clone)]
@@ -78,9 +78,11 @@ fn route(ctx: &Context, index: usize, raw: RawRoute) -> Result<RouteConfig, Erro
     })?;
     let prefix = format!("/{}", prefix_segments.join("/"));
     let kind_text = raw.kind.ok_or_else(|| ctx.missing(key("kind")))?;
-    let kind: Vcs = kind_text.parse().map_err(|e: crate::access::UnknownWord| {
-        ctx.invalid(key("kind"), &kind_text, e.to_string())
-    })?;
+    let kind: Vcs = kind_text
+        .parse()
+        .map_err(|e: crate::vocabulary::UnknownWord| {
+            ctx.invalid(key("kind"), &kind_text, e.to_string())
+        })?;
 
     let target = match (raw.backend, raw.repos) {
         (Some(_), Some(_)) => {

@@ -37,7 +37,7 @@ fn minimal_config_gets_defaults_and_resolves_sqlite_against_config_dir() {
     );
     assert_eq!(config.store.outage_grace, DEFAULT_OUTAGE_GRACE);
     assert_eq!(config.routes[0].prefix, "/git");
-    assert_eq!(config.routes[0].kind, crate::access::Vcs::Git);
+    assert_eq!(config.routes[0].kind, crate::vocabulary::Vcs::Git);
 }
 
 #[test]

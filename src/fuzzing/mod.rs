@@ -22,7 +22,7 @@ use std::path::Path;
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderValue};
 
-use crate::access::Access;
+use crate::vocabulary::Access;
 use crate::classify::svn::SvnLayout;
 use crate::classify::{Classified, Operation, git, hg, svn};
 use crate::throttle::{Cidr, ClientKey, TrustedProxies, client_key};

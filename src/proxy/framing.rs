@@ -21,7 +21,7 @@
 use http::Method;
 use http_body::SizeHint;
 
-use crate::access::Vcs;
+use crate::vocabulary::Vcs;
 
 /// Why a request body cannot be forwarded. Both become 400.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

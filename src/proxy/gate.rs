@@ -10,13 +10,15 @@ use http::{Request, Response};
 use http_body::Body as _;
 
 use super::body::Body;
+use super::headers::ForwardedFor;
 use super::log::AccessRecord;
+use super::prepare::Decided;
 use super::rejection::{self, Rejection};
-use super::route::RouteRuntime;
+use super::served::{self, ServedRoute};
 use super::{framing, settle};
-use crate::authn::{Attempt, AuthError, Authenticator, Known};
+use crate::authn::{Attempt, AuthError, Authenticator, KnownToken};
 use crate::config::Config;
-use crate::route::Router;
+use crate::router::Router;
 use crate::throttle::{self, Throttle, TrustedProxies};
 use crate::token::TokenHash;
 use crate::{authorize, canon, credentials};
@@ -26,7 +28,7 @@ const X_FORWARDED_FOR: &str = "x-forwarded-for";
 /// Everything a request needs, shared by all connections.
 #[derive(Debug)]
 pub struct Gate {
-    router: Router<RouteRuntime>,
+    router: Router<ServedRoute>,
     authn: Arc<Authenticator>,
     throttle: Arc<Throttle>,
     trusted_proxies: TrustedProxies,
@@ -47,17 +49,17 @@ pub fn unix_now() -> i64 {
 }
 
 impl Gate {
-    pub fn new(config: &Config, authn: Arc<Authenticator>) -> Result<Self, super::route::Error> {
+    pub fn new(config: &Config, authn: Arc<Authenticator>) -> Result<Self, served::Error> {
         let routes = config
             .routes
             .iter()
             .map(|route| {
                 Ok((
                     route.prefix_segments.clone(),
-                    RouteRuntime::new(route, &config.limits)?,
+                    ServedRoute::new(route, &config.limits)?,
                 ))
             })
-            .collect::<Result<Vec<_>, super::route::Error>>()?;
+            .collect::<Result<Vec<_>, served::Error>>()?;
         Ok(Gate {
             router: Router::new(routes),
             authn,
@@ -86,7 +88,7 @@ impl Gate {
         headers: &http::HeaderMap,
         peer: SocketAddr,
         now: i64,
-    ) -> Result<Arc<Known>, Rejection> {
+    ) -> Result<Arc<KnownToken>, Rejection> {
         let client = throttle::client_key(
             peer.ip(),
             headers.get_all(X_FORWARDED_FOR).iter(),
@@ -106,7 +108,7 @@ impl Gate {
         headers: &http::HeaderMap,
         client: throttle::ClientKey,
         now: i64,
-    ) -> Result<Arc<Known>, Rejection> {
+    ) -> Result<Arc<KnownToken>, Rejection> {
         let presented = credentials::presented_token(headers)
             .map_err(AuthError::from)?
             .ok_or(AuthError::Missing)?;
@@ -126,7 +128,7 @@ impl Gate {
     }
 
     /// The one store lookup for a well-formed token not in memory, on the control runtime.
-    async fn look_up(&self, hash: TokenHash, now: i64) -> Result<Arc<Known>, AuthError> {
+    async fn look_up(&self, hash: TokenHash, now: i64) -> Result<Arc<KnownToken>, AuthError> {
         let Some(control) = &self.control else {
             return self.authn.finish(hash, now).await;
         };
@@ -177,17 +179,18 @@ impl Gate {
         let (verdict, body) = settle::settle(classified, body, self.body_prefix_limit).await?;
         record.decided(&repo, verdict.operation);
         authorize::authorize(&known.principal, verdict.access(), &repo, now)?;
-        route
-            .forward(super::route::Forward {
-                parts,
-                canonical: &canonical,
-                depth,
-                body,
-                user: &known.principal.user.name,
-                access: verdict.access(),
-                peer,
-                tls: self.tls,
-            })
-            .await
+        let host = served::client_host(&parts);
+        let client = ForwardedFor {
+            peer,
+            tls: self.tls,
+            host: host.as_deref(),
+        };
+        let decided = Decided {
+            canonical: &canonical,
+            depth,
+            verdict: &verdict,
+            user: &known.principal.user.name,
+        };
+        route.forward(&decided, &client, parts, body).await
     }
 }

@@ -11,11 +11,11 @@ use http_body_util::BodyExt;
 
 use super::body::{Body, Observed, Observer};
 use super::rejection::Rejection;
-use crate::access::Vcs;
 use crate::classify::Operation;
 use crate::config::RouteConfig;
 use crate::repo::RepoPath;
 use crate::store::Principal;
+use crate::vocabulary::Vcs;
 
 /// What is known about a request so far.
 #[derive(Debug)]
@@ -108,7 +108,7 @@ impl AccessRecord {
         macro_rules! line {
             ($level:ident) => {
                 tracing::$level!(
-                    target: "vcsgate::access",
+                    target: "vcsgate::vocabulary",
                     client = %self.peer.ip(),
                     method = %self.method.as_ref().map_or("-", Method::as_str),
                     version = ?self.version,

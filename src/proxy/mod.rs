@@ -2,6 +2,7 @@
 //! rejections into responses.
 
 pub mod admission;
+pub mod backend;
 pub mod body;
 pub mod cgi;
 pub mod first_byte;
@@ -9,8 +10,9 @@ pub mod framing;
 pub mod gate;
 pub mod headers;
 pub mod log;
+pub mod prepare;
 pub mod rejection;
-pub mod route;
+pub mod served;
 pub mod server;
 pub mod settle;
 pub mod upstream;

@@ -9,12 +9,12 @@ use http::{HeaderValue, Method, Response, StatusCode};
 
 use super::body::{self, Body};
 use super::framing::FramingError;
-use crate::access::Vcs;
 use crate::authn::AuthError;
 use crate::authorize::Denial;
 use crate::canon::CanonError;
 use crate::classify::Refusal;
 use crate::repo::RepoError;
+use crate::vocabulary::Vcs;
 
 /// Why a request did not reach (or did not get an answer from) the backend. Its status and
 /// the line the user sees come from one exhaustive match ([`Rejection::describe`]); the

@@ -31,7 +31,7 @@ pub async fn settle(
     loop {
         let needed = match rule.feed(&prefix, eof)? {
             Progress::Complete(operation) => {
-                let verdict = Verdict { repo, operation };
+                let verdict = Verdict::new(repo, operation);
                 return Ok((verdict, replay(prefix.freeze(), beyond, body, eof)));
             }
             Progress::NeedMore { .. } if eof => {
@@ -170,7 +170,7 @@ mod tests {
                 .unwrap();
             assert_eq!(
                 verdict.operation,
-                Operation::Hg(hg::HgOp::Batch(crate::access::Access::Read))
+                Operation::Hg(hg::HgOp::Batch(crate::vocabulary::Access::Read))
             );
             assert_eq!(replayed(rest).await, body, "frames {sizes:?}");
         }

@@ -13,10 +13,10 @@ use super::rows::{self, ChangeRow, GrantRow, PrincipalRow, StandingRow, TokenRow
 use super::{
     Change, Error, Grant, NewToken, Principal, Store, TokenId, TokenInfo, User, UserAccess, sql,
 };
-use crate::access::Access;
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
 use crate::token::TokenHash;
+use crate::vocabulary::Access;
 
 /// A store over a pool of `DB` connections.
 #[derive(Debug)]

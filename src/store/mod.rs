@@ -19,10 +19,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::access::{Access, ScopeSet};
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
 use crate::token::TokenHash;
+use crate::vocabulary::{Access, ScopeSet};
 
 /// Database id of a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -5,9 +5,9 @@
 use std::str::FromStr;
 
 use super::{Change, Error, Grant, Principal, TokenId, TokenInfo, User, UserAccess};
-use crate::access::{Access, ScopeSet};
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
+use crate::vocabulary::{Access, ScopeSet};
 
 /// Separates the repo patterns of a token in the `repos` column (patterns never hold one).
 const REPOS_SEPARATOR: char = '\n';

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tempfile::TempDir;
-use vcsgate::access::{Access, Scope, ScopeSet};
 use vcsgate::names::{TokenName, UserName};
 use vcsgate::repo::RepoPattern;
 use vcsgate::store::{self, Error, NewToken, Store, TokenId, TokenInfo};
 use vcsgate::token::TokenHash;
+use vcsgate::vocabulary::{Access, Scope, ScopeSet};
 
 use crate::support::postgres;
 

@@ -29,8 +29,8 @@ mod tests;
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method};
 
-use crate::access::Access;
 use crate::canon::truncated;
+use crate::vocabulary::Access;
 
 use super::{Classified, Operation, Refusal, Request, Verdict};
 use endpoint::{Endpoint, is_lfs, match_suffix};
@@ -117,10 +117,9 @@ pub fn classify(request: &Request<'_>) -> Result<Classified, Refusal> {
         Endpoint::UploadArchive => rpc(request, UPLOAD_ARCHIVE_REQUEST, GitOp::UploadArchive)?,
         Endpoint::ReceivePack => rpc(request, RECEIVE_PACK_REQUEST, GitOp::ReceivePack)?,
     };
-    Ok(Classified::Final(Verdict {
-        repo: repo.to_vec(),
-        operation: Operation::Git(op),
-    }))
+    let mut verdict = Verdict::new(repo.to_vec(), Operation::Git(op));
+    verdict.forwarding.git_protocol = accepted_git_protocol(request.headers);
+    Ok(Classified::Final(verdict))
 }
 
 /// How many of `segments` (below the route prefix) name the repository: those before the
@@ -202,6 +201,15 @@ const MAX_GIT_PROTOCOL_LEN: usize = 256;
 /// Whether a `Git-Protocol` header may be forwarded: `key=value(:key=value)*` with ASCII
 /// alphanumeric keys and values, as git sends (`version=2`). A malformed one is dropped by
 /// the proxy; it never changes the verdict.
+/// The `Git-Protocol` value to forward: only a single well-formed one.
+fn accepted_git_protocol(headers: &http::HeaderMap) -> Option<HeaderValue> {
+    let mut values = headers.get_all("git-protocol").iter();
+    match (values.next(), values.next()) {
+        (Some(value), None) if git_protocol_header_ok(value) => Some(value.clone()),
+        _ => None,
+    }
+}
+
 pub fn git_protocol_header_ok(value: &HeaderValue) -> bool {
     let bytes = value.as_bytes();
     let alnum = |part: &[u8]| !part.is_empty() && part.iter().all(u8::is_ascii_alphanumeric);

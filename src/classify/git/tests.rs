@@ -8,10 +8,10 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 
 use super::GitOp::{self, *};
 use super::{classify, git_protocol_header_ok};
-use crate::access::Access;
 use crate::canon::{self, CanonError, Query};
 use crate::classify::{Classified, Operation, Refusal, Request, Verdict};
 use crate::repo::RepoPath;
+use crate::vocabulary::Access;
 
 /// Why a request did not get a verdict.
 #[derive(Debug, PartialEq, Eq)]
@@ -661,38 +661,4 @@ fn unknown_endpoint_messages_quote_the_end_of_the_path() {
         refusal.to_string(),
         "not a git endpoint: \"t/a.git/info/refs/\" (no Git endpoint ends with '/')"
     );
-}
-
-/// Every request in `golden.txt` (captured from real git) gets its recorded verdict.
-#[test]
-fn golden_transcripts_from_real_git() {
-    let mut checked = 0;
-    for (number, line) in include_str!("golden.txt").lines().enumerate() {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let context = format!("golden.txt:{}: {line}", number + 1);
-        let (request, expected) = line.split_once(" => ").expect("' => ' in every line");
-        let mut parts = request.split(" | ");
-        let (method, target) = parts
-            .next()
-            .and_then(|head| head.split_once(' '))
-            .expect("METHOD TARGET");
-        let headers: Vec<(&str, &str)> = parts
-            .map(|h| h.split_once(": ").expect("Name: value"))
-            .collect();
-        let got = match classify_raw(method, target, &headers) {
-            Ok(verdict) => {
-                let access = match verdict.access() {
-                    Access::Read => "read",
-                    Access::Write => "write",
-                };
-                format!("{access} {}", verdict.operation.name())
-            }
-            Err(_) => "refused".to_owned(),
-        };
-        assert_eq!(got, expected, "{context}");
-        checked += 1;
-    }
-    assert!(checked >= 40, "golden.txt has {checked} requests");
 }

@@ -7,8 +7,8 @@
 //! highest access over the ops; an op that is not a known command other than `batch`, or an
 //! element hg could not split, refuses the whole request.
 
-use crate::access::Access;
 use crate::classify::Refusal;
+use crate::vocabulary::Access;
 
 use super::command::HgCommand;
 

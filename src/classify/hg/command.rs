@@ -1,7 +1,7 @@
 //! The wire protocol v1 commands vcsgate knows (PROTOCOLS.md §3), with the access each needs
 //! and the argument names hg reads for it (`wireprotov1server.py`, largefiles).
 
-use crate::access::Access;
+use crate::vocabulary::Access;
 
 /// A wire command other than `batch` (a batch is decided from the commands it carries).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

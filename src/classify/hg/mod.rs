@@ -19,7 +19,7 @@ mod post;
 mod tests;
 mod wire;
 
-use crate::access::Access;
+use crate::vocabulary::Access;
 
 use super::{Classified, Operation, Refusal, Request};
 

@@ -58,10 +58,10 @@ pub(super) fn classify(request: &Request<'_>, route: &HgRoute) -> Result<Classif
             what: format!("{:?} is not an hgweb page", truncated(first)),
         });
     }
-    Ok(Classified::Final(Verdict {
-        repo: repo.to_vec(),
-        operation: operation(HgOp::Page),
-    }))
+    Ok(Classified::Final(Verdict::new(
+        repo.to_vec(),
+        operation(HgOp::Page),
+    )))
 }
 
 /// Whether a path segment names a web command. hgweb splits an optional style at the last

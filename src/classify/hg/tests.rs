@@ -393,13 +393,6 @@ fn repository_comes_from_the_route_depth_not_from_keywords() {
         ["team", "index2"]
     );
 
-    let single = HgRoute {
-        repo_depth: Some(0),
-    };
-    assert!(verdict(single, "GET ?cmd=capabilities").repo.is_empty());
-    assert!(verdict(single, "GET ").repo.is_empty());
-    assert!(verdict(single, "GET log/tip").repo.is_empty());
-    assert!(classify_line(single, "GET app/log", NO).is_err());
     assert!(classify_line(TEAM, "GET ?cmd=capabilities", NO).is_err());
 }
 

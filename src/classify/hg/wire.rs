@@ -1,8 +1,8 @@
 //! Wire protocol v1 requests: `<repo>?cmd=<command>` (`wireprotoserver.handlewsgirequest`).
 
-use crate::access::Access;
 use crate::canon::truncated;
 use crate::classify::{BodyRule, Classified, Refusal, Request, Verdict};
+use crate::vocabulary::Access;
 
 use super::args::{self, Args, Source};
 use super::batch::batch_access;
@@ -17,7 +17,7 @@ pub(super) fn classify(
     route: &HgRoute,
     name: &str,
 ) -> Result<Classified, Refusal> {
-    if request.segments.is_empty() && route.repo_depth != Some(0) {
+    if request.segments.is_empty() {
         return Err(Refusal::NoRepository);
     }
     // hgwebdir answers a path above the repositories with a listing of those below it.
@@ -71,10 +71,7 @@ pub(super) fn classify(
                 None => Vec::new(),
             };
             let op = decide(command, post, query_args, extra)?;
-            Ok(Classified::Final(Verdict {
-                repo,
-                operation: operation(op),
-            }))
+            Ok(Classified::Final(Verdict::new(repo, operation(op))))
         }
     }
 }

@@ -13,7 +13,7 @@ mod merge;
 #[cfg(test)]
 mod tests;
 
-use crate::access::Access;
+use crate::vocabulary::Access;
 
 use super::{BodyRule, Classified, Operation, Refusal, Request, Verdict};
 use crate::canon::truncated;
@@ -137,12 +137,15 @@ pub fn classify(request: &Request<'_>, route: &SvnRoute) -> Result<Classified, R
         "LOCK" => SvnOp::Lock,
         "UNLOCK" => SvnOp::Unlock,
         "COPY" | "MOVE" => {
-            check_destination(request, route, &repo)?;
-            if request.method.as_str() == "COPY" {
+            let destination = check_destination(request, route, &repo)?;
+            let op = if request.method.as_str() == "COPY" {
                 SvnOp::Copy
             } else {
                 SvnOp::Move
-            }
+            };
+            let mut verdict = Verdict::new(repo, Operation::Svn(op));
+            verdict.forwarding.destination = Some(destination);
+            return Ok(Classified::Final(verdict));
         }
         "MERGE" => {
             let root = repo_root(route, &repo);
@@ -157,10 +160,7 @@ pub fn classify(request: &Request<'_>, route: &SvnRoute) -> Result<Classified, R
             });
         }
     };
-    Ok(Classified::Final(Verdict {
-        repo,
-        operation: Operation::Svn(op),
-    }))
+    Ok(Classified::Final(Verdict::new(repo, Operation::Svn(op))))
 }
 
 /// Parses a COPY/MOVE `Destination` header value (an absolute `http(s)` URL, checked like a
@@ -203,11 +203,12 @@ fn inside(segments: &[String], root: &[String]) -> bool {
         .is_some_and(|inner| area::locate(inner).is_ok())
 }
 
+/// The `Destination` path, when it is given once and stays inside the repository.
 fn check_destination(
     request: &Request<'_>,
     route: &SvnRoute,
     repo: &[String],
-) -> Result<(), Refusal> {
+) -> Result<String, Refusal> {
     let mut values = request.headers.get_all("destination").iter();
     let (Some(value), None) = (values.next(), values.next()) else {
         return Err(Refusal::BadHeader {
@@ -225,5 +226,5 @@ fn check_destination(
             what: "the Destination",
         });
     }
-    Ok(())
+    Ok(destination.raw_path.to_owned())
 }

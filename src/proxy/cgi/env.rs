@@ -24,7 +24,7 @@ use std::path::Path;
 use http::header::{self, HeaderName};
 
 use super::{CgiError, CgiRequest};
-use crate::access::Access;
+use crate::vocabulary::Access;
 
 /// `HOME` of the child: a directory that does not exist.
 pub const CHILD_HOME: &str = "/nonexistent";

@@ -7,17 +7,6 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 /// The most bytes a CGI head may take; git http-backend sends a few hundred.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 
-/// Headers that describe one HTTP connection, not the response: never taken from a CGI program.
-const HOP_BY_HOP: [&str; 7] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
-
 /// A complete CGI response head.
 #[derive(Debug)]
 pub struct CgiHead {
@@ -146,7 +135,7 @@ fn add(
     value: HeaderValue,
     line_no: usize,
 ) -> Result<(), HeadError> {
-    if HOP_BY_HOP.contains(&name.as_str()) {
+    if crate::canon::hop_by_hop::is_hop_by_hop(name.as_str().as_bytes()) {
         return Ok(());
     }
     if name == header::LOCATION {

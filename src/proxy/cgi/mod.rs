@@ -32,8 +32,8 @@ use tokio::sync::oneshot;
 
 pub use head::{HeadError, MAX_HEAD_BYTES};
 
-use crate::access::Access;
 use crate::proxy::body::Body;
+use crate::vocabulary::Access;
 
 /// A directory of bare repositories served by `git http-backend`.
 #[derive(Debug, Clone)]

@@ -14,8 +14,8 @@ use http_body_util::{BodyExt, StreamBody};
 use tempfile::TempDir;
 
 use super::{CgiError, CgiRequest, GitCgi};
-use crate::access::Access;
 use crate::proxy::body::{self, Body};
+use crate::vocabulary::Access;
 
 const UPLOAD_REQUEST: &str = "application/x-git-upload-pack-request";
 const RECEIVE_REQUEST: &str = "application/x-git-receive-pack-request";

@@ -13,18 +13,6 @@ use http::{HeaderMap, HeaderValue};
 use crate::config::BackendIdentity;
 use crate::names::UserName;
 
-/// Hop-by-hop headers (RFC 9110 §7.6.1 and the usual proxies' list).
-const HOP_BY_HOP: [HeaderName; 8] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    HeaderName::from_static("proxy-connection"),
-    header::PROXY_AUTHENTICATE,
-    header::PROXY_AUTHORIZATION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-];
-
 /// Headers a client may not pass to the backend at all.
 const CLIENT_ONLY: [HeaderName; 9] = [
     header::AUTHORIZATION,
@@ -38,23 +26,7 @@ const CLIENT_ONLY: [HeaderName; 9] = [
     HeaderName::from_static("x-real-ip"),
 ];
 
-fn destination_header() -> HeaderName {
-    HeaderName::from_static("destination")
-}
-
-/// Removes hop-by-hop headers, including every header named in `Connection`.
-pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
-    for name in named.iter().chain(HOP_BY_HOP.iter()) {
-        headers.remove(name);
-    }
-}
+pub use crate::canon::hop_by_hop::remove as remove_hop_by_hop;
 
 /// What the proxy tells the backend about the client.
 #[derive(Debug)]
@@ -106,43 +78,6 @@ pub fn to_backend(
                 value.set_sensitive(true);
                 headers.insert(header::AUTHORIZATION, value);
             }
-        }
-    }
-}
-
-/// Keeps `Git-Protocol` only when it is a single well-formed value; it selects the protocol
-/// version and never changes the verdict.
-pub fn keep_valid_git_protocol(headers: &mut HeaderMap) {
-    let name = HeaderName::from_static("git-protocol");
-    let mut values = headers.get_all(&name).iter();
-    let keep = match (values.next(), values.next()) {
-        (Some(value), None) => crate::classify::git::git_protocol_header_ok(value),
-        _ => false,
-    };
-    if !keep {
-        headers.remove(&name);
-    }
-}
-
-/// Points a COPY/MOVE `Destination` at the backend's origin (mod_dav refuses another
-/// scheme, host or port). The classifier already checked that its path stays inside the
-/// repository; svn routes keep paths unchanged, so only the origin changes. A value that
-/// does not parse is removed (the classifier refuses such requests before this point).
-pub fn destination_to_backend(headers: &mut HeaderMap, backend_origin: &str) {
-    let Some(value) = headers.get(destination_header()) else {
-        return;
-    };
-    let rewritten = value
-        .to_str()
-        .ok()
-        .and_then(|v| crate::classify::svn::parse_destination(v).ok())
-        .and_then(|url| HeaderValue::from_str(&format!("{backend_origin}{}", url.raw_path)).ok());
-    match rewritten {
-        Some(value) => {
-            headers.insert(destination_header(), value);
-        }
-        None => {
-            headers.remove(destination_header());
         }
     }
 }

@@ -110,31 +110,3 @@ fn location_pointing_at_backend_is_rewritten() {
         assert_eq!(headers["location"], expected, "{given}");
     }
 }
-
-#[test]
-fn git_protocol_is_kept_only_when_single_and_well_formed() {
-    let mut ok = map(&[("git-protocol", "version=2")]);
-    keep_valid_git_protocol(&mut ok);
-    assert_eq!(ok["git-protocol"], "version=2");
-    for bad in [
-        map(&[("git-protocol", "version 2")]),
-        map(&[("git-protocol", "version=2"), ("git-protocol", "version=1")]),
-    ] {
-        let mut bad = bad;
-        keep_valid_git_protocol(&mut bad);
-        assert!(bad.get("git-protocol").is_none());
-    }
-}
-
-#[test]
-fn destination_is_pointed_at_the_backend_origin() {
-    let mut headers = map(&[("destination", "https://svn.example.com/svn/repo/branches/b")]);
-    destination_to_backend(&mut headers, "http://127.0.0.1:8081");
-    assert_eq!(
-        headers["destination"],
-        "http://127.0.0.1:8081/svn/repo/branches/b"
-    );
-    let mut bad = map(&[("destination", "/svn/../x")]);
-    destination_to_backend(&mut bad, "http://127.0.0.1:8081");
-    assert!(bad.get("destination").is_none());
-}

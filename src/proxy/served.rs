@@ -1,0 +1,188 @@
+//! A route as the server runs it: its config, its classifier with the route's settings,
+//! its repo paths, and its backend.
+
+use http::request::Parts;
+use http::{HeaderMap, Response};
+
+use super::backend::Backend;
+use super::body::Body;
+use super::cgi::GitCgi;
+use super::first_byte;
+use super::headers::{self, ForwardedFor, LocationRewrite};
+use super::prepare::{Decided, prepare};
+use super::rejection::Rejection;
+use super::upstream::{self, Upstream};
+use crate::canon::CanonicalRequest;
+use crate::classify::hg::HgRoute;
+use crate::classify::svn::SvnRoute;
+use crate::classify::{self, Classified};
+use crate::config::{Limits, RouteConfig, Target};
+use crate::repo::{self, RepoPath};
+use crate::vocabulary::Vcs;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("route {prefix}: {source}")]
+    Backend {
+        prefix: String,
+        #[source]
+        source: upstream::Error,
+    },
+}
+
+/// The route's classifier with its per-route settings.
+#[derive(Debug)]
+enum Protocol {
+    Git,
+    Hg(HgRoute),
+    Svn(SvnRoute),
+}
+
+#[derive(Debug)]
+pub struct ServedRoute {
+    config: RouteConfig,
+    protocol: Protocol,
+    backend: Backend,
+    first_byte_timeout: std::time::Duration,
+}
+
+impl ServedRoute {
+    pub fn new(config: &RouteConfig, limits: &Limits) -> Result<Self, Error> {
+        let backend = match &config.target {
+            Target::Url { url, ca_file } => Backend::Url(Box::new(
+                Upstream::new(url, ca_file.as_deref(), limits.connect_timeout).map_err(
+                    |source| Error::Backend {
+                        prefix: config.prefix.clone(),
+                        source,
+                    },
+                )?,
+            )),
+            Target::LocalGit { repos, git } => Backend::BuiltinGit(GitCgi {
+                git: git.clone(),
+                project_root: repos.clone(),
+            }),
+        };
+        let protocol = match config.kind {
+            Vcs::Git => Protocol::Git,
+            Vcs::Hg => Protocol::Hg(HgRoute {
+                repo_depth: config.repo_depth,
+            }),
+            Vcs::Svn => Protocol::Svn(SvnRoute {
+                prefix: config.prefix_segments.clone(),
+                layout: config.svn_layout,
+            }),
+        };
+        Ok(ServedRoute {
+            config: config.clone(),
+            protocol,
+            backend,
+            first_byte_timeout: limits.first_byte_timeout,
+        })
+    }
+
+    pub fn config(&self) -> &RouteConfig {
+        &self.config
+    }
+
+    /// Runs the route's protocol classifier on the request below the prefix.
+    pub fn classify(
+        &self,
+        canonical: &CanonicalRequest,
+        depth: usize,
+        headers: &HeaderMap,
+    ) -> Result<Classified, Rejection> {
+        let below = &canonical.segments[depth.min(canonical.segments.len())..];
+        let request = classify::Request {
+            method: &canonical.method,
+            segments: below,
+            trailing_slash: canonical.trailing_slash,
+            query: &canonical.query,
+            headers,
+        };
+        let classified = match &self.protocol {
+            Protocol::Git => classify::git::classify(&request),
+            Protocol::Hg(route) => classify::hg::classify(&request, route),
+            Protocol::Svn(route) => classify::svn::classify(&request, route),
+        }?;
+        Ok(classified)
+    }
+
+    /// The repo path of a request whose repository segments below the prefix are `repo`.
+    pub fn repo_path(&self, repo: &[String]) -> Result<RepoPath, Rejection> {
+        Ok(repo::for_route(
+            self.config.kind,
+            &self.config.prefix_segments,
+            repo,
+        )?)
+    }
+
+    /// Forwards an authorized request: prepares it, sends it within the first-byte timeout,
+    /// and checks and cleans the answer.
+    pub async fn forward(
+        &self,
+        decided: &Decided<'_>,
+        client: &ForwardedFor<'_>,
+        parts: Parts,
+        body: Body,
+    ) -> Result<Response<Body>, Rejection> {
+        let (body, sent) = first_byte::watch(body);
+        let prepared = prepare(
+            &self.config,
+            decided,
+            client,
+            self.backend.origin(),
+            parts,
+            body,
+        );
+        let mut response =
+            first_byte::within(self.backend.send(prepared), sent, self.first_byte_timeout)
+                .await
+                .ok_or(Rejection::BackendTimeout)??;
+        if let Backend::Url(upstream) = &self.backend {
+            self.check_answer(decided, &response)?;
+            let public_origin = client
+                .host
+                .map(|h| format!("{}://{h}", if client.tls { "https" } else { "http" }));
+            let rewrite = LocationRewrite {
+                backend_origin: upstream.origin(),
+                backend_base: upstream.base_path(),
+                public_origin: public_origin.as_deref(),
+                prefix: self.config.prefix.trim_end_matches('/'),
+            };
+            headers::from_backend(response.headers_mut(), &rewrite);
+        }
+        Ok(response)
+    }
+
+    /// hgwebdir answers a wire request for a directory holding repositories with a listing
+    /// of them (an HTML page, not a wire answer): such answers are withheld.
+    fn check_answer(
+        &self,
+        decided: &Decided<'_>,
+        response: &Response<Body>,
+    ) -> Result<(), Rejection> {
+        if let Protocol::Hg(_) = self.protocol
+            && decided.canonical.query.get("cmd").is_some()
+            && response.status().is_success()
+            && !classify::hg::is_wire_response(response.headers())
+        {
+            return Err(Rejection::NotRepository);
+        }
+        Ok(())
+    }
+}
+
+/// The host the client asked for: `Host` on HTTP/1, `:authority` on HTTP/2.
+pub fn client_host(parts: &Parts) -> Option<String> {
+    parts
+        .uri
+        .authority()
+        .map(|a| a.as_str().to_owned())
+        .or_else(|| {
+            parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        })
+}
