@@ -22,10 +22,10 @@ use std::path::Path;
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderValue};
 
-use crate::vocabulary::Access;
 use crate::classify::svn::SvnLayout;
 use crate::classify::{Classified, Operation, git, hg, svn};
 use crate::throttle::{Cidr, ClientKey, TrustedProxies, client_key};
+use crate::vocabulary::Access;
 use crate::{canon, config, credentials, token};
 use head::Head;
 use hg_model::WRITE_COMMANDS;
