@@ -41,6 +41,22 @@ fn minimal_config_gets_defaults_and_resolves_sqlite_against_config_dir() {
 }
 
 #[test]
+fn workers_default_to_the_cores_and_are_bounded() {
+    let config = load_text(MINIMAL).unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    assert_eq!(config.server.workers, cores);
+    let with = |n: &str| MINIMAL.replace("[store]", &format!("[server]\nworkers = {n}\n[store]"));
+    assert_eq!(load_text(&with("3")).unwrap().server.workers, 3);
+    for bad in ["0", "-1", "257"] {
+        let message = error_text(&with(bad));
+        assert!(
+            message.contains("server.workers") && message.contains("between 1 and 256"),
+            "{bad}: {message}"
+        );
+    }
+}
+
+#[test]
 fn errors_name_the_key() {
     let cases: &[(&str, &str)] = &[
         ("version = 1\nbogus = 2\n[store]\nurl='sqlite://x'", "bogus"),
