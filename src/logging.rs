@@ -56,6 +56,29 @@ impl Write for LineWriter {
     }
 }
 
+/// Writes one complete line as the tracing subscriber would (buffered on workers).
+pub fn write_line(line: &[u8]) {
+    let _ = LineWriter.write_all(line);
+}
+
+/// Appends the current UTC time as tracing's text format prints it
+/// (`2026-11-26T14:08:09.073155Z`).
+pub fn timestamp(out: &mut String) {
+    use std::fmt::Write as _;
+    let now = time::OffsetDateTime::now_utc();
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.microsecond()
+    );
+}
+
 /// From now on, lines logged on this thread are buffered (call on each worker thread).
 pub fn buffer_this_thread() {
     BUFFER.with(|buffer| {

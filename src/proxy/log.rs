@@ -3,6 +3,7 @@
 //! name, status, bytes and duration. It never holds a secret: no header values, no query
 //! string.
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -101,40 +102,55 @@ impl AccessRecord {
         })
     }
 
+    /// Writes the line in tracing's text format (`TIMESTAMP  INFO request key=value…`), straight
+    /// into the worker's log buffer: the access line is the one log line every request
+    /// writes, so it skips tracing's generic formatting. `VCSGATE_LOG` filters it as the
+    /// target `vcsgate::access`.
     fn write(&self, status: StatusCode, bytes: u64, complete: bool) {
-        let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
-        let ms = self.started.elapsed().as_millis();
-        let ours = status.is_server_error();
-        macro_rules! line {
-            ($level:ident) => {
-                tracing::$level!(
-                    target: "vcsgate::vocabulary",
-                    client = %self.peer.ip(),
-                    method = %self.method.as_ref().map_or("-", Method::as_str),
-                    version = ?self.version,
-                    path = %self.path,
-                    vcs = self.vcs.map(Vcs::as_str).unwrap_or("-"),
-                    route = %dash(&self.route),
-                    repo = %dash(&self.repo),
-                    operation = self.operation.unwrap_or("-"),
-                    user = %dash(&self.user),
-                    token = %dash(&self.token),
-                    status = status.as_u16(),
-                    bytes,
-                    duration_ms = ms,
-                    complete,
-                    refusal = %dash(&self.refusal),
-                    "request"
-                )
-            };
-        }
-        if ours {
-            line!(warn);
+        let level = if status.is_server_error() {
+            tracing::Level::WARN
         } else {
-            line!(info);
+            tracing::Level::INFO
+        };
+        let enabled = if level == tracing::Level::WARN {
+            tracing::enabled!(target: "vcsgate::access", tracing::Level::WARN)
+        } else {
+            tracing::enabled!(target: "vcsgate::access", tracing::Level::INFO)
+        };
+        if !enabled {
+            return;
         }
+        let mut line = String::with_capacity(LINE_CAPACITY);
+        crate::logging::timestamp(&mut line);
+        let _ = writeln!(
+            line,
+            " {level:>5} request client={} method={} version={:?} path={} vcs={:?} route={} \
+             repo={} operation={:?} user={} token={} status={} bytes={bytes} duration_ms={} \
+             complete={complete} refusal={}",
+            self.peer.ip(),
+            self.method.as_ref().map_or("-", Method::as_str),
+            self.version,
+            self.path,
+            self.vcs.map(Vcs::as_str).unwrap_or("-"),
+            dash(&self.route),
+            dash(&self.repo),
+            self.operation.unwrap_or("-"),
+            dash(&self.user),
+            dash(&self.token),
+            status.as_u16(),
+            self.started.elapsed().as_millis(),
+            dash(&self.refusal),
+        );
+        crate::logging::write_line(line.as_bytes());
     }
 }
+
+fn dash(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("-")
+}
+
+/// Typical length of an access line.
+const LINE_CAPACITY: usize = 320;
 
 struct LogOnFinish {
     record: AccessRecord,
@@ -149,5 +165,22 @@ impl Observer for LogOnFinish {
 
     fn finish(&mut self, complete: bool) {
         self.record.write(self.status, self.bytes, complete);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn levels_pad_like_tracing() {
+        assert_eq!(format!(" {:>5}", tracing::Level::INFO), "  INFO");
+        assert_eq!(format!(" {:>5}", tracing::Level::WARN), "  WARN");
+    }
+
+    #[test]
+    fn timestamps_look_like_tracings() {
+        let mut out = String::new();
+        crate::logging::timestamp(&mut out);
+        assert_eq!(out.len(), "2026-11-26T14:08:09.073155Z".len(), "{out}");
+        assert!(out.ends_with('Z') && out.as_bytes()[10] == b'T', "{out}");
     }
 }
