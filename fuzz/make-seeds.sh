@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the committed seed corpus under fuzz/seeds/<target>/.
 # canonicalise and the classifiers get every request of the git/hg/svn JSONL transcripts
-# (tests/fixtures/transcripts/) in the fuzz input form (see fuzz/src/head.rs):
+# (tests/fixtures/transcripts/) in the fuzz input form (see src/fuzzing/head.rs):
 #   METHOD TARGET [HTTP/…]\nName: value\n…[\n\nbody]
 # plus a few hand-written requests; the other targets get hand-written inputs only. Files
 # are named by content hash, so duplicates collapse and reruns are stable.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/fuzz.sh SECONDS [TARGET…] — runs each cargo-fuzz target (all when none are named)
-# for SECONDS, starting from the committed seeds (fuzz/seeds/TARGET) and the local corpus
-# (fuzz/corpus/TARGET, not committed). Exits non-zero if any target crashed, printing the
+# for SECONDS, starting from the committed seeds (fuzz/seeds/TARGET), committed crash inputs
+# (fuzz/regressions/TARGET) and the local corpus (fuzz/corpus/TARGET, not committed). Exits non-zero if any target crashed, printing the
 # path of each crash input. Needs cargo-fuzz (`cargo install cargo-fuzz`); the stable
 # toolchain is told to accept the sanitizer flags with RUSTC_BOOTSTRAP=1.
 #
@@ -37,6 +37,7 @@ for target in "${targets[@]}"; do
     mkdir -p "corpus/$target" "artifacts/$target"
     seeds=()
     [[ -d "seeds/$target" ]] && seeds=("seeds/$target")
+    [[ -d "regressions/$target" ]] && seeds+=("regressions/$target")
     before=$(find "artifacts/$target" -type f | sort)
     echo "== $target: ${seconds}s"
     log="artifacts/$target.log"

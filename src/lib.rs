@@ -32,6 +32,8 @@ pub mod classify;
 pub mod cli;
 pub mod config;
 pub mod credentials;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod logging;
 pub mod names;
 pub mod proxy;

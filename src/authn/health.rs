@@ -2,7 +2,10 @@
 //! grace has passed since the last successful poll.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// tokio's clock (the system's monotonic clock unless a test paused it).
+use tokio::time::Instant;
 
 #[derive(Debug)]
 pub struct Health {

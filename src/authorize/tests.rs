@@ -126,6 +126,15 @@ fn decision_table() {
             "git/team/other",
             false,
         ),
+        // A repo-limited write token writing outside its limit, where the user may write.
+        (
+            &[R, W],
+            &[("git/team/**", Write)],
+            &["git/team/app"],
+            Write,
+            "git/team/other",
+            false,
+        ),
         (&[R], &[], &[], Read, "git/team/app", false),
         (
             &[R],

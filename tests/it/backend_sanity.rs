@@ -7,7 +7,7 @@ use crate::support::hg::{HgClient, HgServe};
 use crate::support::repos::{self, Owner};
 use crate::support::svn::SvnClient;
 use crate::support::tls::TestPki;
-use crate::support::{http, process, tools};
+use crate::support::{backend_log, http, process, tools};
 
 #[test]
 fn git_clone_fetch_push_directly_to_apache() {
@@ -40,13 +40,12 @@ fn git_clone_fetch_push_directly_to_apache() {
     let other = GitClient::new();
     other.clone(&remote, "o").assert_ok();
     assert_eq!(other.rev("o", "HEAD"), new);
-    let receive = apache.requests_matching("git-receive-pack");
-    assert_eq!(
-        receive.len(),
-        2,
-        "info/refs + POST in:\n{}",
-        apache.access_log()
-    );
+    let log = settled_apache(&apache, "/git/team/app.git/HEAD");
+    let receive: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("git-receive-pack"))
+        .collect();
+    assert_eq!(receive.len(), 2, "info/refs + POST in:\n{}", log.join("\n"));
 }
 
 #[test]
@@ -75,11 +74,12 @@ fn apache_passes_the_basic_user_to_git_http_backend() {
     let new = git.rev("c", "HEAD");
     git.push(&with_user, "c", "main").assert_ok();
     assert_eq!(repos::git_rev(&bare, "refs/heads/main"), Some(new));
-    let logged = apache.requests_matching("/git/team/locked.git/git-receive-pack");
+    let log = settled_apache(&apache, "/git/team/locked.git/HEAD");
     assert!(
-        logged.iter().any(|l| l.ends_with(&value)),
+        log.iter()
+            .any(|l| l.contains("/git/team/locked.git/git-receive-pack") && l.ends_with(&value)),
         "the access log shows the Authorization header:\n{}",
-        apache.access_log()
+        log.join("\n")
     );
 }
 
@@ -122,11 +122,34 @@ fn hg_clone_and_push_directly_to_hg_serve() {
 
     let local = hg.run(&["log", "-r", "tip", "-T", "{node}"], Some(&clone));
     assert_eq!(repos::hg_rev(&repo, "tip"), Some(local.stdout));
-    assert!(
-        serve.access_log().contains("cmd=unbundle"),
-        "{}",
-        serve.access_log()
+    let control = "/team/app?cmd=capabilities";
+    let log = backend_log::settled(
+        "hg serve",
+        || serve.access_log(),
+        control,
+        || {
+            assert_eq!(http::get(serve.port(), control, &[]).status, 200);
+        },
     );
+    assert!(
+        log.iter().any(|l| l.contains("cmd=unbundle")),
+        "{}",
+        log.join("\n")
+    );
+}
+
+/// Apache's access log once `GET control` (sent directly) shows in it.
+#[track_caller]
+fn settled_apache(apache: &Apache, control: &str) -> Vec<String> {
+    backend_log::settled(
+        "Apache",
+        || apache.access_log(),
+        control,
+        || {
+            let response = http::get(apache.port(), control, &[]);
+            assert_eq!(response.status, 200, "GET {control}: {response:?}");
+        },
+    )
 }
 
 #[test]

@@ -4,16 +4,21 @@
 //! the real `git` client.
 
 mod access;
+mod access_log;
 mod builtin;
 mod credentials;
+mod https_backend;
 mod lifecycle;
 mod postgres;
 mod reads_writes;
 mod tls;
 
+use std::cell::OnceCell;
 use std::path::PathBuf;
 
 use crate::support::apache::Apache;
+use crate::support::backend_log;
+use crate::support::cgi_git::LoggingGit;
 use crate::support::git::{Cred, Remote};
 use crate::support::http;
 use crate::support::repos::{self, Owner};
@@ -36,7 +41,9 @@ pub struct World {
     pub app: PathBuf,
     // Kept alive for the test's duration.
     apache: Option<Apache>,
-    _builtin_root: Option<tempfile::TempDir>,
+    builtin: Option<(LoggingGit, tempfile::TempDir)>,
+    /// A read token for the control request of [`World::backend_requests`].
+    control_token: OnceCell<String>,
 }
 
 impl World {
@@ -46,7 +53,7 @@ impl World {
 
     /// Adds the route for `via` to `config` (which may already set the store or TLS).
     pub fn with_config(via: Via, config: GateConfig) -> World {
-        let (config, app, apache, builtin_root) = match via {
+        let (config, app, apache, builtin) = match via {
             Via::Apache => {
                 let apache = Apache::start();
                 let root = apache.git_root();
@@ -63,8 +70,14 @@ impl World {
                     .unwrap();
                 let app = repos::git_bare(root.path(), "team/app.git", Owner::Me);
                 repos::git_bare(root.path(), "team/other.git", Owner::Me);
-                let config = config.git_repos("/local", root.path());
-                (config, app, None, Some(root))
+                let git = LoggingGit::new();
+                let mut options = toml::Table::new();
+                options.insert(
+                    "git_binary".into(),
+                    git.program().display().to_string().into(),
+                );
+                let config = config.git_repos_with("/local", root.path(), options);
+                (config, app, None, Some((git, root)))
             }
         };
         let gate = Gate::new(config);
@@ -74,7 +87,8 @@ impl World {
             via,
             app,
             apache,
-            _builtin_root: builtin_root,
+            builtin,
+            control_token: OnceCell::new(),
         }
     }
 
@@ -103,19 +117,54 @@ impl World {
 
     /// `refs/heads/main` of `team/app.git` as the backend has it.
     pub fn app_main(&self) -> String {
-        repos::git_rev(&self.app, "refs/heads/main").expect("backend has main")
+        self.main_of("app")
     }
 
-    /// Access-log lines for receive-pack (Apache only; empty for the built-in backend).
+    /// `refs/heads/main` of `team/NAME.git` as the backend has it.
+    pub fn main_of(&self, name: &str) -> String {
+        let repo = self.app.with_file_name(format!("{name}.git"));
+        repos::git_rev(&repo, "refs/heads/main").expect("backend has main")
+    }
+
+    /// Every request the backend logged (Apache's access log, or the built-in backend's
+    /// `METHOD PATH_INFO?QUERY` lines), read once a control request — `GET` of
+    /// `team/app.git/HEAD` with a read token of its own user — has reached the backend and
+    /// shows in the log ([`backend_log::settled`]). The control lines are left out.
+    #[track_caller]
+    pub fn backend_requests(&self) -> Vec<String> {
+        let control = "/team/app.git/HEAD";
+        let send = || {
+            let token = self.control_token.get_or_init(|| {
+                self.gate.user_add("control");
+                self.gate.grant("control", &self.repo_path("app"), "read");
+                self.gate
+                    .token("control", "control", &["--scope", "read_repository"])
+            });
+            let target = format!("{}/HEAD", self.url_path("app"));
+            let response = http::get(self.gate.port(), &target, &[http::basic("x", token)]);
+            self.check(
+                response.status == 200,
+                &format!("the control request GET {target}: {response:?}"),
+            );
+        };
+        let lines = match (&self.apache, &self.builtin) {
+            (Some(apache), _) => {
+                backend_log::settled("Apache", || apache.access_log(), control, send)
+            }
+            (None, Some((git, _))) => {
+                backend_log::settled("the built-in backend", || git.requests(), control, send)
+            }
+            (None, None) => unreachable!("a World has a backend"),
+        };
+        lines.into_iter().filter(|l| !l.contains(control)).collect()
+    }
+
+    /// [`World::backend_requests`] for receive-pack.
+    #[track_caller]
     pub fn backend_receive_pack_requests(&self) -> Vec<String> {
-        match &self.apache {
-            Some(apache) => apache.requests_matching("git-receive-pack"),
-            None => Vec::new(),
-        }
-    }
-
-    pub fn apache(&self) -> Option<&Apache> {
-        self.apache.as_ref()
+        let mut lines = self.backend_requests();
+        lines.retain(|l| l.contains("git-receive-pack"));
+        lines
     }
 
     /// The status of `GET …/info/refs?service=git-upload-pack` for `team/NAME` with `token`

@@ -11,6 +11,7 @@
 mod backend_failures;
 mod headers;
 mod http2;
+mod limits;
 mod paths;
 mod queries;
 mod scope;
@@ -26,8 +27,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::support::apache::Apache;
+use crate::support::backend_log;
 use crate::support::http;
-use crate::support::poll;
 use crate::support::repos::{self, Owner};
 use crate::support::vcsgate::{Gate, GateConfig};
 use crate::support::wire::{self, Exchange, LOCALHOST};
@@ -107,31 +108,22 @@ impl Site {
     /// (`METHOD PATH?QUERY STATUS`) the test itself expects there.
     #[track_caller]
     pub fn assert_backend_saw_only(&self, token: &str, allowed: &[&str]) {
-        let before = self.apache.requests_matching(CONTROL).len();
-        let control = http::get(self.gate.port(), CONTROL, &[http::basic("x", token)]);
-        assert_eq!(
-            control.status,
-            200,
-            "the control request must pass: {control:?}\n--- vcsgate log\n{}",
-            self.gate.log()
-        );
-        let logged = poll::until(Duration::from_secs(5), Duration::from_millis(20), || {
-            self.apache.requests_matching(CONTROL).len() > before
-        });
-        assert!(
-            logged.is_some(),
-            "the control request never showed up in Apache's access log:\n{}",
-            self.apache.access_log()
-        );
-        let unexpected: Vec<String> = self
-            .apache
-            .access_log()
-            .lines()
+        let send = || {
+            let control = http::get(self.gate.port(), CONTROL, &[http::basic("x", token)]);
+            assert_eq!(
+                control.status,
+                200,
+                "the control request must pass: {control:?}\n--- vcsgate log\n{}",
+                self.gate.log()
+            );
+        };
+        let log = backend_log::settled("Apache", || self.apache.access_log(), CONTROL, send);
+        let unexpected: Vec<String> = log
+            .into_iter()
             .filter(|line| {
                 let control = line.contains(&format!("GET {CONTROL} 200"));
                 !control && !allowed.iter().any(|a| line.contains(a))
             })
-            .map(str::to_string)
             .collect();
         assert!(
             unexpected.is_empty(),

@@ -27,7 +27,9 @@ use std::path::PathBuf;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tempfile::TempDir;
 
+use crate::support::backend_log;
 use crate::support::hg::HgServe;
+use crate::support::http;
 use crate::support::repos;
 use crate::support::vcsgate::{Gate, GateConfig};
 
@@ -52,6 +54,8 @@ pub struct HgWorld {
     pub tokens: Tokens,
     /// The served repository `team/app` (repo path `hg/team/app`).
     pub app: PathBuf,
+    /// The served repository `team/other` (repo path `hg/team/other`).
+    pub other: PathBuf,
     serve: HgServe,
     _repos: TempDir,
 }
@@ -78,6 +82,7 @@ impl HgWorld {
             gate,
             tokens: Tokens { write, read },
             app,
+            other,
             serve,
             _repos: root,
         }
@@ -104,14 +109,27 @@ impl HgWorld {
     }
 
     /// hg serve's access-log lines for requests to `/team/NAME` (on the backend, without the
-    /// route prefix).
+    /// route prefix), read once a control request — `GET /hg/team/app?cmd=capabilities` with
+    /// the read token — shows in the log ([`backend_log::settled`]); control lines left out.
+    #[track_caller]
     pub fn backend_requests(&self, name: &str) -> Vec<String> {
+        let control = "/team/app?cmd=capabilities";
+        let send = || {
+            let target = format!("/hg{control}");
+            let response = http::get(
+                self.gate.port(),
+                &target,
+                &[http::basic("alice", &self.tokens.read)],
+            );
+            self.check(
+                response.status == 200,
+                &format!("the control request GET {target}: {response:?}"),
+            );
+        };
+        let log = backend_log::settled("hg serve", || self.serve.access_log(), control, send);
         let needle = format!("/team/{name}");
-        self.serve
-            .access_log()
-            .lines()
-            .filter(|line| line.contains(&needle))
-            .map(str::to_string)
+        log.into_iter()
+            .filter(|line| line.contains(&needle) && !line.contains(control))
             .collect()
     }
 

@@ -30,6 +30,8 @@ mod writes;
 use std::path::{Path, PathBuf};
 
 use crate::support::apache::Apache;
+use crate::support::backend_log;
+use crate::support::http;
 use crate::support::process::Output;
 use crate::support::repos::{self, Owner};
 use crate::support::svn::SvnClient;
@@ -55,6 +57,8 @@ pub struct SvnWorld {
     pub tokens: Tokens,
     /// The repository on disk (`svn/repo`).
     pub repo: PathBuf,
+    /// The repository `svn/other` on disk.
+    pub other: PathBuf,
     apache: Apache,
 }
 
@@ -84,6 +88,7 @@ impl SvnWorld {
             gate,
             tokens: Tokens { write, read },
             repo,
+            other,
             apache,
         }
     }
@@ -143,9 +148,31 @@ impl SvnWorld {
         repos::svnlook(&self.repo, "lock", &[path])
     }
 
-    /// Apache's access-log lines for `/svn/NAME` (`METHOD PATH STATUS …` after the address).
+    /// Apache's access-log lines for `/svn/NAME` (`METHOD PATH STATUS …` after the address),
+    /// read once a control request — `GET /svn/repo/trunk/README` with the read token — shows
+    /// in the log ([`backend_log::settled`]); control lines left out.
+    #[track_caller]
     pub fn backend_requests(&self, name: &str) -> Vec<String> {
-        self.apache.requests_matching(&format!("/svn/{name}"))
+        let control = "GET /svn/repo/trunk/README ";
+        let send = || {
+            let response = http::get(
+                self.gate.port(),
+                "/svn/repo/trunk/README",
+                &[http::basic(CLIENT_USER, &self.tokens.read)],
+            );
+            self.check(
+                response.status == 200,
+                &format!("the control request GET /svn/repo/trunk/README: {response:?}"),
+            );
+        };
+        let log = backend_log::settled("Apache", || self.apache.access_log(), control, send);
+        let needle = format!("/svn/{name}");
+        log.into_iter()
+            .filter(|line| {
+                let path = line.split(' ').nth(2).unwrap_or_default();
+                path.contains(&needle) && !line.contains(control)
+            })
+            .collect()
     }
 
     /// Fails the test with the vcsgate log and Apache's logs attached when `cond` is false.

@@ -131,10 +131,81 @@ fn repository_without_a_grant_is_refused() {
         out.stderr.contains("git/team/other"),
         "the refusal names the repo:\n{out}"
     );
-    let apache = world.apache().expect("Apache world");
+    let reached: Vec<String> = world
+        .backend_requests()
+        .into_iter()
+        .filter(|l| l.contains("/team/other"))
+        .collect();
     assert!(
-        apache.requests_matching("/team/other").is_empty(),
-        "{}",
-        apache.access_log()
+        reached.is_empty(),
+        "requests reached team/other: {reached:?}"
     );
+}
+
+/// alice may write all of `team/**`; her token limited to `team/app` pushes (forced, so the
+/// ref would move if the push reached the backend) to `team/other`: refused, naming the
+/// repository, `other` unchanged and no request for it in the backend's log. The same push
+/// with an unlimited write token then moves `other`: the refused push was a real one.
+fn repo_limited_token_cannot_push_elsewhere(via: Via) {
+    let mut world = World::new(via);
+    world
+        .gate
+        .grant("alice", &format!("{}/team/**", world.prefix()), "write");
+    let app = world.repo_path("app");
+    let limited = world.gate.token(
+        "alice",
+        "app-only",
+        &["--scope", "write_repository", "--repo", &app],
+    );
+    let unlimited = world
+        .gate
+        .token("alice", "dev", &["--scope", "write_repository"]);
+    world.gate.serve();
+    let git = GitClient::new();
+    let out = git.clone(&world.remote("app", &Cred::basic(&limited)), "c");
+    world.check(out.ok(), &format!("the limited token clones app:\n{out}"));
+    let new = git.commit("c", "elsewhere.txt", "elsewhere\n");
+    let other_before = world.main_of("other");
+    let force_push = |token: &str| {
+        let remote = world.remote("other", &Cred::basic(token));
+        let args = ["push", "--force", &remote.url, "HEAD:refs/heads/main"];
+        git.run(Some(&remote), &args, Some(&git.dir("c")))
+    };
+
+    let out = force_push(&limited);
+    world.check(
+        !out.ok(),
+        &format!("the push to other must be refused:\n{out}"),
+    );
+    let other = world.repo_path("other");
+    assert!(
+        out.stderr
+            .lines()
+            .any(|l| l.starts_with("remote:") && l.contains(&other)),
+        "git shows a `remote:` line naming {other}:\n{out}"
+    );
+    assert_eq!(world.main_of("other"), other_before, "other's main moved");
+    let reached: Vec<String> = world
+        .backend_requests()
+        .into_iter()
+        .filter(|l| l.contains("/team/other"))
+        .collect();
+    assert!(
+        reached.is_empty(),
+        "requests reached team/other: {reached:?}"
+    );
+
+    let out = force_push(&unlimited);
+    world.check(out.ok(), &format!("the same push, unlimited:\n{out}"));
+    assert_eq!(world.main_of("other"), new, "the control push moves other");
+}
+
+#[test]
+fn repo_limited_write_token_cannot_push_to_another_granted_repository() {
+    repo_limited_token_cannot_push_elsewhere(Via::Apache);
+}
+
+#[test]
+fn builtin_repo_limited_write_token_cannot_push_to_another_granted_repository() {
+    repo_limited_token_cannot_push_elsewhere(Via::Builtin);
 }

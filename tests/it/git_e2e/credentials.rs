@@ -78,8 +78,7 @@ fn no_credentials_get_401_with_a_basic_challenge() {
         !out.ok(),
         &format!("clone without credentials must fail:\n{out}"),
     );
-    let apache = world.apache().expect("Apache world");
-    let reached = apache.requests_matching("/team/app");
+    let reached = world.backend_requests();
     assert!(
         reached.is_empty(),
         "nothing reaches the backend: {reached:?}"
@@ -115,8 +114,7 @@ fn invalid_tokens_get_401() {
         !out.ok(),
         &format!("clone with a mistyped token must fail:\n{out}"),
     );
-    let apache = world.apache().expect("Apache world");
-    let reached = apache.requests_matching("/team/app");
+    let reached = world.backend_requests();
     assert!(
         reached.is_empty(),
         "nothing reaches the backend: {reached:?}"

@@ -85,7 +85,7 @@ fn the_backend_never_sees_the_token() {
     git.clone(&remote, "c").assert_ok();
     git.commit("c", "f.txt", "f\n");
     git.push(&remote, "c", "main").assert_ok();
-    let log = world.apache().expect("Apache world").access_log();
+    let log = world.backend_requests().join("\n");
     assert!(
         log.contains("git-upload-pack") && log.contains("git-receive-pack"),
         "{log}"

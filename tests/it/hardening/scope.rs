@@ -1,6 +1,7 @@
 //! "A token sent as `Bearer` skipped the repository-scope check that Basic got": a token
 //! limited with `--repo git/team/app` (its user may write all of `git/team/**`) reaches
-//! `team/other` in none of the three credential forms, on any endpoint, nor with `git`.
+//! `team/other` in none of the credential forms, on any endpoint, nor with `git` (a clone
+//! and a forced push).
 
 use super::{Probe, Site, run_probes};
 use crate::support::git::{Cred, GitClient, Remote};
@@ -90,10 +91,24 @@ fn repo_limits_apply_to_bearer_exactly_as_to_basic() {
         site.gate.log()
     );
 
-    assert_eq!(site.main_of(&site.other), other_before);
-    let reached = site.apache.requests_matching("/team/other");
-    assert!(
-        reached.is_empty(),
-        "requests reached team/other: {reached:?}"
-    );
+    // A real write to team/other (forced: the ref would move if it reached the backend),
+    // from a clone of team/app, with the limited token in every form.
+    git.commit("app", "elsewhere.txt", "elsewhere\n");
+    for (form, cred) in [
+        ("Basic", Cred::basic(&limited)),
+        ("token as user", Cred::TokenAsUser(limited.clone())),
+        ("x-oauth-basic", Cred::TokenXOauth(limited.clone())),
+        ("Bearer", Cred::Bearer(limited.clone())),
+    ] {
+        let remote = Remote::new(&site.gate.url(), other, &cred);
+        let args = ["push", "--force", &remote.url, "HEAD:refs/heads/main"];
+        let out = git.run(Some(&remote), &args, Some(&git.dir("app")));
+        assert!(
+            !out.ok(),
+            "{form}: the push to team/other must be refused:\n{out}"
+        );
+    }
+
+    assert_eq!(site.main_of(&site.other), other_before, "team/other moved");
+    site.assert_backend_saw_only(&limited, &["/git/team/app.git/"]);
 }

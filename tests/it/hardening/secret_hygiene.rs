@@ -1,8 +1,10 @@
 //! Secret hygiene. The harness checks every test's logs for every token it handed out
-//! (`support::secrets`, run when a `Gate`, `Apache` or `HgServe` is dropped); these tests
-//! prove that check catches a leak, drive a session full of credentials at debug log level
-//! through it, and check that a database password from `password_file` stays out of the
-//! output when the database cannot be reached.
+//! (`support::secrets`, run when a `Gate`, `Apache` or `HgServe` is dropped; vcsgate runs at
+//! debug level in every test); these tests prove that check catches a leak — in vcsgate's,
+//! Apache's and hg serve's logs, backend identity secrets in vcsgate's — and fails when a
+//! log cannot be read, drive a session full of credentials through it, and check that a
+//! database password from `password_file` stays out of the output when the database cannot
+//! be reached.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -12,10 +14,11 @@ use base64::engine::general_purpose::STANDARD;
 use super::{CONTROL, Site, basic};
 use crate::support::apache::Apache;
 use crate::support::git::{Cred, GitClient, Remote};
+use crate::support::hg::HgServe;
 use crate::support::http;
 use crate::support::ports;
 use crate::support::secrets::{self, leaks_in};
-use crate::support::vcsgate::{Gate, GateConfig};
+use crate::support::vcsgate::{self as vcsgate_support, Gate, GateConfig};
 
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     payload
@@ -108,6 +111,84 @@ fn a_token_in_a_vcsgate_or_apache_log_fails_the_test() {
 }
 
 #[test]
+fn a_token_sent_to_hg_serve_fails_the_test() {
+    let repos = tempfile::tempdir().unwrap();
+    let repo = crate::support::repos::hg(repos.path(), "team/app");
+    let gate = Gate::new(GateConfig::new());
+    gate.user_add("alice");
+    let token = gate.token("alice", "forwarded", &["--scope", "read_repository"]);
+    let serve = HgServe::start(&[("team/app", &repo)]);
+    // What a proxy that forwarded the client's credentials would send: hg serve's own log
+    // never shows it, the recorder in front of it does.
+    let port: u16 = serve.url().rsplit(':').next().unwrap().parse().unwrap();
+    let response = http::get(port, "/team/app?cmd=capabilities", &[basic(&token)]);
+    assert_eq!(response.status, 200, "{response:?}");
+    let caught = catch_unwind(AssertUnwindSafe(move || drop(serve)));
+    let message = panic_message(caught.expect_err("dropping hg serve must fail the test"));
+    assert!(
+        message.contains("SECRET LEAK") && message.contains("requests.log"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_backend_identity_secret_may_reach_the_backend_but_not_vcsgate_logs() {
+    let secret = format!(
+        "identity-{}",
+        &vcsgate::token::generate().unwrap().secret.expose()[5..29]
+    );
+    let mut options = toml::Table::new();
+    options.insert("identity".into(), vcsgate_support::basic_identity(&secret));
+    let site = Site::with_route(GateConfig::new(), options);
+    let line = format!(
+        "127.0.0.1 GET / 200 0 Basic {}\n",
+        STANDARD.encode(format!("alice:{secret}"))
+    );
+    let access_log = site.apache.root().join("logs/access.log");
+    let mut text = std::fs::read_to_string(&access_log).unwrap();
+    text.push_str(&line);
+    std::fs::write(&access_log, text).unwrap();
+    let Site { gate, apache, .. } = site;
+    drop(apache); // the backend's credential in the backend's log: fine
+
+    let log = gate.log_files().pop().unwrap();
+    std::fs::write(&log, format!("DEBUG backend authorization {line}")).unwrap();
+    let caught = catch_unwind(AssertUnwindSafe(move || drop(gate)));
+    let message = panic_message(caught.expect_err("dropping the Gate must fail the test"));
+    assert!(
+        message.contains("SECRET LEAK") && message.contains("serve.stderr.log"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_log_that_cannot_be_read_fails_the_test() {
+    let repos = tempfile::tempdir().unwrap();
+    let mut gate = Gate::new(GateConfig::new().git_repos("/local", repos.path()));
+    gate.user_add("alice");
+    gate.token("alice", "t", &["--scope", "read_repository"]);
+    gate.serve();
+    gate.signal("KILL");
+    let log = gate.log_files().pop().unwrap();
+    std::fs::rename(&log, log.with_extension("renamed")).unwrap();
+    let caught = catch_unwind(AssertUnwindSafe(move || drop(gate)));
+    let message = panic_message(caught.expect_err("dropping the Gate must fail the test"));
+    assert!(
+        message.contains("SECRET SCAN IMPOSSIBLE") && message.contains("serve.stderr.log"),
+        "{message}"
+    );
+
+    let apache = Apache::start();
+    std::fs::remove_file(apache.root().join("logs/error.log")).unwrap();
+    let caught = catch_unwind(AssertUnwindSafe(move || drop(apache)));
+    let message = panic_message(caught.expect_err("dropping Apache must fail the test"));
+    assert!(
+        message.contains("SECRET SCAN IMPOSSIBLE") && message.contains("error.log"),
+        "{message}"
+    );
+}
+
+#[test]
 fn no_token_reaches_any_log_in_a_session_full_of_credentials() {
     let mut site = Site::new(GateConfig::new());
     site.gate.env("VCSGATE_LOG", "debug");
@@ -138,7 +219,8 @@ fn no_token_reaches_any_log_in_a_session_full_of_credentials() {
     let port = site.gate.port();
     let in_query = format!("{CONTROL}&access_token={reader}");
     assert_eq!(http::get(port, &in_query, &[basic(&reader)]).status, 400);
-    let typo = format!("{}X", &reader[..reader.len() - 1]);
+    let (head, last) = reader.split_at(reader.len() - 1);
+    let typo = format!("{head}{}", if last == "X" { "Y" } else { "X" });
     assert_eq!(http::get(port, CONTROL, &[basic(&typo)]).status, 401);
     let other = "/git/team/other.git/info/refs?service=git-upload-pack";
     assert_eq!(http::get(port, other, &[http::bearer(&writer)]).status, 403);

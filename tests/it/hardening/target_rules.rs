@@ -4,6 +4,7 @@
 //! Apache and leave a line in its access log.
 
 use super::{Probe, Site, basic, run_probes};
+use crate::support::repos;
 use crate::support::vcsgate::GateConfig;
 use crate::support::wire::{head, header, with_body};
 
@@ -129,13 +130,15 @@ fn r9_endpoint_names_are_case_sensitive() {
     let token = site.token("writer", "write_repository");
     site.gate.serve();
     let main_before = site.main_of(&site.app);
+    // A real push: it moves main wherever it reaches git-receive-pack (the control below).
+    let (push, pushed) = repos::git_push_request(&site.app);
     let auth = vec![basic(&token)];
     let receive = |path: &str| {
         let headers = vec![
             basic(&token),
             header("Content-Type", "application/x-git-receive-pack-request"),
         ];
-        with_body("POST", path, &headers, b"0000")
+        with_body("POST", path, &headers, &push)
     };
     let app = "/git/team/app.git";
     let probes = vec![
@@ -203,4 +206,18 @@ fn r9_endpoint_names_are_case_sensitive() {
         "the backend ref moved"
     );
     site.assert_backend_saw_only(&token, &[]);
+
+    // The same bytes to the exact endpoint name are a push that moves main.
+    let control = site.send(&receive(&format!("{app}/git-receive-pack")));
+    let answer = control.first();
+    assert!(
+        answer.status == 200 && answer.body.contains("ok refs/heads/main"),
+        "the control push: {answer:?}\n{}",
+        site.gate.log()
+    );
+    assert_eq!(
+        site.main_of(&site.app),
+        pushed,
+        "the control push moves main"
+    );
 }

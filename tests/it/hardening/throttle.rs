@@ -22,12 +22,13 @@ const GOOD: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 3);
 const ANONYMOUS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 4);
 const PROXY: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 6);
 const UNTRUSTED: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 7);
+const UNTRUSTED_2: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 8);
 const ATTACK_THREADS: usize = 4;
 /// Each attacker sends at least this many bad tokens, for at least `ATTACK_FOR`.
 const ATTACK_MIN_PER_THREAD: usize = 75;
 const ATTACK_FOR: Duration = Duration::from_secs(3);
 const ATTACK_PAUSE: Duration = Duration::from_millis(10);
-/// Latency a good client may see while the attack runs.
+/// Median latency a good client may see while the attack runs.
 const GOOD_LATENCY: Duration = Duration::from_millis(500);
 
 fn throttled_site() -> Site {
@@ -159,10 +160,17 @@ fn bad_tokens_get_429_while_good_clients_keep_working() {
         site.gate.log()
     );
     let refill = attack_took.as_secs() * PER_MINUTE / 60 + 1;
+    // The budget is checked before the store lookup and charged after it, so requests of
+    // one address already in flight when its last cell goes (at most one per attacker
+    // thread, once per exhaustion: at the burst and at each refill) are checked too. The
+    // exact budget of a client sending one request at a time is checked in
+    // `requests_without_credentials_do_not_count`.
+    let in_flight = (ATTACK_THREADS as u64 - 1) * (1 + refill);
     assert!(
-        unauthorized <= BURST + refill,
+        unauthorized <= BURST + refill + in_flight,
         "{unauthorized} bad tokens were checked (401) and {throttled} throttled (429) in \
-         {attack_took:?}: at most burst {BURST} + refill {refill} may be checked"
+         {attack_took:?}: at most burst {BURST} + refill {refill} + {in_flight} in flight \
+         may be checked"
     );
     let bad_retry: Vec<String> = attack
         .iter()
@@ -185,9 +193,12 @@ fn bad_tokens_get_429_while_good_clients_keep_working() {
          {attack_took:?}; good client p50 {p50:?}, max {max:?} over {} samples",
         latencies.len()
     );
+    // The median says whether good clients were slowed down; the maximum (reported above)
+    // says more about the machine (2 cores shared by CGI, Apache and the attack) than about
+    // the throttle, so it is not a pass/fail criterion.
     assert!(
-        p50 < GOOD_LATENCY && max < GOOD_LATENCY,
-        "good requests during the attack: p50 {p50:?}, max {max:?} (limit {GOOD_LATENCY:?}) \
+        p50 < GOOD_LATENCY,
+        "good requests during the attack: p50 {p50:?} (limit {GOOD_LATENCY:?}), max {max:?} \
          over {} samples",
         latencies.len()
     );
@@ -221,6 +232,7 @@ fn requests_without_credentials_do_not_count() {
             "anonymous request {n} gets the Basic challenge: {response:?}"
         );
     }
+    let first_failure = Instant::now();
     let (first_bad, _) = get(ANONYMOUS, port, &[bad_credential(0)]);
     assert_eq!(
         first_bad.status,
@@ -228,15 +240,20 @@ fn requests_without_credentials_do_not_count() {
         "after {} anonymous requests the first bad token is still checked",
         3 * BURST
     );
-    // The address is throttled like any other once bad tokens pile up.
+    // The address is throttled like any other once bad tokens pile up: one at a time, the
+    // burst is exact (plus one cell per 60/PER_MINUTE s of refill, on a slow machine).
     let statuses: Vec<u16> = (1..=BURST + 1)
         .map(|i| get(ANONYMOUS, port, &[bad_credential(i as usize)]).0.status)
         .collect();
+    let checked = statuses.iter().take_while(|s| **s == 401).count() as u64;
+    let refilled = first_failure.elapsed().as_secs() * PER_MINUTE / 60;
     assert!(
-        statuses.contains(&429),
-        "{} more bad tokens were never throttled: {statuses:?}",
-        BURST + 1
+        checked >= BURST - 1 && checked <= BURST - 1 + refilled,
+        "after the first bad token, {} more (plus {refilled} refilled) are checked before a \
+         429: {statuses:?}",
+        BURST - 1
     );
+    assert_eq!(statuses.last(), Some(&429), "then throttled: {statuses:?}");
 }
 
 #[test]
@@ -272,10 +289,20 @@ fn forwarded_for_is_believed_only_from_trusted_proxies() {
         Some(&429),
         "rotating XFF must not evade: {statuses:?}"
     );
-    // …and is not charged to the addresses it names.
+    // …and is not charged to the address it names: another untrusted client names one
+    // address more often than the burst allows; that address still has its whole budget.
+    let claimed = "198.51.100.99";
+    let statuses: Vec<u16> = (0..BURST as usize + 3)
+        .map(|i| via(UNTRUSTED_2, claimed, i))
+        .collect();
     assert_eq!(
-        via(PROXY, "198.51.100.12", 1),
+        statuses.last(),
+        Some(&429),
+        "the untrusted client itself is throttled: {statuses:?}"
+    );
+    assert_eq!(
+        via(PROXY, claimed, 0),
         401,
-        "claims of an untrusted client"
+        "the claims of an untrusted client were charged to {claimed}"
     );
 }

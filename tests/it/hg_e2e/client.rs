@@ -177,3 +177,45 @@ fn repository_without_a_grant_is_refused() {
     );
     world.check(out.ok(), &format!("clone of hg/team/app:\n{out}"));
 }
+
+/// alice may write all of `hg/team/**`; her token limited to `hg/team/app` pushes (forced,
+/// so the tip would move if the push reached hg serve) to `hg/team/other`: refused, naming the
+/// repository, the tip unchanged and no request for `other` in hg serve's log. The same push
+/// with the unlimited write token then moves the tip: the refused push was a real one.
+#[test]
+fn repo_limited_write_token_cannot_push_to_another_granted_repository() {
+    let world = HgWorld::start();
+    world.gate.grant("alice", "hg/team/**", "write");
+    let limited = world.gate.token(
+        "alice",
+        "app-only",
+        &["--scope", "write_repository", "--repo", "hg/team/app"],
+    );
+    let hg = HgClient::new();
+    let out = hg.run(&["clone", &world.url("app", &limited), "c"], None);
+    world.check(out.ok(), &format!("the limited token clones app:\n{out}"));
+    let dir = hg.dir("c");
+    let new = commit(&hg, &dir, "elsewhere.txt");
+    let other_tip = repos::hg_rev(&world.other, "tip");
+
+    let out = hg.run(&["push", "-f", &world.url("other", &limited)], Some(&dir));
+    assert_refused_with(&world, &out, &["hg/team/other"]);
+    assert_eq!(
+        repos::hg_rev(&world.other, "tip"),
+        other_tip,
+        "the tip of hg/team/other moved"
+    );
+    let reached = world.backend_requests("other");
+    assert!(reached.is_empty(), "requests reached hg serve: {reached:?}");
+
+    let out = hg.run(
+        &["push", "-f", &world.url("other", &world.tokens.write)],
+        Some(&dir),
+    );
+    world.check(out.ok(), &format!("the same push, unlimited:\n{out}"));
+    assert_eq!(
+        repos::hg_rev(&world.other, "tip").as_deref(),
+        Some(new.as_str()),
+        "the control push moves the tip"
+    );
+}

@@ -26,6 +26,8 @@ pub struct Apache {
     daemon: Daemon,
     port: u16,
     scratch: TempDir,
+    /// The logs in `logs/` this configuration writes (scanned for secrets on drop).
+    logs: Vec<&'static str>,
 }
 
 impl Apache {
@@ -41,6 +43,25 @@ impl Apache {
         let format = format!("LogFormat \"%m %U%q{}\" vcsgate_headers", fields.concat());
         let log = "CustomLog \"{root}/logs/headers.log\" vcsgate_headers";
         Self::start_with(&[&format, log])
+    }
+
+    /// Like [`Apache::start`], also serving HTTPS (mod_ssl) on 127.0.0.1:`tls_port` and
+    /// 127.0.0.2:`tls_port` with the certificate `cert` and its key `key`; both listeners log
+    /// to the same access log.
+    pub fn start_https(cert: &Path, key: &Path, tls_port: u16) -> Apache {
+        let ssl = tools::apache_module("mod_ssl.so", "apache2");
+        let directives = [
+            format!("LoadModule ssl_module {}", ssl.display()),
+            format!("Listen 127.0.0.1:{tls_port}"),
+            format!("Listen 127.0.0.2:{tls_port}"),
+            format!("<VirtualHost 127.0.0.1:{tls_port} 127.0.0.2:{tls_port}>"),
+            "SSLEngine on".to_string(),
+            format!("SSLCertificateFile \"{}\"", cert.display()),
+            format!("SSLCertificateKeyFile \"{}\"", key.display()),
+            "</VirtualHost>".to_string(),
+        ];
+        let directives: Vec<&str> = directives.iter().map(String::as_str).collect();
+        Self::start_with(&directives)
     }
 
     /// Like [`Apache::start`], with more `directives` read after the deploy file (written
@@ -86,13 +107,19 @@ impl Apache {
             let pid_file = root.join("run/apache.pid");
             let ready = poll::until(START_TIMEOUT, Duration::from_millis(10), || {
                 daemon.exited().is_some()
-                    || (read(&pid_file).trim() == daemon.pid().to_string() && poll::accepts(port))
+                    || (read(&pid_file).trim() == daemon.pid().to_string()
+                        && ports::listened_by(daemon.pid(), port))
             });
             if ready.is_some() && daemon.exited().is_none() {
+                let mut logs = vec!["access.log", "error.log"];
+                if directives.iter().any(|d| d.contains("logs/headers.log")) {
+                    logs.push("headers.log");
+                }
                 return Apache {
                     daemon,
                     port,
                     scratch,
+                    logs,
                 };
             }
             daemon.stop();
@@ -128,12 +155,17 @@ impl Apache {
         self.scratch.path().join("svn")
     }
 
-    /// The access log: `%h %m %U%q %>s %b %{Authorization}i`, one request per line.
+    /// The access log: `%h %m %U%q %>s %b %{Authorization}i`, one request per line, written
+    /// when a request is done (after its response). A missing log fails the test. To show
+    /// that something did NOT reach Apache, first wait for a control request
+    /// ([`super::backend_log::settled`]).
+    #[track_caller]
     pub fn access_log(&self) -> String {
-        read(&self.scratch.path().join("logs/access.log"))
+        read_log(&self.scratch.path().join("logs/access.log"))
     }
 
     /// Access-log lines whose request path contains `needle`.
+    #[track_caller]
     pub fn requests_matching(&self, needle: &str) -> Vec<String> {
         self.access_log()
             .lines()
@@ -153,8 +185,9 @@ impl Apache {
 
     /// With [`Apache::start_logging_headers`]: per request, `METHOD PATH?QUERY` and the
     /// logged headers as `(name, value)` (`-` when the header was absent).
+    #[track_caller]
     pub fn logged_headers(&self) -> Vec<(String, Vec<(String, String)>)> {
-        read(&self.scratch.path().join("logs/headers.log"))
+        read_log(&self.scratch.path().join("logs/headers.log"))
             .lines()
             .map(|line| {
                 let mut fields = line.split('\t');
@@ -172,12 +205,9 @@ impl Apache {
 impl Drop for Apache {
     fn drop(&mut self) {
         let logs = self.scratch.path().join("logs");
-        let files: Vec<PathBuf> = ["access.log", "error.log", "headers.log"]
-            .iter()
-            .map(|name| logs.join(name))
-            .collect();
+        let files: Vec<PathBuf> = self.logs.iter().map(|name| logs.join(name)).collect();
         let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-        secrets::assert_no_leak("Apache (backend)", &files);
+        secrets::assert_backend_no_leak("Apache (backend)", &files);
     }
 }
 
@@ -203,6 +233,13 @@ fn log_file(root: &Path, name: &str) -> fs::File {
     fs::File::create(root.join(name)).expect("create Apache log file")
 }
 
+/// A file that may not exist yet (startup diagnostics).
 fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_default()
+}
+
+/// A log the tests rely on: missing or unreadable fails the test.
+#[track_caller]
+fn read_log(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("Apache log {}: {e}", path.display()))
 }

@@ -1,5 +1,6 @@
-//! Mercurial: `hg serve` with a web config built on `deploy/hg/hgweb.conf`, and the client
-//! with an isolated configuration.
+//! Mercurial: `hg serve` with a web config built on `deploy/hg/hgweb.conf` behind a
+//! [`Recorder`] (hg's access log has no request headers: the recorder keeps what clients
+//! sent, for the secret scan), and the client with an isolated configuration.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 use super::process::{self, Daemon, Output};
+use super::recorder::Recorder;
 use super::{poll, ports, secrets, tools};
 
 /// The deploy file whose `[web]` section the tests use unchanged (through `%include`).
@@ -70,8 +72,10 @@ impl HgClient {
     }
 }
 
-/// `hg serve --web-conf` on a free loopback port, stopped on drop.
+/// `hg serve --web-conf` on a free loopback port, stopped on drop, and a [`Recorder`] in
+/// front of it.
 pub struct HgServe {
+    recorder: Recorder,
     daemon: Daemon,
     port: u16,
     dir: TempDir,
@@ -107,13 +111,18 @@ impl HgServe {
                 .stderr(log("stderr.log"));
             let mut daemon = Daemon::spawn("hg serve", &mut cmd);
             let stdout = dir.path().join("stdout.log");
+            // Ready when this very process listens on the port (not whatever else got it).
             let ready = poll::until(START_TIMEOUT, Duration::from_millis(20), || {
-                daemon.exited().is_some() || poll::accepts(port)
+                daemon.exited().is_some() || ports::listened_by(daemon.pid(), port)
             });
-            // A server that lost its port to another process exits right after start.
-            std::thread::sleep(Duration::from_millis(50));
             if ready.is_some() && daemon.exited().is_none() {
-                return HgServe { daemon, port, dir };
+                let recorder = Recorder::start(port, &dir.path().join("requests.log"));
+                return HgServe {
+                    recorder,
+                    daemon,
+                    port,
+                    dir,
+                };
             }
             daemon.stop();
             last_error = format!("{}{}", read(&stdout), read(&dir.path().join("stderr.log")));
@@ -124,18 +133,25 @@ impl HgServe {
         panic!("hg serve did not start:\n{last_error}");
     }
 
+    /// hg serve's own port: requests sent here bypass the recorder.
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` of the recorder in front of hg serve (what vcsgate and clients
+    /// are given).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://127.0.0.1:{}", self.recorder.port())
     }
 
-    /// hg serve's access log (one line per request, with the wire-protocol arguments).
+    /// hg serve's access log (one line per request, with the wire-protocol arguments,
+    /// written as the response starts). A missing log fails the test. To show that something
+    /// did NOT reach hg serve, first wait for a control request
+    /// ([`super::backend_log::settled`]).
+    #[track_caller]
     pub fn access_log(&self) -> String {
-        read(&self.dir.path().join("access.log"))
+        let path = self.dir.path().join("access.log");
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("hg serve log {}: {e}", path.display()))
     }
 
     pub fn error_log(&self) -> String {
@@ -146,12 +162,13 @@ impl HgServe {
 impl Drop for HgServe {
     /// The logs must not hold a secret ([`super::secrets`]).
     fn drop(&mut self) {
-        let files: Vec<PathBuf> = ["access.log", "error.log", "stdout.log", "stderr.log"]
+        let mut files: Vec<PathBuf> = ["access.log", "error.log", "stdout.log", "stderr.log"]
             .iter()
             .map(|name| self.dir.path().join(name))
             .collect();
+        files.push(self.recorder.file().to_path_buf());
         let files: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-        secrets::assert_no_leak("hg serve (backend)", &files);
+        secrets::assert_backend_no_leak("hg serve (backend)", &files);
     }
 }
 

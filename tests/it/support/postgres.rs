@@ -8,7 +8,6 @@
 
 #![allow(clippy::expect_used, clippy::panic, clippy::unwrap_used)]
 
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -169,9 +168,9 @@ pub(super) fn run(command: &mut Command) {
     );
 }
 
+/// The harness's one allocator ([`super::ports::free_port`]).
 pub(super) fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-    listener.local_addr().expect("local address").port()
+    super::ports::free_port()
 }
 
 /// Leaves behind a watchdog (in its own process group, so Ctrl-C on the tests does not kill

@@ -75,6 +75,7 @@ pub fn run(cmd: &mut Command) -> Output {
 #[track_caller]
 pub fn run_with_timeout(cmd: &mut Command, timeout: Duration) -> Output {
     let program = describe(cmd);
+    tools::kill(); // fails now, naming the package, rather than hanging at the timeout
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -153,6 +154,7 @@ impl Daemon {
     /// Starts `cmd` with stdin closed; the caller sets stdout/stderr (usually log files).
     #[track_caller]
     pub fn spawn(name: &str, cmd: &mut Command) -> Daemon {
+        tools::kill(); // a daemon that cannot be stopped would hang the test run
         cmd.stdin(Stdio::null()).process_group(0);
         let child = cmd
             .spawn()

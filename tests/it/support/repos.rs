@@ -178,3 +178,51 @@ fn top_dir(root: &Path, rel: &str) -> PathBuf {
     let first = rel.split('/').find(|s| !s.is_empty()).unwrap_or(rel);
     root.join(first)
 }
+
+/// The body of a `POST …/git-receive-pack` that moves `main` of the backend repository
+/// `bare` to a new commit (a command pkt-line asking for `report-status`, a flush, a pack):
+/// exactly what `git push` sends. Returns the body and the new commit id. `bare` is not
+/// changed.
+pub fn git_push_request(bare: &Path) -> (Vec<u8>, String) {
+    use std::io::Write as _;
+    let scratch = tempfile::tempdir().expect("create scratch dir");
+    let work = scratch.path().join("work");
+    let git = |args: &[&str], cwd: &Path| -> String {
+        let mut cmd = git_any_owner(scratch.path());
+        cmd.args(args).current_dir(cwd);
+        process::run(&mut cmd).assert_ok().stdout.trim().to_string()
+    };
+    let bare_arg = bare.to_str().expect("UTF-8 path");
+    git(&["clone", "-q", bare_arg, "work"], scratch.path());
+    let old = git(&["rev-parse", "HEAD"], &work);
+    fs::write(work.join("pushed.txt"), "pushed\n").expect("write file");
+    git(&["add", "pushed.txt"], &work);
+    git(&["commit", "-q", "-m", "pushed"], &work);
+    let new = git(&["rev-parse", "HEAD"], &work);
+    let mut cmd = git_any_owner(scratch.path());
+    let mut pack_objects = cmd
+        .args(["pack-objects", "--stdout", "--revs", "-q"])
+        .current_dir(&work)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start git pack-objects");
+    let revs = format!("{new}\n^{old}\n");
+    pack_objects
+        .stdin
+        .take()
+        .expect("stdin of git pack-objects")
+        .write_all(revs.as_bytes())
+        .expect("write revisions to git pack-objects");
+    let pack = pack_objects
+        .wait_with_output()
+        .expect("run git pack-objects");
+    assert!(
+        pack.status.success() && pack.stdout.starts_with(b"PACK"),
+        "git pack-objects failed"
+    );
+    let command = format!("{old} {new} refs/heads/main\0report-status\n");
+    let mut body = format!("{:04x}{command}0000", command.len() + 4).into_bytes();
+    body.extend_from_slice(&pack.stdout);
+    (body, new)
+}

@@ -58,12 +58,14 @@ pub fn apache2() -> PathBuf {
     require("apache2", "apache2")
 }
 
-/// `kill` as a program (not the shell builtin), to signal processes and process groups.
-/// Never fails (it runs inside `Drop`): when not found, the bare name is tried.
+/// `kill` as a program (not the shell builtin), to signal processes and process groups;
+/// a failure naming procps when missing. [`super::process`] asks for it before it starts
+/// anything, so a machine without procps fails at once instead of leaving processes that
+/// can never be stopped (a hung test run).
+#[track_caller]
 pub fn kill() -> PathBuf {
     static KILL: OnceLock<PathBuf> = OnceLock::new();
-    KILL.get_or_init(|| find("kill").unwrap_or_else(|| PathBuf::from("kill")))
-        .clone()
+    KILL.get_or_init(|| require("kill", "procps")).clone()
 }
 
 pub fn openssl() -> PathBuf {

@@ -25,6 +25,11 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_vcsgate");
 pub const BINARY_OVERRIDE: &str = "VCSGATE_TEST_BIN";
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 const PORT_ATTEMPTS: usize = 3;
+/// Where `serve` writes (stdout, stderr), in the Gate's directory.
+const SERVE_LOGS: [&str; 2] = ["serve.stdout.log", "serve.stderr.log"];
+/// The log level `serve` runs at unless a test sets `VCSGATE_LOG`: debug, so the secret scan
+/// of every test covers everything vcsgate can print.
+const SERVE_LOG_LEVEL: &str = "debug";
 
 /// Where a route sends its requests.
 #[derive(Debug, Clone)]
@@ -104,6 +109,17 @@ impl GateConfig {
         self
     }
 
+    /// Like [`GateConfig::git_repos`], with more route keys (e.g. `git_binary`).
+    pub fn git_repos_with(mut self, prefix: &str, dir: &Path, options: toml::Table) -> GateConfig {
+        self.routes.push(Route {
+            prefix: prefix.to_string(),
+            kind: "git".to_string(),
+            target: Target::GitRepos(dir.to_path_buf()),
+            options,
+        });
+        self
+    }
+
     pub fn store_url(mut self, url: &str) -> GateConfig {
         self.store_url = Some(url.to_string());
         self
@@ -164,7 +180,9 @@ impl GateConfig {
 
 /// `[route.identity] mode = "basic", secret = SECRET`: the backend receives
 /// `Authorization: Basic base64(VCSGATE_USER:SECRET)`. Insert it as the `identity` option.
+/// The secret is remembered as a backend credential: vcsgate's logs must never show it.
 pub fn basic_identity(secret: &str) -> toml::Value {
+    secrets::remember_backend_credential(secret);
     let mut identity = toml::Table::new();
     identity.insert("mode".into(), "basic".into());
     identity.insert("secret".into(), secret.into());
@@ -192,6 +210,10 @@ impl Gate {
         // The CLI and the server run from elsewhere: relative paths in the config must
         // resolve against the config file's directory, not the current one.
         fs::create_dir(dir.path().join("cwd")).expect("create cwd");
+        // The server's logs exist from the start: a missing one fails the secret scan.
+        for name in SERVE_LOGS {
+            fs::File::create(dir.path().join(name)).expect("create a server log");
+        }
         let gate = Gate {
             server: None,
             config,
@@ -276,23 +298,25 @@ impl Gate {
         secret
     }
 
-    /// Starts `vcsgate serve` and waits until it accepts connections.
+    /// Starts `vcsgate serve` and waits until the process listens on its port.
     pub fn serve(&mut self) {
         assert!(self.server.is_none(), "vcsgate is already serving");
         let mut last_error = String::new();
         for _ in 0..PORT_ATTEMPTS {
             let log = |name: &str| fs::File::create(self.dir.path().join(name)).expect("log");
             let mut cmd = self.command();
+            if !self.env.iter().any(|(k, _)| k == "VCSGATE_LOG") {
+                cmd.env("VCSGATE_LOG", SERVE_LOG_LEVEL);
+            }
             cmd.arg("serve")
-                .stdout(log("serve.stdout.log"))
-                .stderr(log("serve.stderr.log"));
+                .stdout(log(SERVE_LOGS[0]))
+                .stderr(log(SERVE_LOGS[1]));
             let mut daemon = Daemon::spawn("vcsgate serve", &mut cmd);
             let port = self.port;
+            // Ready when this very process listens on the port (not whatever else got it).
             let ready = poll::until(START_TIMEOUT, Duration::from_millis(20), || {
-                daemon.exited().is_some() || poll::accepts(port)
+                daemon.exited().is_some() || ports::listened_by(daemon.pid(), port)
             });
-            // A server that lost its port to another process exits right after start.
-            std::thread::sleep(Duration::from_millis(50));
             if ready.is_some() && daemon.exited().is_none() {
                 self.server = Some(daemon);
                 return;
@@ -331,7 +355,7 @@ impl Gate {
 
     /// The files the server writes its log to (stdout, stderr).
     pub fn log_files(&self) -> Vec<PathBuf> {
-        ["serve.stdout.log", "serve.stderr.log"]
+        SERVE_LOGS
             .iter()
             .map(|name| self.dir.path().join(name))
             .collect()

@@ -7,6 +7,7 @@ use std::fs;
 use super::SvnWorld;
 use super::writes::checkout;
 use crate::support::process::Output;
+use crate::support::repos;
 use crate::support::svn::SvnClient;
 
 /// What svn must show for a write with the read-only token.
@@ -157,4 +158,42 @@ fn repository_without_a_grant_is_refused() {
     assert!(reached.is_empty(), "requests reached Apache: {reached:?}");
     // The same token works where alice has a grant.
     checkout(&world, &svn, &token, "repo");
+}
+
+/// alice may write all of `svn/**`; her token limited to `svn/repo` makes a directory in
+/// `svn/other`: refused, naming the repository, no new revision and no request for `other` in
+/// Apache's log. The same commit with the unlimited write token then makes revision 2: the
+/// refused commit was a real one.
+#[test]
+fn repo_limited_write_token_cannot_commit_to_another_granted_repository() {
+    let world = SvnWorld::start();
+    world.gate.grant("alice", "svn/**", "write");
+    let limited = world.gate.token(
+        "alice",
+        "repo-only",
+        &["--scope", "write_repository", "--repo", "svn/repo"],
+    );
+    let svn = SvnClient::new();
+    checkout(&world, &svn, &limited, "repo");
+    let other_before = repos::svn_youngest(&world.other).0;
+    let url = world.repo_url("other", "/trunk/new");
+    let mkdir = |token: &str| world.svn(&svn, token, &["mkdir", &url, "-m", "elsewhere"], None);
+
+    let out = mkdir(&limited);
+    assert_refused(&world, "mkdir in svn/other", &out, &["svn/other"]);
+    assert_eq!(
+        repos::svn_youngest(&world.other).0,
+        other_before,
+        "svn/other got a new revision"
+    );
+    let reached = world.backend_requests("other");
+    assert!(reached.is_empty(), "requests reached Apache: {reached:?}");
+
+    let out = mkdir(&world.tokens.write);
+    world.check(out.ok(), &format!("the same commit, unlimited:\n{out}"));
+    assert_eq!(
+        repos::svn_youngest(&world.other).0,
+        other_before + 1,
+        "the control commit makes a revision"
+    );
 }

@@ -7,8 +7,8 @@
 //! - svn: a prefix starting with `single` is one repository (`SVNPath`), anything else
 //!   holds repositories (`SVNParentPath`).
 
-use vcsgate::classify::hg::HgRoute;
-use vcsgate::classify::svn::{SvnLayout, SvnRoute};
+use crate::classify::hg::HgRoute;
+use crate::classify::svn::{SvnLayout, SvnRoute};
 
 pub fn hg(prefix: &str) -> HgRoute {
     let repo_depth = match prefix {

@@ -10,9 +10,9 @@
 //! Parts the `http` crate refuses (hyper would refuse them before vcsgate sees them) end the
 //! input (method, target) or are skipped (a header line).
 
+use crate::canon::{self, CanonicalRequest};
+use crate::classify::Request;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri, Version};
-use vcsgate::canon::{self, CanonicalRequest};
-use vcsgate::classify::Request;
 
 pub struct Head<'a> {
     pub method: Method,

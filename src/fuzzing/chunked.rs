@@ -2,7 +2,7 @@
 //! once in small chunks and once whole, and insists both give the same operation: a verdict
 //! that depends on how TCP split the body would be a smuggling vector.
 
-use vcsgate::classify::{BodyRule, Classified, Operation, Progress};
+use crate::classify::{BodyRule, Classified, Operation, Progress};
 
 /// The operation decided, or `None` when the body was refused.
 pub fn settle(

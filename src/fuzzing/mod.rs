@@ -1,0 +1,285 @@
+//! The fuzz targets' checks, in the library so that the cargo-fuzz targets (`fuzz/`, one
+//! line each) and the main test suite (which replays every committed seed and crash input,
+//! `tests.rs`) run the very same invariants. Not part of vcsgate's API.
+//!
+//! Each target takes the fuzzer's bytes, never panics on any input, and panics (with what
+//! went wrong) when an invariant breaks. Request inputs are text ([`head`]): `METHOD TARGET
+//! [HTTP/2]`, header lines `Name: value`, a blank line, then the body.
+
+#![allow(clippy::panic)]
+
+pub mod chunked;
+pub mod head;
+pub mod hg_model;
+pub mod routes;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderValue};
+
+use crate::classify::svn::SvnLayout;
+use crate::classify::{Classified, Operation, git, hg, svn};
+use crate::throttle::{Cidr, ClientKey, TrustedProxies, client_key};
+use crate::vocabulary::Access;
+use crate::{canon, config, credentials, token};
+use head::Head;
+use hg_model::WRITE_COMMANDS;
+
+/// A target's checks: fed the fuzzer's bytes, panics when an invariant breaks.
+pub type Check = fn(&[u8]);
+
+/// Every target by its cargo-fuzz name (`fuzz/fuzz_targets/NAME.rs`, `fuzz/seeds/NAME/`).
+pub const TARGETS: &[(&str, Check)] = &[
+    ("canonicalise", canonicalise),
+    ("classify_git", classify_git),
+    ("classify_hg", classify_hg),
+    ("classify_svn", classify_svn),
+    ("client_key", client_key_target),
+    ("config", config_target),
+    ("credentials", credentials_target),
+];
+
+/// Canonicalisation (R1–R5) never panics, and what it lets through has the promised shape.
+pub fn canonicalise(data: &[u8]) {
+    let Some(mut head) = Head::parse(data) else {
+        return;
+    };
+    let Some(canonical) = head.canonical() else {
+        return;
+    };
+    for name in head.headers.keys() {
+        assert!(
+            !canon::is_untrusted_header(name.as_str()),
+            "{name} survived stripping"
+        );
+    }
+    assert_eq!(canonical.raw_path, head.uri.path());
+    assert_eq!(canonical.raw_query.as_deref(), head.uri.query());
+    for segment in &canonical.segments {
+        assert!(
+            !segment.is_empty() && segment != "." && segment != "..",
+            "{segment:?}"
+        );
+        assert!(!segment.contains(['/', '\\']), "{segment:?}");
+        assert!(!segment.chars().any(char::is_control), "{segment:?}");
+    }
+    let keys: Vec<&str> = canonical.query.keys().collect();
+    for (i, key) in keys.iter().enumerate() {
+        assert!(!keys[..i].contains(key), "duplicate key {key:?}");
+    }
+}
+
+/// The Git classifier never panics; a read verdict is never a push.
+pub fn classify_git(data: &[u8]) {
+    let Some(mut head) = Head::parse(data) else {
+        return;
+    };
+    let Some(canonical) = head.canonical() else {
+        return;
+    };
+    let request = head::request(&canonical, 0, &head.headers);
+    let Ok(classified) = git::classify(&request) else {
+        return;
+    };
+    let Classified::Final(verdict) = classified else {
+        panic!("git verdicts never need the body");
+    };
+    let Operation::Git(_) = verdict.operation else {
+        panic!("a git verdict with a foreign operation");
+    };
+    let segments = &canonical.segments;
+    assert!(!verdict.repo.is_empty(), "no repository");
+    assert!(
+        segments.starts_with(&verdict.repo),
+        "repository is not a path prefix"
+    );
+    let names_push = segments.last().is_some_and(|s| s == "git-receive-pack")
+        || canonical.query.get("service") == Some("git-receive-pack");
+    match verdict.access() {
+        Access::Read => assert!(!names_push, "read verdict for a push: {segments:?}"),
+        Access::Write => assert!(names_push, "write verdict for a non-push: {segments:?}"),
+    }
+}
+
+/// The Mercurial classifier never panics; a read verdict never carries a write command —
+/// neither as `cmd` nor inside a `batch`, from any argument source (checked against an
+/// independent model of hg, [`hg_model`]); body verdicts do not depend on chunking.
+pub fn classify_hg(data: &[u8]) {
+    let Some(mut head) = Head::parse(data) else {
+        return;
+    };
+    let Some(canonical) = head.canonical() else {
+        return;
+    };
+    let Some(prefix) = canonical.segments.first() else {
+        return;
+    };
+    let route = routes::hg(prefix);
+    let request = head::request(&canonical, 1, &head.headers);
+    let operation = match hg::classify(&request, &route) {
+        Err(_) => return,
+        Ok(Classified::Final(verdict)) => verdict.operation,
+        Ok(Classified::NeedsBody { .. }) => {
+            let classify = || hg::classify(&request, &route).ok();
+            match chunked::check_chunking(classify, head.body) {
+                Some(op) => op,
+                None => return,
+            }
+        }
+    };
+    let Operation::Hg(_) = operation else {
+        panic!("an hg verdict with a foreign operation");
+    };
+    if operation.access() == Access::Read {
+        let cmd = canonical.query.get("cmd").unwrap_or_default();
+        assert!(!WRITE_COMMANDS.contains(&cmd), "read verdict for cmd={cmd}");
+        let ops = hg_model::batched_ops(canonical.raw_query.as_deref(), &head.headers, head.body);
+        if let Some(op) = ops.iter().find(|op| WRITE_COMMANDS.contains(&op.as_str())) {
+            assert!(cmd != "batch", "read verdict for a batch carrying {op}");
+        }
+    }
+}
+
+const SVN_READ_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS", "PROPFIND", "REPORT"];
+const SVN_COMMIT_AREAS: &[&str] = &["act", "wrk", "wbl", "txn", "txr", "vtxn", "vtxr"];
+
+/// The Subversion classifier never panics; a read verdict uses a read method outside the
+/// commit-only `!svn/` areas, and the repository is where the route layout says; body
+/// verdicts do not depend on chunking.
+pub fn classify_svn(data: &[u8]) {
+    let Some(mut head) = Head::parse(data) else {
+        return;
+    };
+    let Some(canonical) = head.canonical() else {
+        return;
+    };
+    let Some(prefix) = canonical.segments.first() else {
+        return;
+    };
+    let route = routes::svn(prefix);
+    let request = head::request(&canonical, 1, &head.headers);
+    let (repo, operation) = match svn::classify(&request, &route) {
+        Err(_) => return,
+        Ok(Classified::Final(verdict)) => (verdict.repo, verdict.operation),
+        Ok(Classified::NeedsBody { repo, .. }) => {
+            let classify = || svn::classify(&request, &route).ok();
+            match chunked::check_chunking(classify, head.body) {
+                Some(op) => (repo, op),
+                None => return,
+            }
+        }
+    };
+    let Operation::Svn(_) = operation else {
+        panic!("an svn verdict with a foreign operation");
+    };
+    let below = &canonical.segments[1..];
+    let inner = match route.layout {
+        SvnLayout::SingleRepository => {
+            assert!(repo.is_empty(), "SVNPath route with repository {repo:?}");
+            below
+        }
+        SvnLayout::ParentPath => {
+            assert_eq!(
+                Some(repo.as_slice()),
+                below.get(..1),
+                "not the first segment"
+            );
+            below.get(1..).unwrap_or_default()
+        }
+    };
+    if operation.access() == Access::Read {
+        let method = canonical.method.as_str();
+        assert!(
+            SVN_READ_METHODS.contains(&method),
+            "read verdict for {method}"
+        );
+        let in_commit_area = inner.first().is_some_and(|s| s == "!svn")
+            && inner
+                .get(1)
+                .is_some_and(|a| SVN_COMMIT_AREAS.contains(&a.as_str()));
+        assert!(!in_commit_area, "read verdict in a commit area: {inner:?}");
+    }
+}
+
+const PEERS: &[&str] = &["10.0.0.1", "::ffff:10.0.0.2", "2001:db8::1", "192.0.2.1"];
+
+/// Trusted-proxy parsing and the client key from `X-Forwarded-For` never panic; the key is
+/// the peer's unless the peer is trusted, and otherwise an address the header or peer
+/// named. Input: first byte picks the peer; then a CIDR to parse on the first line; then one
+/// `X-Forwarded-For` value per line.
+pub fn client_key_target(data: &[u8]) {
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let mut lines = rest.split(|b| *b == b'\n');
+    if let Some(Ok(text)) = lines.next().map(std::str::from_utf8) {
+        let _ = text.parse::<Cidr>();
+    }
+    let values: Vec<HeaderValue> = lines
+        .filter_map(|l| HeaderValue::from_bytes(l).ok())
+        .collect();
+    let Ok(trusted) = TrustedProxies::parse(&["10.0.0.0/8", "2001:db8::/32"]) else {
+        panic!("fixed trusted list does not parse");
+    };
+    let Ok(peer) = PEERS[usize::from(pick) % PEERS.len()].parse::<IpAddr>() else {
+        return;
+    };
+    let key = client_key(peer, &values, &trusted);
+    if !trusted.contains(peer) {
+        assert_eq!(key, ClientKey::of(peer));
+        return;
+    }
+    let named = values
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|e| e.trim_matches([' ', '\t']).parse::<IpAddr>().ok())
+        .chain(std::iter::once(peer))
+        .any(|a| ClientKey::of(a) == key);
+    assert!(named, "key {key} names no address in the request");
+}
+
+/// The config loader never panics, whatever the text. The file is placed in a directory
+/// that does not exist, so relative `*_file` secrets are never found.
+pub fn config_target(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = config::parse(text, Path::new("/nonexistent/vcsgate-fuzz/proxy.toml"));
+}
+
+/// Credential parsing and the token format never panic; a token that parses is well formed
+/// and hashes to what the store would look up. Each input line is one `Authorization` value.
+pub fn credentials_target(data: &[u8]) {
+    let mut headers = HeaderMap::new();
+    for line in data.split(|b| *b == b'\n') {
+        if let Ok(value) = HeaderValue::from_bytes(line) {
+            headers.append(AUTHORIZATION, value);
+        }
+    }
+    let presented = credentials::presented_token(&headers);
+    if headers.is_empty() {
+        assert!(matches!(presented, Ok(None)));
+    }
+    let Ok(Some(secret)) = presented else {
+        return;
+    };
+    let text = secret.expose();
+    assert!(!text.is_empty());
+    assert_eq!(
+        format!("{secret:?}"),
+        "***",
+        "a secret's Debug shows the secret"
+    );
+    let _ = token::public_prefix(text);
+    if let Ok(hash) = token::parse(text) {
+        assert_eq!(text.len(), token::TOKEN_LEN);
+        assert!(text.starts_with(token::PREFIX));
+        assert_eq!(hash, token::TokenHash::of(text));
+    }
+}
