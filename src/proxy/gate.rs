@@ -80,9 +80,10 @@ impl Gate {
         &self.throttle
     }
 
-    /// Authenticates, throttling clients that keep presenting invalid credentials; a token
-    /// remembered as valid is never throttled, and a request without credentials (every
-    /// client's first) never counts.
+    /// Authenticates, throttling clients that keep presenting invalid credentials. A token
+    /// remembered as valid is never throttled; a request without credentials (every
+    /// client's first) never counts; a store lookup takes its unit of the client's budget
+    /// before it runs, so requests in flight together cannot exceed the budget.
     async fn authenticate(
         &self,
         headers: &http::HeaderMap,
@@ -94,37 +95,33 @@ impl Gate {
             headers.get_all(X_FORWARDED_FOR).iter(),
             &self.trusted_proxies,
         );
-        let result = self.try_authenticate(headers, client, now).await;
-        if let Err(Rejection::Auth(error)) = &result
-            && throttle::counts_as_failure(error)
-        {
-            self.throttle.record_failure(client);
+        let presented = match credentials::presented_token(headers) {
+            Ok(Some(presented)) => presented,
+            Ok(None) => return Err(AuthError::Missing.into()),
+            Err(error) => return Err(self.failed(client, error.into())),
+        };
+        let throttled = |t: throttle::Throttled| Rejection::Throttled {
+            retry_after_secs: t.retry_after_secs,
+        };
+        match self.authn.begin(&presented, now) {
+            Ok(Attempt::Known(known)) => Ok(known),
+            Ok(Attempt::Unknown(hash)) => {
+                self.throttle.reserve(client).map_err(throttled)?;
+                Ok(self.look_up(hash, now).await?)
+            }
+            Err(error) => {
+                self.throttle.check(client).map_err(throttled)?;
+                Err(self.failed(client, error))
+            }
         }
-        result
     }
 
-    async fn try_authenticate(
-        &self,
-        headers: &http::HeaderMap,
-        client: throttle::ClientKey,
-        now: i64,
-    ) -> Result<Arc<KnownToken>, Rejection> {
-        let presented = credentials::presented_token(headers)
-            .map_err(AuthError::from)?
-            .ok_or(AuthError::Missing)?;
-        let attempt = self.authn.begin(&presented, now);
-        if let Ok(Attempt::Known(known)) = attempt {
-            return Ok(known);
+    /// A failed authentication: charged to the client when it counts as one.
+    fn failed(&self, client: throttle::ClientKey, error: AuthError) -> Rejection {
+        if throttle::counts_as_failure(&error) {
+            self.throttle.record_failure(client);
         }
-        self.throttle
-            .check(client)
-            .map_err(|t| Rejection::Throttled {
-                retry_after_secs: t.retry_after_secs,
-            })?;
-        match attempt? {
-            Attempt::Known(known) => Ok(known),
-            Attempt::Unknown(hash) => Ok(self.look_up(hash, now).await?),
-        }
+        Rejection::Auth(error)
     }
 
     /// The one store lookup for a well-formed token not in memory, on the control runtime.

@@ -202,11 +202,30 @@ impl<C: Clock> Throttle<C> {
 
     /// After a 401 for presented credentials ([`counts_as_failure`]).
     pub fn record_failure(&self, key: ClientKey) {
+        // A refusal here means the budget is already spent: nothing more to record.
+        let _ = self.take(key);
+    }
+
+    /// Takes one unit of the client's budget before a store lookup, whatever its outcome,
+    /// or refuses when the budget is spent. Taking it up front means concurrent requests
+    /// from one client cannot look up more tokens than the budget allows (checking first
+    /// and charging after the lookup let every request in flight through).
+    pub fn reserve(&self, key: ClientKey) -> Result<(), Throttled> {
+        self.take(key)
+    }
+
+    fn take(&self, key: ClientKey) -> Result<(), Throttled> {
         if self.map.len() >= self.max_tracked && !self.map.contains_key(&key) {
             self.make_room();
         }
-        // A refusal here means the budget is already spent: nothing more to record.
-        let _ = self.limiter.check_key(&Probe { key, consume: true });
+        self.limiter
+            .check_key(&Probe { key, consume: true })
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(self.limiter.clock().now());
+                Throttled {
+                    retry_after_secs: whole_seconds_at_least_one(wait),
+                }
+            })
     }
 
     /// Forgets addresses whose budget has refilled (call periodically, e.g. every minute).

@@ -375,3 +375,22 @@ fn cidr_parsing() {
     assert!(TrustedProxies::parse(&["10.0.0.0/8", "nope"]).is_err());
     assert!(TrustedProxies::default().is_empty());
 }
+
+/// Store lookups take their unit before they run: lookups in flight together (each passed
+/// `check` while the others had not failed yet) can no longer exceed the burst.
+#[test]
+fn reservations_bound_lookups_in_flight_together() {
+    let (throttle, clock) = throttle(5, 10, 1000);
+    let client = key("203.0.113.7");
+    let granted = (0..20).filter(|_| throttle.reserve(client).is_ok()).count();
+    assert_eq!(granted, 5, "the burst, however many arrive at once");
+    assert!(
+        throttle.check(client).is_err(),
+        "spent budget is visible to check"
+    );
+    clock.advance(Duration::from_secs(10));
+    assert_eq!(throttle.reserve(client), Ok(()), "one unit refilled");
+    assert!(throttle.reserve(client).is_err());
+    // Other clients keep their own budget.
+    assert_eq!(throttle.reserve(key("198.51.100.1")), Ok(()));
+}
