@@ -34,6 +34,8 @@ BLOB_MIB=8
 COMMITS=4
 
 die() { echo "bench-clone: $*" >&2; exit 2; }
+# shellcheck source=scripts/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -123,24 +125,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    local port
-    for _ in $(seq 1 50); do
-        port=$(( 20000 + RANDOM % 30000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-    done
-    die "no free loopback port found"
-}
-
-# wait_ok URL [curl args...]: waits up to 15 s for a 200.
-wait_ok() {
-    local url="$1"; shift
-    for _ in $(seq 1 150); do
-        if curl -sf -o /dev/null "$@" "$url"; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
 
 rm -rf "$RUN" "$CLONES"
 mkdir -p "$RUN" "$CLONES"
@@ -278,9 +262,6 @@ clone_once() {
     rm -rf "$dest"
     awk -v s="$start" -v e="$end" 'BEGIN { printf "%.3f\n", e - s }'
 }
-
-median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END {
-    if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 VARIANTS=(direct)
 [ "$DIRECT_ONLY" = 1 ] || VARIANTS+=(proxy builtin)

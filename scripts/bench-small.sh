@@ -30,6 +30,8 @@ CONNS=32
 MANY=1000
 DIR="${TMPDIR:-/tmp}/vcsgate-bench-small"
 die() { echo "bench-small: $*" >&2; exit 2; }
+# shellcheck source=scripts/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -68,63 +70,39 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    local port
-    for _ in $(seq 1 50); do
-        port=$(( 20000 + RANDOM % 30000 ))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
-    done
-    die "no free loopback port found"
-}
-wait_ok() {
-    local url="$1"; shift
-    for _ in $(seq 1 150); do
-        if curl -sf -o /dev/null "$@" "$url"; then return 0; fi
-        sleep 0.1
-    done
-    return 1
-}
 
 STATIC_PORT=$(free_port)
 NGINX_PORT=$(free_port)
 PROXY_PORT=$(free_port)
 # Two nginx masters, so the static backend's CPU is never counted as the proxy's.
-cat >"$DIR/static.conf" <<EOF
+# nginx_conf NAME HTTP_BODY: writes $DIR/NAME.conf, an nginx with the shared settings.
+nginx_conf() {
+    cat >"$DIR/$1.conf" <<EOF
 daemon off;
 worker_processes auto;
-pid $DIR/static.pid;
-error_log $DIR/static-error.log;
-worker_rlimit_nofile 65536;
-events { worker_connections 8192; }
-http {
-    access_log off;
-    client_body_temp_path $DIR/tmp;
-    default_type text/plain;
-    server { listen 127.0.0.1:$STATIC_PORT; root $DIR/www; }
-}
-EOF
-cat >"$DIR/nginx.conf" <<EOF
-daemon off;
-worker_processes auto;
-pid $DIR/nginx.pid;
-error_log $DIR/nginx-error.log;
+pid $DIR/$1.pid;
+error_log $DIR/$1-error.log;
 worker_rlimit_nofile 65536;
 events { worker_connections 8192; }
 http {
     access_log off;
     client_body_temp_path $DIR/tmp;
     proxy_temp_path $DIR/tmp;
-    upstream static { server 127.0.0.1:$STATIC_PORT; keepalive 64; }
+    default_type text/plain;
+$2
+}
+EOF
+}
+nginx_conf static "    server { listen 127.0.0.1:$STATIC_PORT; root $DIR/www; }"
+nginx_conf nginx "    upstream static { server 127.0.0.1:$STATIC_PORT; keepalive 64; }
     server {
         listen 127.0.0.1:$NGINX_PORT;
         location / {
             proxy_pass http://static;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            proxy_set_header Connection \"\";
         }
-    }
-}
-EOF
+    }"
 nginx -c "$DIR/static.conf" -p "$DIR" >"$DIR/static.out" 2>&1 &
 PIDS+=($!)
 STATIC_PID=$!
@@ -207,9 +185,6 @@ run_wrk() {
               printf "%.0f %.3f %.1f %s\n", rps, p99, cpu, (err == "" ? "-" : "errors") }'
 }
 
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
-    else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 declare -A RPS P99 CPU ERR
 VARIANTS=(static nginx vcsgate)
 declare -A URL=([static]="http://127.0.0.1:$STATIC_PORT$PATH_Q"
@@ -253,11 +228,11 @@ echo
 printf '%-8s %10s %10s %14s %s\n' variant "req/s" "p99 ms" "CPU us/req" errors
 declare -A M_RPS M_P99 M_CPU
 for v in "${VARIANTS[@]}"; do
-    M_RPS[$v]=$(echo "${RPS[$v]}" | tr ' ' '\n' | sed '/^$/d' | median)
-    M_P99[$v]=$(echo "${P99[$v]}" | tr ' ' '\n' | sed '/^$/d' | median)
-    M_CPU[$v]=$(echo "${CPU[$v]}" | tr ' ' '\n' | sed '/^$/d' | median)
+    M_RPS[$v]=$(echo "${RPS[$v]}" | median)
+    M_P99[$v]=$(echo "${P99[$v]}" | median)
+    M_CPU[$v]=$(echo "${CPU[$v]}" | median)
     cpu="${M_CPU[$v]}"; [ "$v" != static ] || cpu="-"
-    printf '%-8s %10s %10s %14s %s\n' "$v" "${M_RPS[$v]}" "${M_P99[$v]}" "$cpu" "${ERR[$v]:-none}"
+    printf '%-8s %10.0f %10.2f %14s %s\n' "$v" "${M_RPS[$v]}" "${M_P99[$v]}" "$cpu" "${ERR[$v]:-none}"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b == 0) ? 0 : a / b }'; }
 echo

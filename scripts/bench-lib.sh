@@ -1,0 +1,26 @@
+# Shared by the benchmark scripts (sourced, not run): loopback ports, readiness, medians.
+# The sourcing script defines die().
+
+# free_port: prints a loopback port nothing listens on.
+free_port() {
+    local port
+    for _ in $(seq 1 50); do
+        port=$(( 20000 + RANDOM % 30000 ))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
+    done
+    die "no free loopback port found"
+}
+
+# wait_ok URL [curl args...]: waits up to 15 s for a 200.
+wait_ok() {
+    local url="$1"; shift
+    for _ in $(seq 1 150); do
+        if curl -sf -o /dev/null "$@" "$url"; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# median: the median of the numbers on stdin (separated by spaces or newlines), 3 decimals.
+median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END {
+    if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
