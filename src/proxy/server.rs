@@ -92,11 +92,16 @@ fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
     builder
 }
 
-/// Binds `count` listening sockets to `addr` with `SO_REUSEPORT` (all on the port the first
-/// one got, when `addr` asks for port 0).
+/// Binds `count` listening sockets to `addr` with `SO_REUSEPORT` (all on one port, the one
+/// the system picks when `addr` asks for port 0). A port something else already listens on
+/// is refused, even another vcsgate (whose sockets would otherwise join the group): a plain
+/// socket is bound first as a probe.
 pub fn bind(addr: SocketAddr, count: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
-    let mut listeners = Vec::with_capacity(count);
+    let probe = std::net::TcpListener::bind(addr)?;
     let mut addr = addr;
+    addr.set_port(probe.local_addr()?.port());
+    drop(probe);
+    let mut listeners = Vec::with_capacity(count);
     for _ in 0..count.max(1) {
         let socket = socket2::Socket::new(
             socket2::Domain::for_address(addr),
@@ -108,9 +113,7 @@ pub fn bind(addr: SocketAddr, count: usize) -> std::io::Result<Vec<std::net::Tcp
         socket.set_nonblocking(true)?;
         socket.bind(&addr.into())?;
         socket.listen(LISTEN_BACKLOG)?;
-        let listener: std::net::TcpListener = socket.into();
-        addr = listener.local_addr()?;
-        listeners.push(listener);
+        listeners.push(socket.into());
     }
     Ok(listeners)
 }
@@ -266,4 +269,24 @@ pub async fn shutdown_signal() {
 /// The address a listener is bound to (for logs).
 pub fn describe(listener: &TcpListener) -> Option<SocketAddr> {
     listener.local_addr().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn workers_share_one_port_that_nobody_else_may_join() {
+        let listeners = bind("127.0.0.1:0".parse().unwrap(), 3).unwrap();
+        let ports: Vec<u16> = listeners
+            .iter()
+            .map(|l| l.local_addr().unwrap().port())
+            .collect();
+        assert_eq!(ports.len(), 3);
+        assert!(ports.iter().all(|p| *p == ports[0]), "{ports:?}");
+        let taken = SocketAddr::from(([127, 0, 0, 1], ports[0]));
+        let second = bind(taken, 2).map(|_| ()).unwrap_err();
+        assert_eq!(second.kind(), std::io::ErrorKind::AddrInUse);
+    }
 }
