@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
-use super::args::{GrantCommand, TokenCommand, TokenCreate, UserCommand};
+use super::args::{GrantCommand, TokenCommand, TokenCreate, UserAdd, UserCommand, UserSet};
 use super::{Failure, expiry, output};
 use crate::config::Config;
+use crate::manage::{self, Actor};
 use crate::proxy::gate::unix_now;
-use crate::store::{self, NewToken, Store};
+use crate::store::{self, NewToken, NewUser, Store, UserChange};
 use crate::token;
+use crate::vocabulary::Role;
 
 async fn open(config: &Config) -> Result<Arc<dyn Store>, Failure> {
     store::open(config.store.url.expose()).await.map_err(|e| {
@@ -22,33 +24,69 @@ async fn open(config: &Config) -> Result<Arc<dyn Store>, Failure> {
 
 pub async fn user(config: &Config, command: UserCommand) -> Result<(), Failure> {
     let store = open(config).await?;
+    let (store, actor) = (store.as_ref(), Actor::cli());
     match command {
-        UserCommand::Add { name } => {
-            store
-                .add_user(&name.0, unix_now())
-                .await
-                .map_err(Failure::refused)?;
-            println!("added user {}", name.0);
-        }
+        UserCommand::Add(add) => add_user(store, &actor, add).await?,
+        UserCommand::Set(set) => set_user(store, &actor, set).await?,
         UserCommand::Disable { name } => {
-            store
-                .set_user_active(&name.0, false)
+            manage::users::set_active(store, &actor, &name.0, false)
                 .await
                 .map_err(Failure::refused)?;
             println!("disabled user {}", name.0);
         }
         UserCommand::Enable { name } => {
-            store
-                .set_user_active(&name.0, true)
+            manage::users::set_active(store, &actor, &name.0, true)
                 .await
                 .map_err(Failure::refused)?;
             println!("enabled user {}", name.0);
         }
         UserCommand::List(json) => {
-            let users = store.list_users().await.map_err(Failure::refused)?;
+            let users = manage::users::list(store, &actor)
+                .await
+                .map_err(Failure::refused)?;
             output::users(&users, json.json);
         }
     }
+    Ok(())
+}
+
+async fn add_user(store: &dyn Store, actor: &Actor, add: UserAdd) -> Result<(), Failure> {
+    let user = NewUser {
+        name: add.name.0,
+        role: if add.admin { Role::Admin } else { Role::User },
+        bot: add.bot,
+        email: add.email.map(|e| e.0),
+        managers: add.managers.into_iter().map(|m| m.0).collect(),
+        created_at: unix_now(),
+    };
+    manage::users::add(store, actor, &user)
+        .await
+        .map_err(Failure::refused)?;
+    let kind = match (user.bot, user.role) {
+        (false, Role::User) => "user",
+        (false, Role::Admin) => "admin user",
+        (true, Role::User) => "bot",
+        (true, Role::Admin) => "admin bot",
+    };
+    println!("added {kind} {}", user.name);
+    Ok(())
+}
+
+async fn set_user(store: &dyn Store, actor: &Actor, set: UserSet) -> Result<(), Failure> {
+    let mut changes = Vec::new();
+    changes.extend(set.role.map(|r| UserChange::Role(r.0)));
+    changes.extend(set.email.map(|e| UserChange::Email(Some(e.0))));
+    changes.extend(
+        set.managers
+            .into_iter()
+            .map(|m| UserChange::AddManager(m.0)),
+    );
+    let removed = set.remove_managers.into_iter();
+    changes.extend(removed.map(|m| UserChange::RemoveManager(m.0)));
+    manage::users::change(store, actor, &set.name.0, &changes)
+        .await
+        .map_err(Failure::refused)?;
+    println!("changed user {}", set.name.0);
     Ok(())
 }
 

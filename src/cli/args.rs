@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::names::{TokenName, UserName};
+use crate::names::{Email, TokenName, UserName};
 use crate::repo::RepoPattern;
-use crate::vocabulary::{Access, Scope};
+use crate::vocabulary::{Access, Role, Scope};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -42,8 +42,10 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Add a user
-    Add { name: UserNameArg },
+    /// Add a user (a bot needs --manager)
+    Add(UserAdd),
+    /// Change a user's role, email, or a bot's managers
+    Set(UserSet),
     /// Disable a user: all its tokens are refused until enabled again
     Disable { name: UserNameArg },
     /// Enable a disabled user
@@ -111,6 +113,46 @@ pub struct TokenCreate {
 }
 
 #[derive(Debug, Args)]
+pub struct UserAdd {
+    pub name: UserNameArg,
+    /// Give the user the admin role (manages all users, grants and tokens)
+    #[arg(long)]
+    pub admin: bool,
+    /// Where expiry notices go
+    #[arg(long, value_name = "ADDR")]
+    pub email: Option<EmailArg>,
+    /// A bot: no pages or sign-in; its managers handle its tokens
+    #[arg(long, requires = "managers")]
+    pub bot: bool,
+    /// A (non-bot) user who manages the bot's tokens (repeatable)
+    #[arg(long = "manager", value_name = "USER", requires = "bot")]
+    pub managers: Vec<UserNameArg>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("change")
+        .required(true)
+        .multiple(true)
+        .args(["role", "email", "managers", "remove_managers"])
+))]
+pub struct UserSet {
+    pub name: UserNameArg,
+    /// admin or user
+    #[arg(long)]
+    pub role: Option<RoleArg>,
+    /// Where expiry notices go
+    #[arg(long, value_name = "ADDR")]
+    pub email: Option<EmailArg>,
+    /// Add a manager to a bot (repeatable)
+    #[arg(long = "manager", value_name = "USER")]
+    pub managers: Vec<UserNameArg>,
+    /// Remove a manager from a bot (repeatable; the last one cannot go)
+    #[arg(long = "remove-manager", value_name = "USER")]
+    pub remove_managers: Vec<UserNameArg>,
+}
+
+#[derive(Debug, Args)]
 pub struct JsonFlag {
     /// Print JSON instead of a table
     #[arg(long)]
@@ -140,6 +182,11 @@ parsed_arg!(PatternArg, RepoPattern, |s| RepoPattern::parse(s)
     .map_err(|e| e.to_string()));
 parsed_arg!(AccessArg, Access, |s| s
     .parse::<Access>()
+    .map_err(|e| e.to_string()));
+parsed_arg!(RoleArg, Role, |s| s
+    .parse::<Role>()
+    .map_err(|e| e.to_string()));
+parsed_arg!(EmailArg, Email, |s| Email::parse(s)
     .map_err(|e| e.to_string()));
 parsed_arg!(ScopeArg, Scope, |s| s
     .parse::<Scope>()

@@ -47,6 +47,10 @@ pub fn users(users: &[User], json: bool) {
                         "name": u.name.as_str(),
                         "active": u.active,
                         "created_at": format(u.created_at),
+                        "role": u.role.as_str(),
+                        "bot": u.bot,
+                        "email": u.email.as_ref().map(|e| e.as_str()),
+                        "managers": u.managers.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
                     })
                 })
                 .collect(),
@@ -56,14 +60,30 @@ pub fn users(users: &[User], json: bool) {
     let rows = users
         .iter()
         .map(|u| {
+            let managers: Vec<&str> = u.managers.iter().map(|m| m.as_str()).collect();
             vec![
                 u.name.to_string(),
                 if u.active { "active" } else { "disabled" }.to_owned(),
                 format(u.created_at),
+                u.role.to_string(),
+                if u.bot { "bot" } else { "-" }.to_owned(),
+                u.email
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), |e| e.to_string()),
+                if managers.is_empty() {
+                    "-".to_owned()
+                } else {
+                    managers.join(",")
+                },
             ]
         })
         .collect();
-    print_table(&["USER", "STATUS", "CREATED"], rows);
+    print_table(
+        &[
+            "USER", "STATUS", "CREATED", "ROLE", "BOT", "EMAIL", "MANAGERS",
+        ],
+        rows,
+    );
 }
 
 pub fn grants(grants: &[Grant], json: bool) {

@@ -11,7 +11,8 @@ use sqlx::{ColumnIndex, Executor, IntoArguments, Pool, Transaction};
 use super::dialect::{Dialect, Value};
 use super::rows::{self, ChangeRow, GrantRow, PrincipalRow, StandingRow, TokenRow, UserRow};
 use super::{
-    Change, Error, Grant, NewToken, Principal, Store, TokenId, TokenInfo, User, UserAccess, sql,
+    Change, Error, Grant, NewToken, NewUser, Principal, Store, TokenId, TokenInfo, User,
+    UserAccess, UserChange, sql,
 };
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
@@ -98,6 +99,76 @@ where
         tx.commit().await.map_err(DB::store_error)
     }
 
+    /// The id of `manager` for `bot`: a known user that is not a bot itself.
+    async fn manager_id(tx: &mut Transaction<'static, DB>, manager: &UserName) -> Result<i64, Error>
+    where
+        bool: Value<DB>,
+    {
+        let found = run!(fetch_optional::<(i64, bool)>(&mut **tx, sql::USER_KIND; owned(manager)))?;
+        match found {
+            None => Err(unknown_user(manager)),
+            Some((_, true)) => Err(Error::ManagerIsBot {
+                name: manager.clone(),
+            }),
+            Some((id, false)) => Ok(id),
+        }
+    }
+
+    /// Applies one change to the user `id` (a bot when `bot`) inside `tx`.
+    async fn apply_change(
+        tx: &mut Transaction<'static, DB>,
+        (name, id, bot): (&UserName, i64, bool),
+        change: &UserChange,
+    ) -> Result<(), Error>
+    where
+        bool: Value<DB>,
+        Option<String>: Value<DB>,
+    {
+        let not_a_bot = || Error::NotABot { name: name.clone() };
+        match change {
+            UserChange::Role(role) => exec!(&mut **tx, sql::SET_ROLE; id, owned(role)).map(drop),
+            UserChange::Email(email) => {
+                let email = email.as_ref().map(owned);
+                exec!(&mut **tx, sql::SET_EMAIL; id, email).map(drop)
+            }
+            UserChange::AddManager(manager) => {
+                if !bot {
+                    return Err(not_a_bot());
+                }
+                let manager_id = Self::manager_id(tx, manager).await?;
+                exec!(&mut **tx, sql::INSERT_MANAGER; id, manager_id).map(drop)
+            }
+            UserChange::RemoveManager(manager) => {
+                if !bot {
+                    return Err(not_a_bot());
+                }
+                let unknown = || Error::UnknownManager {
+                    bot: name.clone(),
+                    manager: manager.clone(),
+                };
+                let found =
+                    run!(fetch_optional::<(i64,)>(&mut **tx, sql::USER_ID; owned(manager)))?;
+                let (manager_id,) = found.ok_or_else(unknown)?;
+                run!(fetch_optional::<(i64,)>(&mut **tx, sql::DELETE_MANAGER; id, manager_id))?
+                    .ok_or_else(unknown)?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Refuses to leave bot `id` without a manager.
+    async fn check_has_manager(
+        tx: &mut Transaction<'static, DB>,
+        name: &UserName,
+        id: i64,
+    ) -> Result<(), Error> {
+        let (count,) = run!(fetch_one::<(i64,)>(&mut **tx, sql::COUNT_MANAGERS; id))?;
+        if count == 0 {
+            return Err(Error::BotNeedsManager { name: name.clone() });
+        }
+        Ok(())
+    }
+
     /// The id of `user` (unknown is an error), or `None` when no user is given.
     async fn user_id(&self, user: Option<&UserName>) -> Result<Option<i64>, Error> {
         let Some(user) = user else {
@@ -130,13 +201,44 @@ where
     // Only the trait methods need these.
     for<'n> &'n str: ColumnIndex<DB::Row>,
     Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
     bool: Value<DB>,
 {
-    async fn add_user(&self, name: &UserName, now: i64) -> Result<(), Error> {
+    async fn create_user(&self, user: &NewUser) -> Result<(), Error> {
+        let name = &user.name;
+        if !user.bot && !user.managers.is_empty() {
+            return Err(Error::NotABot { name: name.clone() });
+        }
         let mut tx = self.begin_write().await?;
-        run!(fetch_optional::<(i64,)>(&mut *tx, sql::INSERT_USER; owned(name), now))?
-            .ok_or_else(|| Error::UserExists { name: name.clone() })?;
+        let email = user.email.as_ref().map(owned);
+        let (id,) = run!(fetch_optional::<(i64,)>(&mut *tx, sql::INSERT_USER;
+            owned(name), user.created_at, owned(&user.role), user.bot, email))?
+        .ok_or_else(|| Error::UserExists { name: name.clone() })?;
+        for manager in &user.managers {
+            let change = UserChange::AddManager(manager.clone());
+            Self::apply_change(&mut tx, (name, id, user.bot), &change).await?;
+        }
+        if user.bot {
+            Self::check_has_manager(&mut tx, name, id).await?;
+        }
         Self::commit_change(tx, name).await
+    }
+
+    async fn update_user(&self, name: &UserName, changes: &[UserChange]) -> Result<(), Error> {
+        let (mut tx, id) = self.begin_for(name).await?;
+        let (_, bot) = run!(fetch_one::<(i64, bool)>(&mut *tx, sql::USER_KIND; owned(name)))?;
+        for change in changes {
+            Self::apply_change(&mut tx, (name, id, bot), change).await?;
+        }
+        if bot {
+            Self::check_has_manager(&mut tx, name, id).await?;
+        }
+        Self::commit_change(tx, name).await
+    }
+
+    async fn user(&self, name: &UserName) -> Result<Option<User>, Error> {
+        let found = run!(fetch_all::<UserRow>(&self.pool, sql::LIST_USERS; Some(owned(name))))?;
+        Ok(rows::into_users(found)?.pop())
     }
 
     async fn set_user_active(&self, name: &UserName, active: bool) -> Result<(), Error> {
@@ -147,7 +249,8 @@ where
     }
 
     async fn list_users(&self) -> Result<Vec<User>, Error> {
-        rows::records(run!(fetch_all::<UserRow>(&self.pool, sql::LIST_USERS))?)
+        let everyone: Option<String> = None;
+        rows::into_users(run!(fetch_all::<UserRow>(&self.pool, sql::LIST_USERS; everyone))?)
     }
 
     async fn set_grant(

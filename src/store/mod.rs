@@ -19,10 +19,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::names::{TokenName, UserName};
+use crate::names::{Email, TokenName, UserName};
 use crate::repo::RepoPattern;
 use crate::token::TokenHash;
-use crate::vocabulary::{Access, ScopeSet};
+use crate::vocabulary::{Access, Role, ScopeSet};
 
 /// Database id of a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -33,6 +33,49 @@ pub struct User {
     pub name: UserName,
     pub active: bool,
     pub created_at: i64,
+    pub role: Role,
+    /// A bot has no pages or sign-in; its managers handle its tokens.
+    pub bot: bool,
+    pub email: Option<Email>,
+    /// A bot's managers (non-bot users), by name; always empty for a non-bot.
+    pub managers: Vec<UserName>,
+}
+
+/// What `user add` hands the store. A bot needs at least one manager; a non-bot none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub name: UserName,
+    pub role: Role,
+    pub bot: bool,
+    pub email: Option<Email>,
+    pub managers: Vec<UserName>,
+    pub created_at: i64,
+}
+
+impl NewUser {
+    /// A plain user: role `user`, not a bot, no email.
+    pub fn plain(name: UserName, created_at: i64) -> Self {
+        NewUser {
+            name,
+            role: Role::User,
+            bot: false,
+            email: None,
+            managers: Vec::new(),
+            created_at,
+        }
+    }
+}
+
+/// One change to a user's profile; [`Store::update_user`] applies a list in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserChange {
+    Role(Role),
+    /// Sets (or with `None` clears) the email address.
+    Email(Option<Email>),
+    /// Adds a manager to a bot (already one: no change).
+    AddManager(UserName),
+    /// Removes a manager from a bot; the last one cannot go.
+    RemoveManager(UserName),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +143,14 @@ pub enum Error {
     UserExists { name: UserName },
     #[error("unknown user {name}")]
     UnknownUser { name: UserName },
+    #[error("{name} is not a bot: only bots have managers")]
+    NotABot { name: UserName },
+    #[error("{name} is a bot and cannot manage another bot")]
+    ManagerIsBot { name: UserName },
+    #[error("bot {name} needs at least one manager")]
+    BotNeedsManager { name: UserName },
+    #[error("{manager} is not a manager of {bot}")]
+    UnknownManager { bot: UserName, manager: UserName },
     #[error("user {user} has no grant for {pattern}")]
     UnknownGrant {
         user: UserName,
@@ -157,7 +208,16 @@ impl Error {
 /// The store contract, implemented once per dialect (`sqlite`, `postgres`).
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
-    async fn add_user(&self, name: &UserName, now: i64) -> Result<(), Error>;
+    /// Adds a plain user (role `user`, not a bot, no email).
+    async fn add_user(&self, name: &UserName, now: i64) -> Result<(), Error> {
+        self.create_user(&NewUser::plain(name.clone(), now)).await
+    }
+    /// Adds a user with its role, email and (for a bot) managers, in one transaction.
+    async fn create_user(&self, user: &NewUser) -> Result<(), Error>;
+    /// Applies `changes` to a user in one transaction: all or nothing.
+    async fn update_user(&self, name: &UserName, changes: &[UserChange]) -> Result<(), Error>;
+    /// One user, or `None` for an unknown name.
+    async fn user(&self, name: &UserName) -> Result<Option<User>, Error>;
     async fn set_user_active(&self, name: &UserName, active: bool) -> Result<(), Error>;
     async fn list_users(&self) -> Result<Vec<User>, Error>;
 

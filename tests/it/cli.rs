@@ -329,3 +329,107 @@ fn check_config_loads_the_files_the_config_names() {
         "check-config opens no store"
     );
 }
+
+#[test]
+fn users_have_roles_emails_and_bots_with_managers() {
+    let gate = Gate::new(GateConfig::new());
+    gate.cli_ok(&[
+        "user",
+        "add",
+        "alice",
+        "--admin",
+        "--email",
+        "alice@example.com",
+    ]);
+    gate.cli_ok(&["user", "add", "bob"]);
+    gate.cli_ok(&[
+        "user",
+        "add",
+        "ci",
+        "--bot",
+        "--manager",
+        "alice",
+        "--manager",
+        "bob",
+    ]);
+    let list = |gate: &Gate| -> serde_json::Value {
+        serde_json::from_str(&gate.cli_ok(&["user", "list", "--json"]).stdout).unwrap()
+    };
+    assert_eq!(
+        list(&gate),
+        serde_json::json!([
+            {"name": "alice", "active": true, "created_at": list(&gate)[0]["created_at"],
+             "role": "admin", "bot": false, "email": "alice@example.com", "managers": []},
+            {"name": "bob", "active": true, "created_at": list(&gate)[1]["created_at"],
+             "role": "user", "bot": false, "email": null, "managers": []},
+            {"name": "ci", "active": true, "created_at": list(&gate)[2]["created_at"],
+             "role": "user", "bot": true, "email": null, "managers": ["alice", "bob"]},
+        ])
+    );
+    gate.cli_ok(&[
+        "user",
+        "set",
+        "bob",
+        "--role",
+        "admin",
+        "--email",
+        "bob@example.com",
+    ]);
+    gate.cli_ok(&["user", "set", "alice", "--role", "user"]);
+    gate.cli_ok(&["user", "set", "ci", "--remove-manager", "bob"]);
+    let users = list(&gate);
+    assert_eq!(users[0]["role"], "user");
+    assert_eq!(
+        (&users[1]["role"], &users[1]["email"]),
+        (
+            &serde_json::json!("admin"),
+            &serde_json::json!("bob@example.com")
+        )
+    );
+    assert_eq!(users[2]["managers"], serde_json::json!(["alice"]));
+    let table = gate.cli_ok(&["user", "list"]);
+    let header: Vec<&str> = table
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "USER", "STATUS", "CREATED", "ROLE", "BOT", "EMAIL", "MANAGERS"
+        ]
+    );
+
+    // Bad arguments: exit 2, nothing on stdout.
+    for args in [
+        &["user", "add", "b2", "--bot"][..],
+        &["user", "add", "b2", "--manager", "alice"],
+        &["user", "add", "b2", "--email", "no-at-sign"],
+        &["user", "add", "b2", "--email", "a b@example.com"],
+        &["user", "set", "bob"],
+        &["user", "set", "bob", "--role", "root"],
+        &["user", "set", "bob", "--email", "two@at@x"],
+    ] {
+        let out = gate.cli(args);
+        assert_code(&out, 2);
+        assert!(out.stdout.trim().is_empty(), "{args:?}:\n{out}");
+    }
+    // Refusals: exit 1, one line, nothing changed.
+    let before = list(&gate);
+    for args in [
+        &["user", "add", "b2", "--bot", "--manager", "ghost"][..],
+        &["user", "add", "b2", "--bot", "--manager", "ci"],
+        &["user", "set", "ci", "--remove-manager", "alice"],
+        &["user", "set", "ci", "--remove-manager", "bob"],
+        &["user", "set", "bob", "--manager", "alice"],
+        &["user", "set", "ghost", "--role", "admin"],
+        &["user", "set", "bob", "--role", "user", "--manager", "alice"],
+        &["user", "add", "bob", "--admin"],
+    ] {
+        let out = gate.cli(args);
+        assert_one_line_refusal(&out);
+    }
+    assert_eq!(list(&gate), before);
+}

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tempfile::TempDir;
-use vcsgate::names::{TokenName, UserName};
+use vcsgate::names::{Email, TokenName, UserName};
 use vcsgate::repo::RepoPattern;
-use vcsgate::store::{self, Error, NewToken, Store, TokenId, TokenInfo};
+use vcsgate::store::{self, Error, NewToken, NewUser, Store, TokenId, TokenInfo, UserChange};
 use vcsgate::token::TokenHash;
-use vcsgate::vocabulary::{Access, Scope, ScopeSet};
+use vcsgate::vocabulary::{Access, Role, Scope, ScopeSet};
 
 use crate::support::postgres;
 
@@ -79,6 +79,9 @@ contract!(
     last_use_is_recorded_in_batches_and_never_moves_back,
     concurrent_creates_of_one_name_leave_one_active_token,
     reopening_keeps_data_and_migrations,
+    roles_emails_and_bot_managers_round_trip,
+    bots_keep_at_least_one_non_bot_manager_and_failed_changes_change_nothing,
+    databases_of_the_first_schema_upgrade_in_place,
 );
 
 fn user(name: &str) -> UserName {
@@ -582,6 +585,277 @@ async fn reopening_keeps_data_and_migrations(backend: Backend) {
         assert!(store.lookup_token(&token.hash).await.unwrap().is_some());
         assert_eq!(store.latest_change().await.unwrap(), latest);
     }
+}
+
+fn email(text: &str) -> Email {
+    Email::parse(text).unwrap()
+}
+
+fn bot(name: &str, managers: &[&str]) -> NewUser {
+    NewUser {
+        bot: true,
+        managers: managers.iter().map(|m| user(m)).collect(),
+        ..NewUser::plain(user(name), NOW)
+    }
+}
+
+/// (name, role, bot, email, managers) of every user.
+async fn user_view(
+    store: &Arc<dyn Store>,
+) -> Vec<(String, Role, bool, Option<String>, Vec<String>)> {
+    let users = store.list_users().await.unwrap();
+    users
+        .into_iter()
+        .map(|u| {
+            (
+                u.name.to_string(),
+                u.role,
+                u.bot,
+                u.email.map(|e| e.to_string()),
+                u.managers.iter().map(|m| m.to_string()).collect(),
+            )
+        })
+        .collect()
+}
+
+async fn roles_emails_and_bot_managers_round_trip(backend: Backend) {
+    let store = store_with_users(&backend, &["bob"]).await;
+    let admin = NewUser {
+        role: Role::Admin,
+        email: Some(email("alice@example.com")),
+        ..NewUser::plain(user("alice"), NOW)
+    };
+    store.create_user(&admin).await.unwrap();
+    store
+        .create_user(&bot("ci", &["bob", "alice"]))
+        .await
+        .unwrap();
+
+    let row = |n: &str, r, b, e: Option<&str>, m: &[&str]| {
+        let managers = m.iter().map(|s| (*s).to_owned()).collect();
+        (n.to_owned(), r, b, e.map(str::to_owned), managers)
+    };
+    assert_eq!(
+        user_view(&store).await,
+        [
+            row("alice", Role::Admin, false, Some("alice@example.com"), &[]),
+            row("bob", Role::User, false, None, &[]),
+            row("ci", Role::User, true, None, &["alice", "bob"]),
+        ]
+    );
+    let one = store.user(&user("ci")).await.unwrap().unwrap();
+    assert_eq!((one.bot, one.managers.len(), one.active), (true, 2, true));
+    assert_eq!(store.user(&user("ghost")).await.unwrap(), None);
+
+    let changes = [
+        UserChange::Role(Role::Admin),
+        UserChange::Email(Some(email("bob@example.com"))),
+    ];
+    store.update_user(&user("bob"), &changes).await.unwrap();
+    store
+        .update_user(
+            &user("alice"),
+            &[UserChange::Role(Role::User), UserChange::Email(None)],
+        )
+        .await
+        .unwrap();
+    let ci_changes = [
+        UserChange::RemoveManager(user("alice")),
+        UserChange::AddManager(user("bob")),
+        UserChange::Email(Some(email("ci@example.com"))),
+    ];
+    store.update_user(&user("ci"), &ci_changes).await.unwrap();
+    assert_eq!(
+        user_view(&store).await,
+        [
+            row("alice", Role::User, false, None, &[]),
+            row("bob", Role::Admin, false, Some("bob@example.com"), &[]),
+            row("ci", Role::User, true, Some("ci@example.com"), &["bob"]),
+        ]
+    );
+    // Every change is in the feed.
+    let feed = store.changes_since(0, 100).await.unwrap();
+    let users: Vec<String> = feed.iter().map(|c| c.user.to_string()).collect();
+    assert_eq!(users, ["bob", "alice", "ci", "bob", "alice", "ci"]);
+}
+
+async fn bots_keep_at_least_one_non_bot_manager_and_failed_changes_change_nothing(
+    backend: Backend,
+) {
+    let store = store_with_users(&backend, &["alice"]).await;
+    store.create_user(&bot("ci", &["alice"])).await.unwrap();
+    let before = (
+        user_view(&store).await,
+        store.latest_change().await.unwrap(),
+    );
+
+    let refused = [
+        store.create_user(&bot("lonely", &[])).await.unwrap_err(),
+        store.create_user(&bot("b2", &["ghost"])).await.unwrap_err(),
+        store.create_user(&bot("b3", &["ci"])).await.unwrap_err(),
+        store
+            .create_user(&NewUser {
+                managers: vec![user("alice")],
+                ..NewUser::plain(user("p"), NOW)
+            })
+            .await
+            .unwrap_err(),
+        store
+            .update_user(&user("ci"), &[UserChange::RemoveManager(user("alice"))])
+            .await
+            .unwrap_err(),
+        store
+            .update_user(&user("ci"), &[UserChange::RemoveManager(user("ghost"))])
+            .await
+            .unwrap_err(),
+        // The role change would apply, but the manager change fails: neither happens.
+        store
+            .update_user(
+                &user("alice"),
+                &[
+                    UserChange::Role(Role::Admin),
+                    UserChange::AddManager(user("ci")),
+                ],
+            )
+            .await
+            .unwrap_err(),
+        store
+            .update_user(&user("ghost"), &[UserChange::Role(Role::Admin)])
+            .await
+            .unwrap_err(),
+    ];
+    let kinds: Vec<&str> = refused
+        .iter()
+        .map(|e| match e {
+            Error::BotNeedsManager { .. } => "needs manager",
+            Error::UnknownUser { .. } => "unknown user",
+            Error::ManagerIsBot { .. } => "manager is bot",
+            Error::NotABot { .. } => "not a bot",
+            Error::UnknownManager { .. } => "unknown manager",
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "needs manager",
+            "unknown user",
+            "manager is bot",
+            "not a bot",
+            "needs manager",
+            "unknown manager",
+            "not a bot",
+            "unknown user"
+        ]
+    );
+    let after = (
+        user_view(&store).await,
+        store.latest_change().await.unwrap(),
+    );
+    assert_eq!(after, before, "refusals leave no row and no change");
+    // Adding a manager twice changes nothing either way; then the old one may go.
+    store.add_user(&user("bob"), NOW).await.unwrap();
+    for _ in 0..2 {
+        let add = [UserChange::AddManager(user("bob"))];
+        store.update_user(&user("ci"), &add).await.unwrap();
+    }
+    let remove = [UserChange::RemoveManager(user("alice"))];
+    store.update_user(&user("ci"), &remove).await.unwrap();
+    let ci = store.user(&user("ci")).await.unwrap().unwrap();
+    assert_eq!(ci.managers, [user("bob")]);
+}
+
+/// Creates the database with the first migration only (today's released schema), fills it
+/// as that version would, and opens it with the current code.
+async fn databases_of_the_first_schema_upgrade_in_place(backend: Backend) {
+    let dialect = if backend.url.starts_with("sqlite") {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    let first = tempfile::tempdir().unwrap();
+    let initial = format!(
+        "{}/migrations/{dialect}/0001_initial.sql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::copy(initial, first.path().join("0001_initial.sql")).unwrap();
+    let migrator = sqlx::migrate::Migrator::new(first.path()).await.unwrap();
+    let hash = TokenHash::of("old-token");
+    let fill = format!(
+        "INSERT INTO users (name, active, created_at) VALUES ('alice', TRUE, {NOW}); \
+         INSERT INTO users (name, active, created_at) VALUES ('bob', FALSE, {NOW}); \
+         INSERT INTO grants (user_id, pattern, access) SELECT id, 'git/**', 'write' FROM users WHERE name = 'alice'; \
+         INSERT INTO tokens (user_id, name, hash, public_prefix, scopes, repos, created_at, expires_at, last_used_at) \
+           SELECT id, 'ci', '{}', 'vcsg_old', 'read_repository,write_repository', 'git/team/*', {NOW}, {}, {} FROM users WHERE name = 'alice'; \
+         INSERT INTO changes (user_name) VALUES ('alice'); INSERT INTO changes (user_name) VALUES ('bob');",
+        hash.to_hex(),
+        NOW + DAY,
+        NOW + 5,
+    );
+    if dialect == "sqlite" {
+        let path = backend.url.strip_prefix("sqlite://").unwrap();
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        migrator.run(&pool).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(fill.clone()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(&backend.url).await.unwrap();
+        migrator.run(&pool).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(fill.clone()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+
+    let store = backend.open().await;
+    let users = store.list_users().await.unwrap();
+    let view: Vec<_> = users
+        .iter()
+        .map(|u| {
+            (
+                u.name.as_str(),
+                u.active,
+                u.created_at,
+                u.role,
+                u.bot,
+                u.email.clone(),
+                u.managers.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        view,
+        [
+            ("alice", true, NOW, Role::User, false, None, 0),
+            ("bob", false, NOW, Role::User, false, None, 0),
+        ]
+    );
+    let grants = store.list_grants(None).await.unwrap();
+    assert_eq!(grants.len(), 1);
+    assert_eq!(
+        (grants[0].pattern.as_str(), grants[0].access),
+        ("git/**", Access::Write)
+    );
+    let found = store.lookup_token(&hash).await.unwrap().unwrap();
+    assert_eq!(found.token.name.as_str(), "ci");
+    assert_eq!(found.token.repos, [pattern("git/team/*")]);
+    assert_eq!(found.token.expires_at, Some(NOW + DAY));
+    assert_eq!(found.token.last_used_at, Some(NOW + 5));
+    assert_eq!(found.user.grants, [(pattern("git/**"), Access::Write)]);
+    assert_eq!(store.latest_change().await.unwrap(), 2);
+    // The new tables work on the upgraded database.
+    store.create_user(&bot("ci", &["alice"])).await.unwrap();
+    assert_eq!(
+        store.user(&user("ci")).await.unwrap().unwrap().managers,
+        [user("alice")]
+    );
 }
 
 #[tokio::test]
