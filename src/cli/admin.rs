@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use super::args::{GrantCommand, TokenCommand, TokenCreate, UserAdd, UserCommand, UserSet};
+use super::args::{
+    AuditCommand, GrantCommand, TokenCommand, TokenCreate, UserAdd, UserCommand, UserSet,
+};
 use super::{Failure, expiry, output};
 use crate::config::Config;
 use crate::manage::{self, Actor};
@@ -29,13 +31,13 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<(), Failure> 
         UserCommand::Add(add) => add_user(store, &actor, add).await?,
         UserCommand::Set(set) => set_user(store, &actor, set).await?,
         UserCommand::Disable { name } => {
-            manage::users::set_active(store, &actor, &name.0, false)
+            manage::users::set_active(store, &actor, &name.0, false, unix_now())
                 .await
                 .map_err(Failure::refused)?;
             println!("disabled user {}", name.0);
         }
         UserCommand::Enable { name } => {
-            manage::users::set_active(store, &actor, &name.0, true)
+            manage::users::set_active(store, &actor, &name.0, true, unix_now())
                 .await
                 .map_err(Failure::refused)?;
             println!("enabled user {}", name.0);
@@ -83,7 +85,7 @@ async fn set_user(store: &dyn Store, actor: &Actor, set: UserSet) -> Result<(), 
     );
     let removed = set.remove_managers.into_iter();
     changes.extend(removed.map(|m| UserChange::RemoveManager(m.0)));
-    manage::users::change(store, actor, &set.name.0, &changes)
+    manage::users::change(store, actor, &set.name.0, &changes, unix_now())
         .await
         .map_err(Failure::refused)?;
     println!("changed user {}", set.name.0);
@@ -92,28 +94,27 @@ async fn set_user(store: &dyn Store, actor: &Actor, set: UserSet) -> Result<(), 
 
 pub async fn grant(config: &Config, command: GrantCommand) -> Result<(), Failure> {
     let store = open(config).await?;
+    let (store, actor) = (store.as_ref(), Actor::cli());
     match command {
         GrantCommand::Add {
             user,
             pattern,
             access,
         } => {
-            store
-                .set_grant(&user.0, &pattern.0, access.0)
+            let grant = (&user.0, &pattern.0, access.0);
+            manage::grants::set(store, &actor, grant, unix_now())
                 .await
                 .map_err(Failure::refused)?;
             println!("granted {} {} on {}", user.0, access.0, pattern.0);
         }
         GrantCommand::Remove { user, pattern } => {
-            store
-                .remove_grant(&user.0, &pattern.0)
+            manage::grants::remove(store, &actor, &user.0, &pattern.0, unix_now())
                 .await
                 .map_err(Failure::refused)?;
             println!("removed grant of {} on {}", user.0, pattern.0);
         }
         GrantCommand::List { user, json } => {
-            let grants = store
-                .list_grants(user.as_ref().map(|u| &u.0))
+            let grants = manage::grants::list(store, &actor, user.as_ref().map(|u| &u.0))
                 .await
                 .map_err(Failure::refused)?;
             output::grants(&grants, json.json);
@@ -123,12 +124,13 @@ pub async fn grant(config: &Config, command: GrantCommand) -> Result<(), Failure
 }
 
 pub async fn token(config: &Config, command: TokenCommand) -> Result<(), Failure> {
+    let actor = Actor::cli();
     match command {
-        TokenCommand::Create(create) => create_token(config, create).await,
+        TokenCommand::Create(create) => create_token(config, &actor, create).await,
         TokenCommand::List { user, all, json } => {
             let store = open(config).await?;
-            let tokens = store
-                .list_tokens(user.as_ref().map(|u| &u.0), all, unix_now())
+            let owner = user.as_ref().map(|u| &u.0);
+            let tokens = manage::tokens::list(store.as_ref(), &actor, owner, all, unix_now())
                 .await
                 .map_err(Failure::refused)?;
             output::tokens(&tokens, all, json.json, unix_now());
@@ -136,8 +138,7 @@ pub async fn token(config: &Config, command: TokenCommand) -> Result<(), Failure
         }
         TokenCommand::Revoke { user, name } => {
             let store = open(config).await?;
-            store
-                .revoke_token(&user.0, &name.0, unix_now())
+            manage::tokens::revoke(store.as_ref(), &actor, &user.0, &name.0, unix_now())
                 .await
                 .map_err(Failure::refused)?;
             println!("revoked token {} of {}", name.0, user.0);
@@ -146,7 +147,21 @@ pub async fn token(config: &Config, command: TokenCommand) -> Result<(), Failure
     }
 }
 
-async fn create_token(config: &Config, create: TokenCreate) -> Result<(), Failure> {
+pub async fn audit(config: &Config, command: AuditCommand) -> Result<(), Failure> {
+    let store = open(config).await?;
+    match command {
+        AuditCommand::List { user, limit, json } => {
+            let user = user.as_ref().map(|u| &u.0);
+            let events = manage::audit::list(store.as_ref(), &Actor::cli(), user, limit)
+                .await
+                .map_err(Failure::refused)?;
+            output::audit(&events, json.json);
+        }
+    }
+    Ok(())
+}
+
+async fn create_token(config: &Config, actor: &Actor, create: TokenCreate) -> Result<(), Failure> {
     let now = unix_now();
     let expires_at = create
         .expires
@@ -168,7 +183,9 @@ async fn create_token(config: &Config, create: TokenCreate) -> Result<(), Failur
         expires_at,
         created_at: now,
     };
-    store.create_token(&new).await.map_err(Failure::refused)?;
+    manage::tokens::create(store.as_ref(), actor, &new)
+        .await
+        .map_err(Failure::refused)?;
     eprintln!(
         "created token {} for {} (scopes: {}{}); store it now, it is not shown again:",
         new.name,

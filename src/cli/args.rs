@@ -38,6 +38,25 @@ pub enum Command {
     /// Manage access tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Read the audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List audit events, newest first
+    List {
+        /// Only events about or by USER
+        #[arg(long, value_name = "USER")]
+        user: Option<UserNameArg>,
+        /// At most N events
+        #[arg(long, value_name = "N", default_value_t = crate::manage::audit::DEFAULT_LIMIT,
+              value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+        limit: i64,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::expiry::format;
-use crate::store::{Grant, TokenInfo, User};
+use crate::store::{AuditEvent, Grant, TokenInfo, User};
 
 fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
@@ -186,4 +186,43 @@ pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
         })
         .collect();
     print_table(&header, rows);
+}
+
+pub fn audit(events: &[AuditEvent], json: bool) {
+    if json {
+        print_json(Value::Array(
+            events
+                .iter()
+                .map(|e| {
+                    json!({
+                        "id": e.id.to_string(),
+                        "at": format(e.at),
+                        "actor": e.actor,
+                        "client": e.client,
+                        "action": e.action.as_str(),
+                        "target": e.target.as_str(),
+                        "detail": e.detail,
+                    })
+                })
+                .collect(),
+        ));
+        return;
+    }
+    let rows = events
+        .iter()
+        .map(|e| {
+            vec![
+                format(e.at),
+                e.actor.clone(),
+                e.client.clone().unwrap_or_else(|| "-".to_owned()),
+                e.action.to_string(),
+                e.target.to_string(),
+                e.detail.clone(),
+            ]
+        })
+        .collect();
+    print_table(
+        &["TIME", "ACTOR", "CLIENT", "ACTION", "TARGET", "DETAIL"],
+        rows,
+    );
 }

@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::Error;
 use crate::names::{TokenName, UserName};
-use crate::store::User;
+use crate::store::{Audit, User};
 use crate::vocabulary::Role;
 
 /// The longest OS user name kept in an actor label.
@@ -15,11 +15,13 @@ const MAX_OS_USER_LEN: usize = 64;
 pub enum Actor {
     /// `vcsgate` run on the server: the OS user who ran it.
     Cli { os_user: String },
-    /// A user authenticated by the API or the pages, with the token it presented (if any).
+    /// A user authenticated by the API or the pages, with the token it presented (if any)
+    /// and the client's address.
     User {
         name: UserName,
         role: Role,
         token: Option<TokenName>,
+        client: Option<String>,
     },
 }
 
@@ -27,6 +29,20 @@ impl Actor {
     /// The command line, as the OS user running it (`$USER`, else the uid's name).
     pub fn cli() -> Actor {
         Actor::Cli { os_user: os_user() }
+    }
+
+    /// The audit record of a change this actor makes at `now`.
+    pub fn audit(&self, now: i64) -> Audit {
+        let (actor_user, client) = match self {
+            Actor::Cli { .. } => (None, None),
+            Actor::User { name, client, .. } => (Some(name.clone()), client.clone()),
+        };
+        Audit {
+            at: now,
+            actor: self.to_string(),
+            actor_user,
+            client,
+        }
     }
 
     /// Whether the actor may manage everything (users, grants, every token).
@@ -119,6 +135,7 @@ mod tests {
             name: UserName::parse(name).unwrap(),
             role,
             token: None,
+            client: None,
         }
     }
 
@@ -163,5 +180,21 @@ mod tests {
         let label = Actor::cli().to_string();
         assert!(label.starts_with("cli:") && label.len() > 4, "{label}");
         assert!(!label.chars().any(char::is_control));
+        let audit = Actor::cli().audit(7);
+        assert_eq!((audit.at, audit.actor_user, audit.client), (7, None, None));
+    }
+
+    #[test]
+    fn user_actors_name_themselves_their_token_and_client() {
+        let actor = Actor::User {
+            name: UserName::parse("alice").unwrap(),
+            role: Role::User,
+            token: Some(TokenName::parse("ci").unwrap()),
+            client: Some("192.0.2.1".to_owned()),
+        };
+        let audit = actor.audit(7);
+        assert_eq!(audit.actor, "alice token ci");
+        assert_eq!(audit.actor_user.unwrap().as_str(), "alice");
+        assert_eq!(audit.client.as_deref(), Some("192.0.2.1"));
     }
 }

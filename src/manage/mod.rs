@@ -4,6 +4,9 @@
 //! code or a status.
 
 mod actor;
+pub mod audit;
+pub mod grants;
+pub mod tokens;
 pub mod users;
 
 pub use actor::Actor;

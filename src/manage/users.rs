@@ -8,7 +8,9 @@ use crate::store::{NewUser, Store, User, UserChange};
 /// Adds a user; a bot needs at least one manager, each a known non-bot user.
 pub async fn add(store: &dyn Store, actor: &Actor, user: &NewUser) -> Result<(), Error> {
     actor.require_admin("add users")?;
-    Ok(store.create_user(user).await?)
+    Ok(store
+        .create_user(user, &actor.audit(user.created_at))
+        .await?)
 }
 
 /// Changes a user's role, email or a bot's managers: all of `changes` or none.
@@ -17,9 +19,10 @@ pub async fn change(
     actor: &Actor,
     name: &UserName,
     changes: &[UserChange],
+    now: i64,
 ) -> Result<(), Error> {
     actor.require_admin("change users")?;
-    Ok(store.update_user(name, changes).await?)
+    Ok(store.update_user(name, changes, &actor.audit(now)).await?)
 }
 
 /// Disables (all its tokens refused) or enables a user.
@@ -28,13 +31,16 @@ pub async fn set_active(
     actor: &Actor,
     name: &UserName,
     active: bool,
+    now: i64,
 ) -> Result<(), Error> {
     actor.require_admin(if active {
         "enable users"
     } else {
         "disable users"
     })?;
-    Ok(store.set_user_active(name, active).await?)
+    Ok(store
+        .set_user_active(name, active, &actor.audit(now))
+        .await?)
 }
 
 /// Every user, by name.

@@ -8,11 +8,13 @@ use async_trait::async_trait;
 use sqlx::migrate::{Migrate, Migrator};
 use sqlx::{ColumnIndex, Executor, IntoArguments, Pool, Transaction};
 
+use super::audit::{changes_detail, new_user_detail};
 use super::dialect::{Dialect, Value};
+use super::rows::AuditRow;
 use super::rows::{self, ChangeRow, GrantRow, PrincipalRow, StandingRow, TokenRow, UserRow};
 use super::{
-    Change, Error, Grant, NewToken, NewUser, Principal, Store, TokenId, TokenInfo, User,
-    UserAccess, UserChange, sql,
+    Audit, AuditAction, AuditEvent, Change, Error, Grant, NewToken, NewUser, Principal, Store,
+    TokenId, TokenInfo, User, UserAccess, UserChange, sql,
 };
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
@@ -87,8 +89,25 @@ where
         Ok((tx, id))
     }
 
-    /// Appends `user` to the change feed and commits.
-    async fn commit_change(mut tx: Transaction<'static, DB>, user: &UserName) -> Result<(), Error> {
+    /// Writes the audit row for a change about `user`, appends `user` to the change feed and
+    /// commits: the change, its audit row and its feed entry stand or fall together.
+    async fn commit_change(
+        mut tx: Transaction<'static, DB>,
+        user: &UserName,
+        by: &Audit,
+        (action, detail): (AuditAction, String),
+    ) -> Result<(), Error>
+    where
+        Option<String>: Value<DB>,
+    {
+        exec!(&mut *tx, sql::INSERT_AUDIT;
+            by.at,
+            by.actor.clone(),
+            by.actor_user.as_ref().map(owned),
+            by.client.clone(),
+            action.as_str().to_owned(),
+            owned(user),
+            detail)?;
         if let Some(serialize) = DB::SERIALIZE_CHANGES {
             exec!(&mut *tx, serialize)?;
         }
@@ -185,6 +204,21 @@ fn owned(value: &impl std::fmt::Display) -> String {
     value.to_string()
 }
 
+/// What the audit log says about a new token: its name, scopes, limits and expiry.
+fn token_detail(token: &NewToken) -> String {
+    let mut detail = format!("token {} scopes={}", token.name, token.scopes.to_list());
+    if !token.repos.is_empty() {
+        detail.push_str(&format!(
+            " repos={}",
+            rows::repos_column(&token.repos).replace('\n', ",")
+        ));
+    }
+    if let Some(at) = token.expires_at {
+        detail.push_str(&format!(" expires_at={at}"));
+    }
+    detail
+}
+
 fn unknown_user(user: &UserName) -> Error {
     Error::UnknownUser { name: user.clone() }
 }
@@ -204,7 +238,7 @@ where
     Option<String>: Value<DB>,
     bool: Value<DB>,
 {
-    async fn create_user(&self, user: &NewUser) -> Result<(), Error> {
+    async fn create_user(&self, user: &NewUser, by: &Audit) -> Result<(), Error> {
         let name = &user.name;
         if !user.bot && !user.managers.is_empty() {
             return Err(Error::NotABot { name: name.clone() });
@@ -221,10 +255,16 @@ where
         if user.bot {
             Self::check_has_manager(&mut tx, name, id).await?;
         }
-        Self::commit_change(tx, name).await
+        let entry = (AuditAction::UserAdd, new_user_detail(user));
+        Self::commit_change(tx, name, by, entry).await
     }
 
-    async fn update_user(&self, name: &UserName, changes: &[UserChange]) -> Result<(), Error> {
+    async fn update_user(
+        &self,
+        name: &UserName,
+        changes: &[UserChange],
+        by: &Audit,
+    ) -> Result<(), Error> {
         let (mut tx, id) = self.begin_for(name).await?;
         let (_, bot) = run!(fetch_one::<(i64, bool)>(&mut *tx, sql::USER_KIND; owned(name)))?;
         for change in changes {
@@ -233,7 +273,8 @@ where
         if bot {
             Self::check_has_manager(&mut tx, name, id).await?;
         }
-        Self::commit_change(tx, name).await
+        let entry = (AuditAction::UserSet, changes_detail(changes));
+        Self::commit_change(tx, name, by, entry).await
     }
 
     async fn user(&self, name: &UserName) -> Result<Option<User>, Error> {
@@ -241,11 +282,21 @@ where
         Ok(rows::into_users(found)?.pop())
     }
 
-    async fn set_user_active(&self, name: &UserName, active: bool) -> Result<(), Error> {
+    async fn set_user_active(
+        &self,
+        name: &UserName,
+        active: bool,
+        by: &Audit,
+    ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         run!(fetch_optional::<(i64,)>(&mut *tx, sql::SET_USER_ACTIVE; owned(name), active))?
             .ok_or_else(|| unknown_user(name))?;
-        Self::commit_change(tx, name).await
+        let action = if active {
+            AuditAction::UserEnable
+        } else {
+            AuditAction::UserDisable
+        };
+        Self::commit_change(tx, name, by, (action, String::new())).await
     }
 
     async fn list_users(&self) -> Result<Vec<User>, Error> {
@@ -258,20 +309,28 @@ where
         user: &UserName,
         pattern: &RepoPattern,
         access: Access,
+        by: &Audit,
     ) -> Result<(), Error> {
         let (mut tx, user_id) = self.begin_for(user).await?;
         exec!(&mut *tx, sql::UPSERT_GRANT; user_id, owned(pattern), owned(&access))?;
-        Self::commit_change(tx, user).await
+        let entry = (AuditAction::GrantSet, format!("{pattern} {access}"));
+        Self::commit_change(tx, user, by, entry).await
     }
 
-    async fn remove_grant(&self, user: &UserName, pattern: &RepoPattern) -> Result<(), Error> {
+    async fn remove_grant(
+        &self,
+        user: &UserName,
+        pattern: &RepoPattern,
+        by: &Audit,
+    ) -> Result<(), Error> {
         let (mut tx, user_id) = self.begin_for(user).await?;
         run!(fetch_optional::<(i64,)>(&mut *tx, sql::DELETE_GRANT; user_id, owned(pattern)))?
             .ok_or_else(|| Error::UnknownGrant {
                 user: user.clone(),
                 pattern: pattern.clone(),
             })?;
-        Self::commit_change(tx, user).await
+        let entry = (AuditAction::GrantRemove, pattern.to_string());
+        Self::commit_change(tx, user, by, entry).await
     }
 
     async fn list_grants(&self, user: Option<&UserName>) -> Result<Vec<Grant>, Error> {
@@ -279,7 +338,7 @@ where
         rows::records(run!(fetch_all::<GrantRow>(&self.pool, sql::LIST_GRANTS; user_id))?)
     }
 
-    async fn create_token(&self, token: &NewToken) -> Result<TokenId, Error> {
+    async fn create_token(&self, token: &NewToken, by: &Audit) -> Result<TokenId, Error> {
         let (mut tx, user_id) = self.begin_for(&token.user).await?;
         let (name, now) = (owned(&token.name), token.created_at);
         let taken = run!(fetch_optional::<(i64,)>(&mut *tx, sql::ACTIVE_TOKEN_NAMED;
@@ -300,11 +359,18 @@ where
             token.created_at,
             token.expires_at
         ))?;
-        Self::commit_change(tx, &token.user).await?;
+        let entry = (AuditAction::TokenCreate, token_detail(token));
+        Self::commit_change(tx, &token.user, by, entry).await?;
         Ok(TokenId(id))
     }
 
-    async fn revoke_token(&self, user: &UserName, name: &TokenName, now: i64) -> Result<(), Error> {
+    async fn revoke_token(
+        &self,
+        user: &UserName,
+        name: &TokenName,
+        now: i64,
+        by: &Audit,
+    ) -> Result<(), Error> {
         let (mut tx, user_id) = self.begin_for(user).await?;
         let revoked =
             run!(fetch_all::<(i64,)>(&mut *tx, sql::REVOKE_TOKEN; user_id, owned(name), now))?;
@@ -314,7 +380,8 @@ where
                 name: name.clone(),
             });
         }
-        Self::commit_change(tx, user).await
+        let entry = (AuditAction::TokenRevoke, format!("token {name}"));
+        Self::commit_change(tx, user, by, entry).await
     }
 
     async fn list_tokens(
@@ -348,6 +415,16 @@ where
     async fn latest_change(&self) -> Result<i64, Error> {
         let (seq,) = run!(fetch_one::<(i64,)>(&self.pool, sql::LATEST_CHANGE))?;
         Ok(seq)
+    }
+
+    async fn list_audit(
+        &self,
+        user: Option<&UserName>,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, Error> {
+        self.user_id(user).await?;
+        let (user, limit) = (user.map(owned), limit.max(0));
+        rows::records(run!(fetch_all::<AuditRow>(&self.pool, sql::LIST_AUDIT; user, limit))?)
     }
 
     async fn record_last_used(&self, uses: &[(TokenId, i64)]) -> Result<(), Error> {

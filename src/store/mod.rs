@@ -5,6 +5,7 @@
 //!
 //! Times are Unix seconds (UTC). Only token hashes are stored.
 
+mod audit;
 mod dialect;
 mod engine;
 pub mod postgres;
@@ -13,6 +14,7 @@ mod sql;
 pub mod sqlite;
 mod url;
 
+pub use audit::{Audit, AuditAction, AuditEvent};
 pub use url::redact_url;
 
 use std::sync::Arc;
@@ -208,17 +210,27 @@ impl Error {
 /// The store contract, implemented once per dialect (`sqlite`, `postgres`).
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
+    // Every mutation takes the `Audit` of who makes it and writes one audit row and one
+    // change-feed row in its own transaction; a refused mutation writes neither.
+
     /// Adds a plain user (role `user`, not a bot, no email).
-    async fn add_user(&self, name: &UserName, now: i64) -> Result<(), Error> {
-        self.create_user(&NewUser::plain(name.clone(), now)).await
+    async fn add_user(&self, name: &UserName, now: i64, by: &Audit) -> Result<(), Error> {
+        self.create_user(&NewUser::plain(name.clone(), now), by)
+            .await
     }
     /// Adds a user with its role, email and (for a bot) managers, in one transaction.
-    async fn create_user(&self, user: &NewUser) -> Result<(), Error>;
+    async fn create_user(&self, user: &NewUser, by: &Audit) -> Result<(), Error>;
     /// Applies `changes` to a user in one transaction: all or nothing.
-    async fn update_user(&self, name: &UserName, changes: &[UserChange]) -> Result<(), Error>;
+    async fn update_user(
+        &self,
+        name: &UserName,
+        changes: &[UserChange],
+        by: &Audit,
+    ) -> Result<(), Error>;
     /// One user, or `None` for an unknown name.
     async fn user(&self, name: &UserName) -> Result<Option<User>, Error>;
-    async fn set_user_active(&self, name: &UserName, active: bool) -> Result<(), Error>;
+    async fn set_user_active(&self, name: &UserName, active: bool, by: &Audit)
+    -> Result<(), Error>;
     async fn list_users(&self) -> Result<Vec<User>, Error>;
 
     /// Adds a grant, or updates the access of an existing one for the same pattern.
@@ -227,14 +239,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         user: &UserName,
         pattern: &RepoPattern,
         access: Access,
+        by: &Audit,
     ) -> Result<(), Error>;
-    async fn remove_grant(&self, user: &UserName, pattern: &RepoPattern) -> Result<(), Error>;
+    async fn remove_grant(
+        &self,
+        user: &UserName,
+        pattern: &RepoPattern,
+        by: &Audit,
+    ) -> Result<(), Error>;
     /// All grants, or one user's (unknown user is an error).
     async fn list_grants(&self, user: Option<&UserName>) -> Result<Vec<Grant>, Error>;
 
-    async fn create_token(&self, token: &NewToken) -> Result<TokenId, Error>;
+    async fn create_token(&self, token: &NewToken, by: &Audit) -> Result<TokenId, Error>;
     /// Revokes the user's active token with that name.
-    async fn revoke_token(&self, user: &UserName, name: &TokenName, now: i64) -> Result<(), Error>;
+    async fn revoke_token(
+        &self,
+        user: &UserName,
+        name: &TokenName,
+        now: i64,
+        by: &Audit,
+    ) -> Result<(), Error>;
     /// Active tokens (not revoked, not expired at `now`), or all with `include_inactive`.
     async fn list_tokens(
         &self,
@@ -253,6 +277,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<Change>, Error>;
     /// The newest change-feed sequence number (0 when empty).
     async fn latest_change(&self) -> Result<i64, Error>;
+
+    /// The newest `limit` audit events, newest first: all, or those about or by `user`
+    /// (unknown user is an error).
+    async fn list_audit(
+        &self,
+        user: Option<&UserName>,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, Error>;
 
     /// Records last-use times in one batch (the server calls this periodically).
     async fn record_last_used(&self, uses: &[(TokenId, i64)]) -> Result<(), Error>;

@@ -4,7 +4,7 @@
 
 use std::str::FromStr;
 
-use super::{Change, Error, Grant, Principal, TokenId, TokenInfo, User, UserAccess};
+use super::{AuditEvent, Change, Error, Grant, Principal, TokenId, TokenInfo, User, UserAccess};
 use crate::names::{Email, TokenName, UserName};
 use crate::repo::RepoPattern;
 use crate::vocabulary::{Access, ScopeSet};
@@ -226,6 +226,38 @@ impl IntoRecord for ChangeRow {
         Ok(Change {
             seq: self.seq,
             user: parse("user name", &self.user_name)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AuditRow {
+    id: i64,
+    at: i64,
+    actor: String,
+    actor_user: Option<String>,
+    client: Option<String>,
+    action: String,
+    target: String,
+    detail: String,
+}
+
+impl IntoRecord for AuditRow {
+    type Record = AuditEvent;
+    fn into_record(self) -> Result<AuditEvent, Error> {
+        Ok(AuditEvent {
+            id: self.id,
+            at: self.at,
+            actor_user: self
+                .actor_user
+                .as_deref()
+                .map(|u| parse("user name", u))
+                .transpose()?,
+            actor: self.actor,
+            client: self.client,
+            action: parse("audit action", &self.action)?,
+            target: parse("user name", &self.target)?,
+            detail: self.detail,
         })
     }
 }

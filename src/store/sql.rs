@@ -113,3 +113,12 @@ pub const LATEST_CHANGE: &str = "SELECT COALESCE(MAX(seq), 0) FROM changes";
 /// `$1` token id, `$2` time; never moves the time backwards.
 pub const RECORD_LAST_USED: &str = "UPDATE tokens SET last_used_at = $2 \
      WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)";
+
+/// `$1` at, `$2` actor, `$3` actor_user, `$4` client, `$5` action, `$6` target, `$7` detail.
+pub const INSERT_AUDIT: &str = "INSERT INTO audit \
+     (at, actor, actor_user, client, action, target, detail) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// `$1` user name or NULL for all, `$2` limit → newest first.
+pub const LIST_AUDIT: &str = "SELECT id, at, actor, actor_user, client, action, target, detail \
+     FROM audit WHERE ($1 IS NULL OR target = $1 OR actor_user = $1) ORDER BY id DESC LIMIT $2";

@@ -433,3 +433,67 @@ fn users_have_roles_emails_and_bots_with_managers() {
     }
     assert_eq!(list(&gate), before);
 }
+
+#[test]
+fn audit_list_shows_every_change_newest_first_without_secrets() {
+    let gate = Gate::new(GateConfig::new());
+    gate.cli_ok(&["user", "add", "alice"]);
+    gate.cli_ok(&["grant", "add", "alice", "git/**", "read"]);
+    let out = gate.cli_ok(&[
+        "token",
+        "create",
+        "alice",
+        "--name",
+        "ci",
+        "--scope",
+        "read_repository",
+    ]);
+    let secret = out.stdout.lines().last().unwrap().to_owned();
+    gate.cli_ok(&["token", "revoke", "alice", "ci"]);
+    gate.cli_ok(&["user", "add", "bob"]);
+    // A refusal is not a change.
+    assert_one_line_refusal(&gate.cli(&["token", "revoke", "alice", "ci"]));
+
+    let out = gate.cli_ok(&["audit", "list", "--json"]);
+    assert!(!out.stdout.contains(&secret), "{out}");
+    let events: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let view: Vec<(&str, &str)> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["target"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        view,
+        [
+            ("user.add", "bob"),
+            ("token.revoke", "alice"),
+            ("token.create", "alice"),
+            ("grant.set", "alice"),
+            ("user.add", "alice"),
+        ]
+    );
+    let actor = events[0]["actor"].as_str().unwrap();
+    assert!(actor.starts_with("cli:") && actor.len() > 4, "{actor}");
+    assert!(events[0]["client"].is_null());
+    assert!(events[0]["at"].as_str().unwrap().ends_with('Z'));
+
+    let out = gate.cli_ok(&["audit", "list", "--user", "alice", "--limit", "2", "--json"]);
+    let events: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let actions: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["token.revoke", "token.create"]);
+    let table = gate.cli_ok(&["audit", "list"]);
+    assert!(table.stdout.starts_with("TIME"), "{table}");
+    assert_one_line_refusal(&gate.cli(&["audit", "list", "--user", "ghost"]));
+    for bad in [
+        &["audit", "list", "--limit", "0"][..],
+        &["audit", "list", "--limit", "x"],
+    ] {
+        assert_code(&gate.cli(bad), 2);
+    }
+}

@@ -1,0 +1,67 @@
+//! Tokens: their owner, the managers of a bot owner, and admins may create, list and revoke
+//! them.
+
+use super::{Actor, Error};
+use crate::names::{TokenName, UserName};
+use crate::store::{self, NewToken, Store, TokenId, TokenInfo};
+
+/// Refuses unless `actor` may manage `owner`'s tokens (an unknown owner is an unknown user).
+pub async fn require_manager_of(
+    store: &dyn Store,
+    actor: &Actor,
+    owner: &UserName,
+    action: &'static str,
+) -> Result<(), Error> {
+    if actor.is_admin() {
+        return Ok(());
+    }
+    let found = store.user(owner).await?;
+    let user = found.ok_or_else(|| store::Error::UnknownUser {
+        name: owner.clone(),
+    })?;
+    if actor.manages_tokens_of(&user) {
+        return Ok(());
+    }
+    Err(Error::Forbidden {
+        actor: actor.to_string(),
+        action,
+        missing: "being the owner, a manager of the bot, or an admin",
+    })
+}
+
+/// Stores a new token (its secret already generated; only the hash is kept).
+pub async fn create(store: &dyn Store, actor: &Actor, token: &NewToken) -> Result<TokenId, Error> {
+    require_manager_of(store, actor, &token.user, "create tokens of this user").await?;
+    Ok(store
+        .create_token(token, &actor.audit(token.created_at))
+        .await?)
+}
+
+/// Revokes `owner`'s active token named `name`.
+pub async fn revoke(
+    store: &dyn Store,
+    actor: &Actor,
+    owner: &UserName,
+    name: &TokenName,
+    now: i64,
+) -> Result<(), Error> {
+    require_manager_of(store, actor, owner, "revoke tokens of this user").await?;
+    Ok(store
+        .revoke_token(owner, name, now, &actor.audit(now))
+        .await?)
+}
+
+/// Active tokens (or all) of `owner`, or of everyone (admins only).
+pub async fn list(
+    store: &dyn Store,
+    actor: &Actor,
+    owner: Option<&UserName>,
+    include_inactive: bool,
+    now: i64,
+) -> Result<Vec<TokenInfo>, Error> {
+    match owner {
+        Some(owner) => require_manager_of(store, actor, owner, "list tokens of this user").await?,
+        None => actor.require_admin("list everyone's tokens")?,
+    }
+    Ok(store.list_tokens(owner, include_inactive, now).await?)
+}
