@@ -10,8 +10,9 @@ use super::args::{
 use super::{Failure, expiry, output};
 use crate::config::Config;
 use crate::manage::{self, Actor};
+use crate::names::{TokenName, UserName};
 use crate::proxy::gate::unix_now;
-use crate::store::{self, NewToken, NewUser, Store, UserChange};
+use crate::store::{self, NewToken, NewUser, Replacement, Store, UserChange};
 use crate::token;
 use crate::vocabulary::Role;
 
@@ -144,7 +145,54 @@ pub async fn token(config: &Config, command: TokenCommand) -> Result<(), Failure
             println!("revoked token {} of {}", name.0, user.0);
             Ok(())
         }
+        TokenCommand::Rotate {
+            user,
+            name,
+            expires,
+        } => rotate_token(config, &actor, (user.0, name.0), expires).await,
     }
+}
+
+/// `--expires` as Unix seconds (a bad or past value is a usage error).
+fn expires_at(given: Option<&str>, now: i64) -> Result<Option<i64>, Failure> {
+    given
+        .map(|given| expiry::parse(given, now))
+        .transpose()
+        .map_err(Failure::usage)
+}
+
+fn generate() -> Result<token::Generated, Failure> {
+    token::generate().map_err(|e| Failure::refused(format!("no randomness available: {e}")))
+}
+
+async fn rotate_token(
+    config: &Config,
+    actor: &Actor,
+    (user, name): (UserName, TokenName),
+    expires: Option<String>,
+) -> Result<(), Failure> {
+    let now = unix_now();
+    let expires_at = expires_at(expires.as_deref(), now)?;
+    let store = open(config).await?;
+    let generated = generate()?;
+    let replacement = Replacement {
+        hash: generated.hash,
+        public_prefix: generated.public_prefix.clone(),
+        expires_at,
+        created_at: now,
+    };
+    let rotated = manage::tokens::rotate(store.as_ref(), actor, (&user, &name), &replacement)
+        .await
+        .map_err(Failure::refused)?;
+    eprintln!(
+        "rotated token {name} of {user} (scopes: {}{}); the old secret is revoked; store the new one now, it is not shown again:",
+        rotated.scopes.to_list(),
+        expires_at
+            .map(|at| format!(", expires {}", expiry::format(at)))
+            .unwrap_or_default()
+    );
+    println!("{}", generated.secret.expose());
+    Ok(())
 }
 
 pub async fn audit(config: &Config, command: AuditCommand) -> Result<(), Failure> {
@@ -163,15 +211,9 @@ pub async fn audit(config: &Config, command: AuditCommand) -> Result<(), Failure
 
 async fn create_token(config: &Config, actor: &Actor, create: TokenCreate) -> Result<(), Failure> {
     let now = unix_now();
-    let expires_at = create
-        .expires
-        .as_deref()
-        .map(|given| expiry::parse(given, now))
-        .transpose()
-        .map_err(Failure::usage)?;
+    let expires_at = expires_at(create.expires.as_deref(), now)?;
     let store = open(config).await?;
-    let generated =
-        token::generate().map_err(|e| Failure::refused(format!("no randomness available: {e}")))?;
+    let generated = generate()?;
     let scopes = create.scopes.iter().map(|s| s.0).collect();
     let new = NewToken {
         user: create.user.0.clone(),

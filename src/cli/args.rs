@@ -112,6 +112,16 @@ pub enum TokenCommand {
         user: UserNameArg,
         name: TokenNameArg,
     },
+    /// Replace a user's active token with a new secret (same name, scopes and repo limits)
+    /// and revoke the old one at once; the new secret is printed alone on the last line
+    Rotate {
+        user: UserNameArg,
+        name: TokenNameArg,
+        /// Expiry of the new token: a date (invalid from its midnight UTC) or an RFC 3339
+        /// timestamp with offset
+        #[arg(long, value_name = "DATE|RFC3339")]
+        expires: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -3,7 +3,7 @@
 
 use super::{Actor, Error};
 use crate::names::{TokenName, UserName};
-use crate::store::{self, NewToken, Store, TokenId, TokenInfo};
+use crate::store::{self, NewToken, Replacement, Store, TokenId, TokenInfo};
 
 /// Refuses unless `actor` may manage `owner`'s tokens (an unknown owner is an unknown user).
 pub async fn require_manager_of(
@@ -49,6 +49,19 @@ pub async fn revoke(
     Ok(store
         .revoke_token(owner, name, now, &actor.audit(now))
         .await?)
+}
+
+/// Replaces `owner`'s active token `name` with a new secret (same name, scopes and repo
+/// limits) and revokes the old one at once; on any failure the old one keeps working.
+pub async fn rotate(
+    store: &dyn Store,
+    actor: &Actor,
+    (owner, name): (&UserName, &TokenName),
+    replacement: &Replacement,
+) -> Result<TokenInfo, Error> {
+    require_manager_of(store, actor, owner, "rotate tokens of this user").await?;
+    let by = actor.audit(replacement.created_at);
+    Ok(store.rotate_token(owner, name, replacement, &by).await?)
 }
 
 /// Active tokens (or all) of `owner`, or of everyone (admins only).

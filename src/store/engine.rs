@@ -13,8 +13,8 @@ use super::dialect::{Dialect, Value};
 use super::rows::AuditRow;
 use super::rows::{self, ChangeRow, GrantRow, PrincipalRow, StandingRow, TokenRow, UserRow};
 use super::{
-    Audit, AuditAction, AuditEvent, Change, Error, Grant, NewToken, NewUser, Principal, Store,
-    TokenId, TokenInfo, User, UserAccess, UserChange, sql,
+    Audit, AuditAction, AuditEvent, Change, Error, Grant, NewToken, NewUser, Principal,
+    Replacement, Store, TokenId, TokenInfo, User, UserAccess, UserChange, sql,
 };
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
@@ -382,6 +382,42 @@ where
         }
         let entry = (AuditAction::TokenRevoke, format!("token {name}"));
         Self::commit_change(tx, user, by, entry).await
+    }
+
+    async fn rotate_token(
+        &self,
+        user: &UserName,
+        name: &TokenName,
+        replacement: &Replacement,
+        by: &Audit,
+    ) -> Result<TokenInfo, Error> {
+        let (mut tx, user_id) = self.begin_for(user).await?;
+        let now = replacement.created_at;
+        let old = run!(fetch_optional::<(i64, String, String)>(&mut *tx, sql::ACTIVE_TOKEN_DETAILS;
+            user_id, owned(name), now))?;
+        let (old_id, scopes, repos) = old.ok_or_else(|| Error::UnknownToken {
+            user: user.clone(),
+            name: name.clone(),
+        })?;
+        exec!(&mut *tx, sql::REVOKE_TOKEN_ID; old_id, now)?;
+        let (id,) = run!(fetch_one::<(i64,)>(&mut *tx, sql::INSERT_TOKEN;
+            user_id,
+            owned(name),
+            replacement.hash.to_hex(),
+            replacement.public_prefix.clone(),
+            scopes,
+            repos,
+            now,
+            replacement.expires_at
+        ))?;
+        let rotated = run!(fetch_one::<TokenRow>(&mut *tx, sql::TOKEN_BY_ID; id))?;
+        let rotated = rows::IntoRecord::into_record(rotated)?;
+        let mut detail = format!("token {name}");
+        if let Some(at) = replacement.expires_at {
+            detail.push_str(&format!(" expires_at={at}"));
+        }
+        Self::commit_change(tx, user, by, (AuditAction::TokenRotate, detail)).await?;
+        Ok(rotated)
     }
 
     async fn list_tokens(

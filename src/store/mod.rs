@@ -102,6 +102,16 @@ pub struct NewToken {
     pub created_at: i64,
 }
 
+/// The new secret of a rotated token: it takes over the old one's name, scopes and limits.
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    pub hash: TokenHash,
+    pub public_prefix: String,
+    pub expires_at: Option<i64>,
+    /// When the new token is created and the old one revoked.
+    pub created_at: i64,
+}
+
 /// A token as stored (never the secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenInfo {
@@ -259,6 +269,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         now: i64,
         by: &Audit,
     ) -> Result<(), Error>;
+    /// Replaces the user's active token `name` in one transaction: a new token with the same
+    /// name, scopes and repo limits, and the old one revoked at `replacement.created_at`. A
+    /// failure leaves the old token as it was. Returns the new token.
+    async fn rotate_token(
+        &self,
+        user: &UserName,
+        name: &TokenName,
+        replacement: &Replacement,
+        by: &Audit,
+    ) -> Result<TokenInfo, Error>;
     /// Active tokens (not revoked, not expired at `now`), or all with `include_inactive`.
     async fn list_tokens(
         &self,

@@ -70,6 +70,15 @@ pub const INSERT_TOKEN: &str = "INSERT INTO tokens \
      (user_id, name, hash, public_prefix, scopes, repos, created_at, expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
 
+/// `$1` user_id, `$2` name, `$3` now → `id`, `scopes`, `repos` of the active token of that
+/// name.
+pub const ACTIVE_TOKEN_DETAILS: &str = "SELECT id, scopes, repos FROM tokens \
+     WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL \
+     AND (expires_at IS NULL OR expires_at > $3)";
+
+/// `$1` id, `$2` now.
+pub const REVOKE_TOKEN_ID: &str = "UPDATE tokens SET revoked_at = $2 WHERE id = $1";
+
 /// `$1` user_id, `$2` name, `$3` now → the ids revoked (none: no active token of that name).
 pub const REVOKE_TOKEN: &str = "UPDATE tokens SET revoked_at = $3 \
      WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL \
@@ -90,6 +99,12 @@ pub const LIST_TOKENS: &str = concat!(
      WHERE ($1 IS NULL OR t.user_id = $1) \
      AND ($2 OR (t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $3))) \
      ORDER BY u.name, t.name, t.id"
+);
+
+/// `$1` id → the token.
+pub const TOKEN_BY_ID: &str = concat!(
+    token_columns!(),
+    " FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1"
 );
 
 /// `$1` hash → the token, its user's standing and grants, one row per grant (NULL pattern and

@@ -497,3 +497,65 @@ fn audit_list_shows_every_change_newest_first_without_secrets() {
         assert_code(&gate.cli(bad), 2);
     }
 }
+
+#[test]
+fn token_rotate_prints_a_new_secret_with_the_same_name_scopes_and_limits() {
+    let gate = Gate::new(GateConfig::new());
+    gate.cli_ok(&["user", "add", "alice"]);
+    let created = gate.cli_ok(&[
+        "token",
+        "create",
+        "alice",
+        "--name",
+        "ci",
+        "--scope",
+        "read_repository,api",
+        "--repo",
+        "git/team/*",
+    ]);
+    let old = created.stdout.lines().last().unwrap().to_owned();
+    let out = gate.cli_ok(&["token", "rotate", "alice", "ci", "--expires", "2099-02-01"]);
+    let new = out.stdout.lines().last().unwrap();
+    assert_eq!(
+        out.stdout.trim_end(),
+        new,
+        "stdout holds the secret only:\n{out}"
+    );
+    assert!(new.starts_with("vcsg_") && new != old, "{out}");
+
+    let list = gate.cli_ok(&["token", "list", "alice", "--json"]);
+    let tokens: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(tokens.as_array().unwrap().len(), 1, "{list}");
+    let token = &tokens[0];
+    assert_eq!(token["name"], "ci");
+    assert_eq!(
+        token["scopes"],
+        serde_json::json!(["read_repository", "api"])
+    );
+    assert_eq!(token["repos"], serde_json::json!(["git/team/*"]));
+    assert_eq!(token["expires_at"], "2099-02-01T00:00:00Z");
+    assert!(new.starts_with(token["prefix"].as_str().unwrap()));
+    let all = gate.cli_ok(&["token", "list", "alice", "--all", "--json"]);
+    let all: serde_json::Value = serde_json::from_str(&all.stdout).unwrap();
+    let statuses: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 2);
+    assert!(statuses.contains(&"revoked") && statuses.contains(&"active"));
+
+    assert_one_line_refusal(&gate.cli(&["token", "rotate", "alice", "nope"]));
+    assert_one_line_refusal(&gate.cli(&["token", "rotate", "ghost", "ci"]));
+    for bad in [
+        &["token", "rotate", "alice", "ci", "--expires", "2001-01-01"][..],
+        &["token", "rotate", "alice"],
+    ] {
+        let out = gate.cli(bad);
+        assert_code(&out, 2);
+        assert!(out.stdout.trim().is_empty(), "{out}");
+    }
+    let audit = gate.cli_ok(&["audit", "list", "--limit", "1", "--json"]);
+    assert!(audit.stdout.contains("token.rotate"), "{audit}");
+}

@@ -10,7 +10,8 @@ use tempfile::TempDir;
 use vcsgate::names::{Email, TokenName, UserName};
 use vcsgate::repo::RepoPattern;
 use vcsgate::store::{
-    self, Audit, AuditAction, Error, NewToken, NewUser, Store, TokenId, TokenInfo, UserChange,
+    self, Audit, AuditAction, Error, NewToken, NewUser, Replacement, Store, TokenId, TokenInfo,
+    UserChange,
 };
 use vcsgate::token::TokenHash;
 use vcsgate::vocabulary::{Access, Role, Scope, ScopeSet};
@@ -85,6 +86,7 @@ contract!(
     bots_keep_at_least_one_non_bot_manager_and_failed_changes_change_nothing,
     databases_of_the_first_schema_upgrade_in_place,
     every_mutation_writes_one_audit_row_and_failures_none,
+    rotating_replaces_the_secret_and_revokes_the_old_one_at_once,
 );
 
 /// Who makes the changes in these tests.
@@ -1053,6 +1055,89 @@ async fn every_mutation_writes_one_audit_row_and_failures_none(backend: Backend)
     assert!(store.list_audit(None, 0).await.unwrap().is_empty());
     let err = store
         .list_audit(Some(&user("ghost")), 10)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownUser { .. }), "{err:?}");
+}
+
+async fn rotating_replaces_the_secret_and_revokes_the_old_one_at_once(backend: Backend) {
+    let store = store_with_users(&backend, &["alice"]).await;
+    let alice = user("alice");
+    let mut old = new_token("alice", "ci");
+    old.scopes = [Scope::ReadRepository, Scope::WriteRepository]
+        .into_iter()
+        .collect();
+    old.repos = vec![pattern("git/team/*")];
+    old.expires_at = Some(NOW + DAY);
+    let old_id = store.create_token(&old, &by()).await.unwrap();
+    store.record_last_used(&[(old_id, NOW + 5)]).await.unwrap();
+    let before = store.latest_change().await.unwrap();
+
+    let replacement = |secret: &str, at: i64| Replacement {
+        hash: TokenHash::of(secret),
+        public_prefix: "vcsg_new".to_owned(),
+        expires_at: Some(at + 2 * DAY),
+        created_at: at,
+    };
+    let new = replacement("rotated", NOW + 10);
+    let rotated = store
+        .rotate_token(&alice, &token_name("ci"), &new, &by())
+        .await
+        .unwrap();
+    assert_ne!(rotated.id, old_id);
+    let expected = TokenInfo {
+        id: rotated.id,
+        user: alice.clone(),
+        name: token_name("ci"),
+        public_prefix: "vcsg_new".to_owned(),
+        scopes: old.scopes,
+        repos: old.repos.clone(),
+        created_at: NOW + 10,
+        expires_at: Some(NOW + 10 + 2 * DAY),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    assert_eq!(rotated, expected);
+    let found = store.lookup_token(&new.hash).await.unwrap().unwrap();
+    assert_eq!(found.token, expected);
+    let gone = store.lookup_token(&old.hash).await.unwrap().unwrap();
+    assert_eq!(gone.token.revoked_at, Some(NOW + 10));
+    assert_eq!(
+        store.list_tokens(None, false, NOW + 10).await.unwrap(),
+        [expected]
+    );
+    assert_eq!(store.latest_change().await.unwrap(), before + 1);
+    let audit = store.list_audit(None, 1).await.unwrap();
+    assert_eq!(audit[0].action, AuditAction::TokenRotate);
+    assert!(audit[0].detail.starts_with("token ci"), "{:?}", audit[0]);
+
+    // A rotation that fails (here: the new hash is taken) leaves the current token working.
+    let clash = replacement("rotated", NOW + 20);
+    assert!(
+        store
+            .rotate_token(&alice, &token_name("ci"), &clash, &by())
+            .await
+            .is_err()
+    );
+    let still = store.lookup_token(&new.hash).await.unwrap().unwrap();
+    assert_eq!(still.token.revoked_at, None);
+    assert_eq!(store.latest_change().await.unwrap(), before + 1);
+
+    // Only an active token rotates; unknown users are unknown.
+    let later = replacement("later", NOW + 30);
+    let err = store
+        .rotate_token(&alice, &token_name("nope"), &later, &by())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownToken { .. }), "{err:?}");
+    let expired = replacement("expired", NOW + 20 + 2 * DAY);
+    let err = store
+        .rotate_token(&alice, &token_name("ci"), &expired, &by())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownToken { .. }), "{err:?}");
+    let err = store
+        .rotate_token(&user("ghost"), &token_name("ci"), &later, &by())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::UnknownUser { .. }), "{err:?}");
