@@ -181,9 +181,12 @@ async fn rotate_token(
         expires_at,
         created_at: now,
     };
-    let rotated = manage::tokens::rotate(store.as_ref(), actor, (&user, &name), &replacement)
-        .await
-        .map_err(Failure::refused)?;
+    let policy = &config.tokens;
+    let rotated =
+        manage::tokens::rotate(store.as_ref(), actor, policy, (&user, &name), replacement)
+            .await
+            .map_err(Failure::refused)?;
+    let expires_at = rotated.expires_at;
     eprintln!(
         "rotated token {name} of {user} (scopes: {}{}); the old secret is revoked; store the new one now, it is not shown again:",
         rotated.scopes.to_list(),
@@ -225,9 +228,10 @@ async fn create_token(config: &Config, actor: &Actor, create: TokenCreate) -> Re
         expires_at,
         created_at: now,
     };
-    manage::tokens::create(store.as_ref(), actor, &new)
-        .await
-        .map_err(Failure::refused)?;
+    let (_, expires_at) =
+        manage::tokens::create(store.as_ref(), actor, &config.tokens, new.clone())
+            .await
+            .map_err(Failure::refused)?;
     eprintln!(
         "created token {} for {} (scopes: {}{}); store it now, it is not shown again:",
         new.name,

@@ -6,10 +6,12 @@
 mod actor;
 pub mod audit;
 pub mod grants;
+pub mod policy;
 pub mod tokens;
 pub mod users;
 
 pub use actor::Actor;
+pub use policy::{PolicyError, TokenPolicy};
 
 use crate::store;
 
@@ -22,6 +24,9 @@ pub enum Error {
         action: &'static str,
         missing: &'static str,
     },
+    /// The token lifetime policy refused the expiry.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
     /// The store refused (unknown user, name taken, a bot without manager, …) or failed.
     #[error(transparent)]
     Store(#[from] store::Error),

@@ -1,7 +1,7 @@
 //! Tokens: their owner, the managers of a bot owner, and admins may create, list and revoke
 //! them.
 
-use super::{Actor, Error};
+use super::{Actor, Error, TokenPolicy};
 use crate::names::{TokenName, UserName};
 use crate::store::{self, NewToken, Replacement, Store, TokenId, TokenInfo};
 
@@ -29,12 +29,21 @@ pub async fn require_manager_of(
     })
 }
 
-/// Stores a new token (its secret already generated; only the hash is kept).
-pub async fn create(store: &dyn Store, actor: &Actor, token: &NewToken) -> Result<TokenId, Error> {
+/// Stores a new token (its secret already generated; only the hash is kept). Its
+/// `expires_at` is the one asked for; the policy may fill in a default or refuse it. Returns
+/// the id and the expiry the token got.
+pub async fn create(
+    store: &dyn Store,
+    actor: &Actor,
+    policy: &TokenPolicy,
+    mut token: NewToken,
+) -> Result<(TokenId, Option<i64>), Error> {
     require_manager_of(store, actor, &token.user, "create tokens of this user").await?;
-    Ok(store
-        .create_token(token, &actor.audit(token.created_at))
-        .await?)
+    token.expires_at = policy.expiry(token.expires_at, token.created_at)?;
+    let id = store
+        .create_token(&token, &actor.audit(token.created_at))
+        .await?;
+    Ok((id, token.expires_at))
 }
 
 /// Revokes `owner`'s active token named `name`.
@@ -56,12 +65,15 @@ pub async fn revoke(
 pub async fn rotate(
     store: &dyn Store,
     actor: &Actor,
+    policy: &TokenPolicy,
     (owner, name): (&UserName, &TokenName),
-    replacement: &Replacement,
+    mut replacement: Replacement,
 ) -> Result<TokenInfo, Error> {
     require_manager_of(store, actor, owner, "rotate tokens of this user").await?;
-    let by = actor.audit(replacement.created_at);
-    Ok(store.rotate_token(owner, name, replacement, &by).await?)
+    let now = replacement.created_at;
+    replacement.expires_at = policy.expiry(replacement.expires_at, now)?;
+    let by = actor.audit(now);
+    Ok(store.rotate_token(owner, name, &replacement, &by).await?)
 }
 
 /// Active tokens (or all) of `owner`, or of everyone (admins only).

@@ -559,3 +559,105 @@ fn token_rotate_prints_a_new_secret_with_the_same_name_scopes_and_limits() {
     let audit = gate.cli_ok(&["audit", "list", "--limit", "1", "--json"]);
     assert!(audit.stdout.contains("token.rotate"), "{audit}");
 }
+
+/// A gate whose config carries `[tokens]` with these keys.
+fn gate_with_token_policy(keys: &[(&str, i64)]) -> Gate {
+    let mut table = toml::Table::new();
+    for (key, days) in keys {
+        table.insert((*key).to_owned(), (*days).into());
+    }
+    Gate::new(GateConfig::new().section("tokens", table))
+}
+
+fn expires_at_of(gate: &Gate, user: &str) -> Vec<Option<String>> {
+    let list = gate.cli_ok(&["token", "list", user, "--json"]);
+    let tokens: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["expires_at"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn token_lifetime_policy_sets_a_default_and_refuses_beyond_the_maximum() {
+    let in_days = |days: i64| {
+        (time::OffsetDateTime::now_utc() + time::Duration::days(days))
+            .date()
+            .to_string()
+    };
+    let gate = gate_with_token_policy(&[("max_lifetime_days", 30), ("default_lifetime_days", 7)]);
+    gate.cli_ok(&["user", "add", "alice"]);
+    let create = |name: &str, extra: &[&str]| {
+        let args = [
+            "token",
+            "create",
+            "alice",
+            "--name",
+            name,
+            "--scope",
+            "read_repository",
+        ];
+        gate.cli(&[&args[..], extra].concat())
+    };
+    // No expiry asked for: the default.
+    let out = create("default", &[]);
+    assert_code(&out, 0);
+    let expiry = expires_at_of(&gate, "alice")[0].clone().unwrap();
+    let expected = time::OffsetDateTime::now_utc() + time::Duration::days(7);
+    assert!(
+        expiry.starts_with(&expected.date().to_string())
+            || expiry.starts_with(&(expected - time::Duration::minutes(1)).date().to_string()),
+        "{expiry}"
+    );
+    // Within the maximum: as asked.
+    let within = in_days(20);
+    assert_code(&create("within", &["--expires", &within]), 0);
+    // Beyond it: refused with one line naming the limit, and nothing created.
+    let out = create("beyond", &["--expires", &in_days(40)]);
+    assert_one_line_refusal(&out);
+    assert!(out.stderr.contains("max_lifetime_days"), "{out}");
+    assert!(out.stdout.trim().is_empty(), "{out}");
+    assert_eq!(expires_at_of(&gate, "alice").len(), 2);
+    // Rotation too: beyond is refused and the old token stays; the default applies.
+    let out = gate.cli(&[
+        "token",
+        "rotate",
+        "alice",
+        "within",
+        "--expires",
+        &in_days(40),
+    ]);
+    assert_one_line_refusal(&out);
+    assert!(out.stderr.contains("max_lifetime_days"), "{out}");
+    assert_eq!(expires_at_of(&gate, "alice").len(), 2);
+    gate.cli_ok(&["token", "rotate", "alice", "within"]);
+    let expiries = expires_at_of(&gate, "alice");
+    assert_eq!(expiries.len(), 2);
+    assert!(expiries.iter().all(|e| e.is_some()));
+
+    // A maximum without a default: a token must be given an expiry.
+    let gate = gate_with_token_policy(&[("max_lifetime_days", 30)]);
+    gate.cli_ok(&["user", "add", "alice"]);
+    let out = gate.cli(&[
+        "token",
+        "create",
+        "alice",
+        "--name",
+        "t",
+        "--scope",
+        "read_repository",
+    ]);
+    assert_one_line_refusal(&out);
+    assert!(out.stderr.contains("max_lifetime_days = 30"), "{out}");
+}
+
+#[test]
+fn a_default_lifetime_above_the_maximum_is_a_config_error() {
+    let dir = config_dir();
+    let text = format!("{CONFIG}[tokens]\nmax_lifetime_days = 30\ndefault_lifetime_days = 60\n");
+    check_config_refuses(dir.path(), &text, "default_lifetime_days");
+    let out = process::run(vcsgate(dir.path()).args(["user", "list"]));
+    assert_code(&out, 64);
+}
