@@ -31,3 +31,6 @@ pub enum Error {
     #[error(transparent)]
     Store(#[from] store::Error),
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,7 +3,7 @@
 
 use super::{Actor, Error};
 use crate::names::UserName;
-use crate::store::{NewUser, Store, User, UserChange};
+use crate::store::{self, NewUser, Store, User, UserChange};
 
 /// Adds a user; a bot needs at least one manager, each a known non-bot user.
 pub async fn add(store: &dyn Store, actor: &Actor, user: &NewUser) -> Result<(), Error> {
@@ -47,4 +47,14 @@ pub async fn set_active(
 pub async fn list(store: &dyn Store, actor: &Actor) -> Result<Vec<User>, Error> {
     actor.require_admin("list users")?;
     Ok(store.list_users().await?)
+}
+
+/// One user: admins read anyone, a user itself.
+pub async fn get(store: &dyn Store, actor: &Actor, name: &UserName) -> Result<User, Error> {
+    let own = matches!(actor, Actor::User { name: me, .. } if me == name);
+    if !own {
+        actor.require_admin("read other users")?;
+    }
+    let found = store.user(name).await?;
+    Ok(found.ok_or_else(|| store::Error::UnknownUser { name: name.clone() })?)
 }
