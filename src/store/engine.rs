@@ -49,6 +49,8 @@ macro_rules! exec {
     };
 }
 
+mod profiles;
+
 /// Migrates the database behind `pool` (migrations ship in the binary) and wraps it.
 pub async fn migrated<DB>(pool: Pool<DB>, migrator: &Migrator) -> Result<Arc<dyn Store>, Error>
 where
@@ -116,76 +118,6 @@ where
             exec!(&mut *tx, notify; owned(user))?;
         }
         tx.commit().await.map_err(DB::store_error)
-    }
-
-    /// The id of `manager` for `bot`: a known user that is not a bot itself.
-    async fn manager_id(tx: &mut Transaction<'static, DB>, manager: &UserName) -> Result<i64, Error>
-    where
-        bool: Value<DB>,
-    {
-        let found = run!(fetch_optional::<(i64, bool)>(&mut **tx, sql::USER_KIND; owned(manager)))?;
-        match found {
-            None => Err(unknown_user(manager)),
-            Some((_, true)) => Err(Error::ManagerIsBot {
-                name: manager.clone(),
-            }),
-            Some((id, false)) => Ok(id),
-        }
-    }
-
-    /// Applies one change to the user `id` (a bot when `bot`) inside `tx`.
-    async fn apply_change(
-        tx: &mut Transaction<'static, DB>,
-        (name, id, bot): (&UserName, i64, bool),
-        change: &UserChange,
-    ) -> Result<(), Error>
-    where
-        bool: Value<DB>,
-        Option<String>: Value<DB>,
-    {
-        let not_a_bot = || Error::NotABot { name: name.clone() };
-        match change {
-            UserChange::Role(role) => exec!(&mut **tx, sql::SET_ROLE; id, owned(role)).map(drop),
-            UserChange::Email(email) => {
-                let email = email.as_ref().map(owned);
-                exec!(&mut **tx, sql::SET_EMAIL; id, email).map(drop)
-            }
-            UserChange::AddManager(manager) => {
-                if !bot {
-                    return Err(not_a_bot());
-                }
-                let manager_id = Self::manager_id(tx, manager).await?;
-                exec!(&mut **tx, sql::INSERT_MANAGER; id, manager_id).map(drop)
-            }
-            UserChange::RemoveManager(manager) => {
-                if !bot {
-                    return Err(not_a_bot());
-                }
-                let unknown = || Error::UnknownManager {
-                    bot: name.clone(),
-                    manager: manager.clone(),
-                };
-                let found =
-                    run!(fetch_optional::<(i64,)>(&mut **tx, sql::USER_ID; owned(manager)))?;
-                let (manager_id,) = found.ok_or_else(unknown)?;
-                run!(fetch_optional::<(i64,)>(&mut **tx, sql::DELETE_MANAGER; id, manager_id))?
-                    .ok_or_else(unknown)?;
-                Ok(())
-            }
-        }
-    }
-
-    /// Refuses to leave bot `id` without a manager.
-    async fn check_has_manager(
-        tx: &mut Transaction<'static, DB>,
-        name: &UserName,
-        id: i64,
-    ) -> Result<(), Error> {
-        let (count,) = run!(fetch_one::<(i64,)>(&mut **tx, sql::COUNT_MANAGERS; id))?;
-        if count == 0 {
-            return Err(Error::BotNeedsManager { name: name.clone() });
-        }
-        Ok(())
     }
 
     /// The id of `user` (unknown is an error), or `None` when no user is given.
