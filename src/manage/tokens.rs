@@ -3,7 +3,32 @@
 
 use super::{Actor, Error, TokenPolicy};
 use crate::names::{TokenName, UserName};
-use crate::store::{self, NewToken, Replacement, Store, TokenId, TokenInfo};
+use crate::store::{self, AuditAction, NewToken, Replacement, Store, TokenId, TokenInfo};
+
+/// The expiry the policy gives a token `(owner, name)` asked for with `requested` at `now`;
+/// a refusal is written to the audit log (best effort: the refusal stands either way).
+async fn checked_expiry(
+    store: &dyn Store,
+    actor: &Actor,
+    policy: &TokenPolicy,
+    (owner, name): (&UserName, &TokenName),
+    (requested, now): (Option<i64>, i64),
+) -> Result<Option<i64>, Error> {
+    match policy.expiry(requested, now) {
+        Ok(expiry) => Ok(expiry),
+        Err(refused) => {
+            let detail = format!("token {name}: {refused}");
+            let action = AuditAction::PolicyRefusal;
+            if let Err(error) = store
+                .record_audit(owner, &actor.audit(now), action, &detail)
+                .await
+            {
+                tracing::warn!(%error, "could not write a policy refusal to the audit log");
+            }
+            Err(refused.into())
+        }
+    }
+}
 
 /// Refuses unless `actor` may manage `owner`'s tokens (an unknown owner is an unknown user).
 pub async fn require_manager_of(
@@ -39,7 +64,15 @@ pub async fn create(
     mut token: NewToken,
 ) -> Result<(TokenId, Option<i64>), Error> {
     require_manager_of(store, actor, &token.user, "create tokens of this user").await?;
-    token.expires_at = policy.expiry(token.expires_at, token.created_at)?;
+    let at = token.created_at;
+    token.expires_at = checked_expiry(
+        store,
+        actor,
+        policy,
+        (&token.user, &token.name),
+        (token.expires_at, at),
+    )
+    .await?;
     let id = store
         .create_token(&token, &actor.audit(token.created_at))
         .await?;
@@ -71,7 +104,14 @@ pub async fn rotate(
 ) -> Result<TokenInfo, Error> {
     require_manager_of(store, actor, owner, "rotate tokens of this user").await?;
     let now = replacement.created_at;
-    replacement.expires_at = policy.expiry(replacement.expires_at, now)?;
+    replacement.expires_at = checked_expiry(
+        store,
+        actor,
+        policy,
+        (owner, name),
+        (replacement.expires_at, now),
+    )
+    .await?;
     let by = actor.audit(now);
     Ok(store.rotate_token(owner, name, &replacement, &by).await?)
 }

@@ -65,6 +65,7 @@ actions!(
     TokenCreate => "token.create",
     TokenRevoke => "token.revoke",
     TokenRotate => "token.rotate",
+    PolicyRefusal => "policy.refused",
 );
 
 impl fmt::Display for AuditAction {

@@ -385,6 +385,24 @@ where
         Ok(seq)
     }
 
+    async fn record_audit(
+        &self,
+        target: &UserName,
+        by: &Audit,
+        action: AuditAction,
+        detail: &str,
+    ) -> Result<(), Error> {
+        exec!(&self.pool, sql::INSERT_AUDIT;
+            by.at,
+            by.actor.clone(),
+            by.actor_user.as_ref().map(owned),
+            by.client.clone(),
+            action.as_str().to_owned(),
+            owned(target),
+            detail.to_owned())?;
+        Ok(())
+    }
+
     async fn list_audit(
         &self,
         user: Option<&UserName>,

@@ -298,6 +298,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The newest change-feed sequence number (0 when empty).
     async fn latest_change(&self) -> Result<i64, Error>;
 
+    /// Writes an audit event that goes with no change (a refusal by policy, later a sign-in).
+    async fn record_audit(
+        &self,
+        target: &UserName,
+        by: &Audit,
+        action: AuditAction,
+        detail: &str,
+    ) -> Result<(), Error>;
     /// The newest `limit` audit events, newest first: all, or those about or by `user`
     /// (unknown user is an error).
     async fn list_audit(

@@ -620,6 +620,16 @@ fn token_lifetime_policy_sets_a_default_and_refuses_beyond_the_maximum() {
     assert!(out.stderr.contains("max_lifetime_days"), "{out}");
     assert!(out.stdout.trim().is_empty(), "{out}");
     assert_eq!(expires_at_of(&gate, "alice").len(), 2);
+    let audit = gate.cli_ok(&["audit", "list", "--limit", "1", "--json"]);
+    let newest: serde_json::Value = serde_json::from_str(&audit.stdout).unwrap();
+    assert_eq!(newest[0]["action"], "policy.refused", "{audit}");
+    assert!(
+        newest[0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("token beyond: "),
+        "{audit}"
+    );
     // Rotation too: beyond is refused and the old token stays; the default applies.
     let out = gate.cli(&[
         "token",

@@ -1058,6 +1058,24 @@ async fn every_mutation_writes_one_audit_row_and_failures_none(backend: Backend)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::UnknownUser { .. }), "{err:?}");
+
+    // An event without a change (a policy refusal) is written alone, outside the feed.
+    let feed = store.latest_change().await.unwrap();
+    let refusal = "token x: beyond the maximum";
+    store
+        .record_audit(&alice, &api, AuditAction::PolicyRefusal, refusal)
+        .await
+        .unwrap();
+    assert_eq!(store.latest_change().await.unwrap(), feed);
+    let newest = &store.list_audit(Some(&alice), 1).await.unwrap()[0];
+    assert_eq!(
+        (
+            newest.action,
+            newest.detail.as_str(),
+            newest.client.as_deref()
+        ),
+        (AuditAction::PolicyRefusal, refusal, Some("192.0.2.7"))
+    );
 }
 
 async fn rotating_replaces_the_secret_and_revokes_the_old_one_at_once(backend: Backend) {
