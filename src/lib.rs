@@ -35,6 +35,7 @@ pub mod credentials;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod logging;
+pub mod manage;
 pub mod names;
 pub mod proxy;
 pub mod repo;

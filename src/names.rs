@@ -1,5 +1,6 @@
 //! Validated names of users and tokens: `[A-Za-z0-9._-]{1,64}`. They end up in headers,
-//! backend credentials, svn authors and logs, so nothing else gets in.
+//! backend credentials, svn authors and logs, so nothing else gets in. Also a user's email
+//! address, checked minimally (where notices go, never a login).
 
 use std::fmt;
 
@@ -64,6 +65,57 @@ name_type!(
     "token"
 );
 
+/// The longest address SMTP carries (RFC 5321's path limit less its angle brackets).
+pub const MAX_EMAIL_LEN: usize = 254;
+
+/// Why an email address was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid email address {given:?}: one @ between non-empty parts, no spaces or control characters, at most 254 characters"
+)]
+pub struct InvalidEmail {
+    pub given: String,
+}
+
+/// A user's email address: exactly one `@` with something on both sides, no whitespace or
+/// control characters, at most [`MAX_EMAIL_LEN`] bytes. Deliverability is the mail server's
+/// business.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(given: &str) -> Result<Self, InvalidEmail> {
+        let ok = given.len() <= MAX_EMAIL_LEN
+            && !given.chars().any(|c| c.is_whitespace() || c.is_control())
+            && matches!(given.split_once('@'),
+                Some((local, domain)) if !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+        if ok {
+            Ok(Email(given.to_owned()))
+        } else {
+            Err(InvalidEmail {
+                given: given.to_owned(),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for Email {
+    type Err = InvalidEmail;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Email::parse(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,5 +128,29 @@ mod tests {
             assert!(UserName::parse(bad).is_err(), "{bad:?}");
         }
         assert!(TokenName::parse(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn emails_need_one_at_and_no_spaces() {
+        assert!(Email::parse("alice@example.com").is_ok());
+        assert!(Email::parse("a+tag@x").is_ok());
+        let long = format!("{}@example.com", "a".repeat(MAX_EMAIL_LEN - 12));
+        assert_eq!(long.len(), MAX_EMAIL_LEN);
+        assert!(Email::parse(&long).is_ok());
+        let too_long = format!("a{long}");
+        for bad in [
+            "",
+            "alice",
+            "@x",
+            "a@",
+            "a@b@c",
+            "a b@x",
+            "a@x\n",
+            "a\t@x",
+            "a@x\u{7f}",
+            &too_long,
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -63,6 +63,46 @@ impl fmt::Display for Access {
     }
 }
 
+/// What a user may do beyond its own tokens (API.md "Who may do what").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Role {
+    /// Manages its own tokens and those of the bots it manages.
+    #[default]
+    User,
+    /// Manages all users, grants and tokens.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = UnknownWord;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "user" => Ok(Role::User),
+            "admin" => Ok(Role::Admin),
+            other => Err(UnknownWord {
+                what: "role",
+                given: other.to_owned(),
+                expected: "user, admin",
+            }),
+        }
+    }
+}
+
 /// Error for a word that is not part of a closed vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} {given:?} (expected one of: {expected})")]

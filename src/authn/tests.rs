@@ -7,34 +7,46 @@ use std::time::Duration;
 use super::*;
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
-use crate::store::NewToken;
+use crate::store::{Audit, NewToken};
 use crate::vocabulary::{Access, Scope, ScopeSet};
 
 const NOW: i64 = 1_800_000_000;
+
+fn by() -> Audit {
+    Audit {
+        at: NOW,
+        actor: "test".to_owned(),
+        actor_user: None,
+        client: None,
+    }
+}
 
 async fn setup() -> (tempfile::TempDir, Arc<Authenticator>, Secret, UserName) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let store = crate::store::open(&url).await.unwrap();
     let user = UserName::parse("alice").unwrap();
-    store.add_user(&user, NOW).await.unwrap();
+    store.add_user(&user, NOW, &by()).await.unwrap();
     let pattern = RepoPattern::parse("git/**").unwrap();
     store
-        .set_grant(&user, &pattern, Access::Read)
+        .set_grant(&user, &pattern, Access::Read, &by())
         .await
         .unwrap();
     let generated = token::generate().unwrap();
     store
-        .create_token(&NewToken {
-            user: user.clone(),
-            name: TokenName::parse("ci").unwrap(),
-            hash: generated.hash,
-            public_prefix: generated.public_prefix.clone(),
-            scopes: [Scope::ReadRepository].into_iter().collect::<ScopeSet>(),
-            repos: Vec::new(),
-            expires_at: Some(NOW + 100),
-            created_at: NOW,
-        })
+        .create_token(
+            &NewToken {
+                user: user.clone(),
+                name: TokenName::parse("ci").unwrap(),
+                hash: generated.hash,
+                public_prefix: generated.public_prefix.clone(),
+                scopes: [Scope::ReadRepository].into_iter().collect::<ScopeSet>(),
+                repos: Vec::new(),
+                expires_at: Some(NOW + 100),
+                created_at: NOW,
+            },
+            &by(),
+        )
         .await
         .unwrap();
     let authn = Arc::new(Authenticator::new(store, Duration::from_secs(30)));
@@ -83,7 +95,7 @@ async fn a_change_for_the_user_evicts_its_tokens() {
     authn.authenticate(&secret, NOW).await.unwrap();
     authn
         .store()
-        .revoke_token(&user, &TokenName::parse("ci").unwrap(), NOW + 1)
+        .revoke_token(&user, &TokenName::parse("ci").unwrap(), NOW + 1, &by())
         .await
         .unwrap();
     assert!(
@@ -175,7 +187,7 @@ async fn a_lookup_racing_an_eviction_is_not_remembered() {
         tokio::task::block_in_place(|| {
             tokio::runtime::Handle::current().block_on(async move {
                 store
-                    .revoke_token(&user, &TokenName::parse("ci").unwrap(), NOW + 1)
+                    .revoke_token(&user, &TokenName::parse("ci").unwrap(), NOW + 1, &by())
                     .await
                     .unwrap();
                 feed.poll().await;

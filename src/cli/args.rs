@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::names::{TokenName, UserName};
+use crate::names::{Email, TokenName, UserName};
 use crate::repo::RepoPattern;
-use crate::vocabulary::{Access, Scope};
+use crate::vocabulary::{Access, Role, Scope};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -38,12 +38,33 @@ pub enum Command {
     /// Manage access tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Read the audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List audit events, newest first
+    List {
+        /// Only events about or by USER
+        #[arg(long, value_name = "USER")]
+        user: Option<UserNameArg>,
+        /// At most N events
+        #[arg(long, value_name = "N", default_value_t = crate::manage::audit::DEFAULT_LIMIT,
+              value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+        limit: i64,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Add a user
-    Add { name: UserNameArg },
+    /// Add a user (a bot needs --manager)
+    Add(UserAdd),
+    /// Change a user's role, email, or a bot's managers
+    Set(UserSet),
     /// Disable a user: all its tokens are refused until enabled again
     Disable { name: UserNameArg },
     /// Enable a disabled user
@@ -91,6 +112,16 @@ pub enum TokenCommand {
         user: UserNameArg,
         name: TokenNameArg,
     },
+    /// Replace a user's active token with a new secret (same name, scopes and repo limits)
+    /// and revoke the old one at once; the new secret is printed alone on the last line
+    Rotate {
+        user: UserNameArg,
+        name: TokenNameArg,
+        /// Expiry of the new token: a date (invalid from its midnight UTC) or an RFC 3339
+        /// timestamp with offset
+        #[arg(long, value_name = "DATE|RFC3339")]
+        expires: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +139,46 @@ pub struct TokenCreate {
     /// Expiry: a date (invalid from its midnight UTC) or an RFC 3339 timestamp with offset
     #[arg(long, value_name = "DATE|RFC3339")]
     pub expires: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UserAdd {
+    pub name: UserNameArg,
+    /// Give the user the admin role (manages all users, grants and tokens)
+    #[arg(long)]
+    pub admin: bool,
+    /// Where expiry notices go
+    #[arg(long, value_name = "ADDR")]
+    pub email: Option<EmailArg>,
+    /// A bot: no pages or sign-in; its managers handle its tokens
+    #[arg(long, requires = "managers")]
+    pub bot: bool,
+    /// A (non-bot) user who manages the bot's tokens (repeatable)
+    #[arg(long = "manager", value_name = "USER", requires = "bot")]
+    pub managers: Vec<UserNameArg>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("change")
+        .required(true)
+        .multiple(true)
+        .args(["role", "email", "managers", "remove_managers"])
+))]
+pub struct UserSet {
+    pub name: UserNameArg,
+    /// admin or user
+    #[arg(long)]
+    pub role: Option<RoleArg>,
+    /// Where expiry notices go
+    #[arg(long, value_name = "ADDR")]
+    pub email: Option<EmailArg>,
+    /// Add a manager to a bot (repeatable)
+    #[arg(long = "manager", value_name = "USER")]
+    pub managers: Vec<UserNameArg>,
+    /// Remove a manager from a bot (repeatable; the last one cannot go)
+    #[arg(long = "remove-manager", value_name = "USER")]
+    pub remove_managers: Vec<UserNameArg>,
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +211,11 @@ parsed_arg!(PatternArg, RepoPattern, |s| RepoPattern::parse(s)
     .map_err(|e| e.to_string()));
 parsed_arg!(AccessArg, Access, |s| s
     .parse::<Access>()
+    .map_err(|e| e.to_string()));
+parsed_arg!(RoleArg, Role, |s| s
+    .parse::<Role>()
+    .map_err(|e| e.to_string()));
+parsed_arg!(EmailArg, Email, |s| Email::parse(s)
     .map_err(|e| e.to_string()));
 parsed_arg!(ScopeArg, Scope, |s| s
     .parse::<Scope>()

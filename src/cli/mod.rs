@@ -79,5 +79,6 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::User(command) => admin::user(&config, command).await,
         Command::Grant(command) => admin::grant(&config, command).await,
         Command::Token(command) => admin::token(&config, command).await,
+        Command::Audit(command) => admin::audit(&config, command).await,
     }
 }

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::expiry::format;
-use crate::store::{Grant, TokenInfo, User};
+use crate::store::{AuditEvent, Grant, TokenInfo, User};
 
 fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
@@ -47,6 +47,10 @@ pub fn users(users: &[User], json: bool) {
                         "name": u.name.as_str(),
                         "active": u.active,
                         "created_at": format(u.created_at),
+                        "role": u.role.as_str(),
+                        "bot": u.bot,
+                        "email": u.email.as_ref().map(|e| e.as_str()),
+                        "managers": u.managers.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
                     })
                 })
                 .collect(),
@@ -56,14 +60,30 @@ pub fn users(users: &[User], json: bool) {
     let rows = users
         .iter()
         .map(|u| {
+            let managers: Vec<&str> = u.managers.iter().map(|m| m.as_str()).collect();
             vec![
                 u.name.to_string(),
                 if u.active { "active" } else { "disabled" }.to_owned(),
                 format(u.created_at),
+                u.role.to_string(),
+                if u.bot { "bot" } else { "-" }.to_owned(),
+                u.email
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), |e| e.to_string()),
+                if managers.is_empty() {
+                    "-".to_owned()
+                } else {
+                    managers.join(",")
+                },
             ]
         })
         .collect();
-    print_table(&["USER", "STATUS", "CREATED"], rows);
+    print_table(
+        &[
+            "USER", "STATUS", "CREATED", "ROLE", "BOT", "EMAIL", "MANAGERS",
+        ],
+        rows,
+    );
 }
 
 pub fn grants(grants: &[Grant], json: bool) {
@@ -166,4 +186,43 @@ pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
         })
         .collect();
     print_table(&header, rows);
+}
+
+pub fn audit(events: &[AuditEvent], json: bool) {
+    if json {
+        print_json(Value::Array(
+            events
+                .iter()
+                .map(|e| {
+                    json!({
+                        "id": e.id.to_string(),
+                        "at": format(e.at),
+                        "actor": e.actor,
+                        "client": e.client,
+                        "action": e.action.as_str(),
+                        "target": e.target.as_str(),
+                        "detail": e.detail,
+                    })
+                })
+                .collect(),
+        ));
+        return;
+    }
+    let rows = events
+        .iter()
+        .map(|e| {
+            vec![
+                format(e.at),
+                e.actor.clone(),
+                e.client.clone().unwrap_or_else(|| "-".to_owned()),
+                e.action.to_string(),
+                e.target.to_string(),
+                e.detail.clone(),
+            ]
+        })
+        .collect();
+    print_table(
+        &["TIME", "ACTOR", "CLIENT", "ACTION", "TARGET", "DETAIL"],
+        rows,
+    );
 }

@@ -8,11 +8,13 @@ mod raw;
 mod route;
 mod secrets;
 mod throttle;
+mod tokens;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::manage::TokenPolicy;
 use crate::secret::Secret;
 
 pub use limits::Limits;
@@ -35,6 +37,8 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     pub limits: Limits,
     pub throttle: ThrottleSettings,
+    /// `[tokens]`: default and maximum token lifetimes.
+    pub tokens: TokenPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -141,6 +145,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
     let routes = route::routes(&ctx, raw.routes)?;
     let limits = limits::limits(&ctx, raw.limits)?;
     let throttle = throttle::throttle(&ctx, raw.throttle)?;
+    let tokens = tokens::tokens(&ctx, raw.tokens)?;
     Ok(Config {
         path: ctx.path,
         server,
@@ -148,6 +153,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         routes,
         limits,
         throttle,
+        tokens,
     })
 }
 

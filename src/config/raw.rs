@@ -11,6 +11,7 @@ pub struct RawConfig {
     pub store: Option<RawStore>,
     pub limits: Option<RawLimits>,
     pub throttle: Option<RawThrottle>,
+    pub tokens: Option<RawTokens>,
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
 }
@@ -85,4 +86,11 @@ pub struct RawThrottle {
     pub per_minute: Option<u64>,
     pub max_tracked_clients: Option<u64>,
     pub trusted_proxies: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTokens {
+    pub max_lifetime_days: Option<i64>,
+    pub default_lifetime_days: Option<i64>,
 }

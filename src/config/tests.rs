@@ -223,3 +223,37 @@ fn throttle_settings() {
         assert!(message.contains(key), "{message}");
     }
 }
+
+#[test]
+fn tokens_policy_is_optional_days_with_the_default_within_the_maximum() {
+    assert_eq!(load_text(MINIMAL).unwrap().tokens, TokenPolicy::default());
+    let config = load_text(&format!(
+        "{MINIMAL}[tokens]\nmax_lifetime_days = 90\ndefault_lifetime_days = 30\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        config.tokens,
+        TokenPolicy {
+            max_lifetime_days: Some(90),
+            default_lifetime_days: Some(30),
+        }
+    );
+    let equal = format!("{MINIMAL}[tokens]\nmax_lifetime_days = 30\ndefault_lifetime_days = 30\n");
+    assert!(load_text(&equal).is_ok());
+    let above = error_text(&format!(
+        "{MINIMAL}[tokens]\nmax_lifetime_days = 30\ndefault_lifetime_days = 31\n"
+    ));
+    assert!(
+        above.contains("tokens.default_lifetime_days") && above.contains("30"),
+        "{above}"
+    );
+    for bad in [
+        "max_lifetime_days = 0",
+        "default_lifetime_days = -1",
+        "max_lifetime_days = 99999",
+    ] {
+        let text = error_text(&format!("{MINIMAL}[tokens]\n{bad}\n"));
+        assert!(text.contains("tokens."), "{bad}: {text}");
+    }
+    assert!(error_text(&format!("{MINIMAL}[tokens]\nmax_days = 3\n")).contains("max_days"));
+}

@@ -8,10 +8,13 @@ use async_trait::async_trait;
 use sqlx::migrate::{Migrate, Migrator};
 use sqlx::{ColumnIndex, Executor, IntoArguments, Pool, Transaction};
 
+use super::audit::{changes_detail, new_user_detail};
 use super::dialect::{Dialect, Value};
+use super::rows::AuditRow;
 use super::rows::{self, ChangeRow, GrantRow, PrincipalRow, StandingRow, TokenRow, UserRow};
 use super::{
-    Change, Error, Grant, NewToken, Principal, Store, TokenId, TokenInfo, User, UserAccess, sql,
+    Audit, AuditAction, AuditEvent, Change, Error, Grant, NewToken, NewUser, Principal,
+    Replacement, Store, TokenId, TokenInfo, User, UserAccess, UserChange, sql,
 };
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
@@ -45,6 +48,8 @@ macro_rules! exec {
             .map_err(DB::store_error)
     };
 }
+
+mod profiles;
 
 /// Migrates the database behind `pool` (migrations ship in the binary) and wraps it.
 pub async fn migrated<DB>(pool: Pool<DB>, migrator: &Migrator) -> Result<Arc<dyn Store>, Error>
@@ -86,8 +91,25 @@ where
         Ok((tx, id))
     }
 
-    /// Appends `user` to the change feed and commits.
-    async fn commit_change(mut tx: Transaction<'static, DB>, user: &UserName) -> Result<(), Error> {
+    /// Writes the audit row for a change about `user`, appends `user` to the change feed and
+    /// commits: the change, its audit row and its feed entry stand or fall together.
+    async fn commit_change(
+        mut tx: Transaction<'static, DB>,
+        user: &UserName,
+        by: &Audit,
+        (action, detail): (AuditAction, String),
+    ) -> Result<(), Error>
+    where
+        Option<String>: Value<DB>,
+    {
+        exec!(&mut *tx, sql::INSERT_AUDIT;
+            by.at,
+            by.actor.clone(),
+            by.actor_user.as_ref().map(owned),
+            by.client.clone(),
+            action.as_str().to_owned(),
+            owned(user),
+            detail)?;
         if let Some(serialize) = DB::SERIALIZE_CHANGES {
             exec!(&mut *tx, serialize)?;
         }
@@ -114,6 +136,21 @@ fn owned(value: &impl std::fmt::Display) -> String {
     value.to_string()
 }
 
+/// What the audit log says about a new token: its name, scopes, limits and expiry.
+fn token_detail(token: &NewToken) -> String {
+    let mut detail = format!("token {} scopes={}", token.name, token.scopes.to_list());
+    if !token.repos.is_empty() {
+        detail.push_str(&format!(
+            " repos={}",
+            rows::repos_column(&token.repos).replace('\n', ",")
+        ));
+    }
+    if let Some(at) = token.expires_at {
+        detail.push_str(&format!(" expires_at={at}"));
+    }
+    detail
+}
+
 fn unknown_user(user: &UserName) -> Error {
     Error::UnknownUser { name: user.clone() }
 }
@@ -130,24 +167,73 @@ where
     // Only the trait methods need these.
     for<'n> &'n str: ColumnIndex<DB::Row>,
     Option<i64>: Value<DB>,
+    Option<String>: Value<DB>,
     bool: Value<DB>,
 {
-    async fn add_user(&self, name: &UserName, now: i64) -> Result<(), Error> {
+    async fn create_user(&self, user: &NewUser, by: &Audit) -> Result<(), Error> {
+        let name = &user.name;
+        if !user.bot && !user.managers.is_empty() {
+            return Err(Error::NotABot { name: name.clone() });
+        }
         let mut tx = self.begin_write().await?;
-        run!(fetch_optional::<(i64,)>(&mut *tx, sql::INSERT_USER; owned(name), now))?
-            .ok_or_else(|| Error::UserExists { name: name.clone() })?;
-        Self::commit_change(tx, name).await
+        let email = user.email.as_ref().map(owned);
+        let (id,) = run!(fetch_optional::<(i64,)>(&mut *tx, sql::INSERT_USER;
+            owned(name), user.created_at, owned(&user.role), user.bot, email))?
+        .ok_or_else(|| Error::UserExists { name: name.clone() })?;
+        for manager in &user.managers {
+            let change = UserChange::AddManager(manager.clone());
+            Self::apply_change(&mut tx, (name, id, user.bot), &change).await?;
+        }
+        if user.bot {
+            Self::check_has_manager(&mut tx, name, id).await?;
+        }
+        let entry = (AuditAction::UserAdd, new_user_detail(user));
+        Self::commit_change(tx, name, by, entry).await
     }
 
-    async fn set_user_active(&self, name: &UserName, active: bool) -> Result<(), Error> {
+    async fn update_user(
+        &self,
+        name: &UserName,
+        changes: &[UserChange],
+        by: &Audit,
+    ) -> Result<(), Error> {
+        let (mut tx, id) = self.begin_for(name).await?;
+        let (_, bot) = run!(fetch_one::<(i64, bool)>(&mut *tx, sql::USER_KIND; owned(name)))?;
+        for change in changes {
+            Self::apply_change(&mut tx, (name, id, bot), change).await?;
+        }
+        if bot {
+            Self::check_has_manager(&mut tx, name, id).await?;
+        }
+        let entry = (AuditAction::UserSet, changes_detail(changes));
+        Self::commit_change(tx, name, by, entry).await
+    }
+
+    async fn user(&self, name: &UserName) -> Result<Option<User>, Error> {
+        let found = run!(fetch_all::<UserRow>(&self.pool, sql::LIST_USERS; Some(owned(name))))?;
+        Ok(rows::into_users(found)?.pop())
+    }
+
+    async fn set_user_active(
+        &self,
+        name: &UserName,
+        active: bool,
+        by: &Audit,
+    ) -> Result<(), Error> {
         let mut tx = self.begin_write().await?;
         run!(fetch_optional::<(i64,)>(&mut *tx, sql::SET_USER_ACTIVE; owned(name), active))?
             .ok_or_else(|| unknown_user(name))?;
-        Self::commit_change(tx, name).await
+        let action = if active {
+            AuditAction::UserEnable
+        } else {
+            AuditAction::UserDisable
+        };
+        Self::commit_change(tx, name, by, (action, String::new())).await
     }
 
     async fn list_users(&self) -> Result<Vec<User>, Error> {
-        rows::records(run!(fetch_all::<UserRow>(&self.pool, sql::LIST_USERS))?)
+        let everyone: Option<String> = None;
+        rows::into_users(run!(fetch_all::<UserRow>(&self.pool, sql::LIST_USERS; everyone))?)
     }
 
     async fn set_grant(
@@ -155,20 +241,28 @@ where
         user: &UserName,
         pattern: &RepoPattern,
         access: Access,
+        by: &Audit,
     ) -> Result<(), Error> {
         let (mut tx, user_id) = self.begin_for(user).await?;
         exec!(&mut *tx, sql::UPSERT_GRANT; user_id, owned(pattern), owned(&access))?;
-        Self::commit_change(tx, user).await
+        let entry = (AuditAction::GrantSet, format!("{pattern} {access}"));
+        Self::commit_change(tx, user, by, entry).await
     }
 
-    async fn remove_grant(&self, user: &UserName, pattern: &RepoPattern) -> Result<(), Error> {
+    async fn remove_grant(
+        &self,
+        user: &UserName,
+        pattern: &RepoPattern,
+        by: &Audit,
+    ) -> Result<(), Error> {
         let (mut tx, user_id) = self.begin_for(user).await?;
         run!(fetch_optional::<(i64,)>(&mut *tx, sql::DELETE_GRANT; user_id, owned(pattern)))?
             .ok_or_else(|| Error::UnknownGrant {
                 user: user.clone(),
                 pattern: pattern.clone(),
             })?;
-        Self::commit_change(tx, user).await
+        let entry = (AuditAction::GrantRemove, pattern.to_string());
+        Self::commit_change(tx, user, by, entry).await
     }
 
     async fn list_grants(&self, user: Option<&UserName>) -> Result<Vec<Grant>, Error> {
@@ -176,7 +270,7 @@ where
         rows::records(run!(fetch_all::<GrantRow>(&self.pool, sql::LIST_GRANTS; user_id))?)
     }
 
-    async fn create_token(&self, token: &NewToken) -> Result<TokenId, Error> {
+    async fn create_token(&self, token: &NewToken, by: &Audit) -> Result<TokenId, Error> {
         let (mut tx, user_id) = self.begin_for(&token.user).await?;
         let (name, now) = (owned(&token.name), token.created_at);
         let taken = run!(fetch_optional::<(i64,)>(&mut *tx, sql::ACTIVE_TOKEN_NAMED;
@@ -197,11 +291,18 @@ where
             token.created_at,
             token.expires_at
         ))?;
-        Self::commit_change(tx, &token.user).await?;
+        let entry = (AuditAction::TokenCreate, token_detail(token));
+        Self::commit_change(tx, &token.user, by, entry).await?;
         Ok(TokenId(id))
     }
 
-    async fn revoke_token(&self, user: &UserName, name: &TokenName, now: i64) -> Result<(), Error> {
+    async fn revoke_token(
+        &self,
+        user: &UserName,
+        name: &TokenName,
+        now: i64,
+        by: &Audit,
+    ) -> Result<(), Error> {
         let (mut tx, user_id) = self.begin_for(user).await?;
         let revoked =
             run!(fetch_all::<(i64,)>(&mut *tx, sql::REVOKE_TOKEN; user_id, owned(name), now))?;
@@ -211,7 +312,44 @@ where
                 name: name.clone(),
             });
         }
-        Self::commit_change(tx, user).await
+        let entry = (AuditAction::TokenRevoke, format!("token {name}"));
+        Self::commit_change(tx, user, by, entry).await
+    }
+
+    async fn rotate_token(
+        &self,
+        user: &UserName,
+        name: &TokenName,
+        replacement: &Replacement,
+        by: &Audit,
+    ) -> Result<TokenInfo, Error> {
+        let (mut tx, user_id) = self.begin_for(user).await?;
+        let now = replacement.created_at;
+        let old = run!(fetch_optional::<(i64, String, String)>(&mut *tx, sql::ACTIVE_TOKEN_DETAILS;
+            user_id, owned(name), now))?;
+        let (old_id, scopes, repos) = old.ok_or_else(|| Error::UnknownToken {
+            user: user.clone(),
+            name: name.clone(),
+        })?;
+        exec!(&mut *tx, sql::REVOKE_TOKEN_ID; old_id, now)?;
+        let (id,) = run!(fetch_one::<(i64,)>(&mut *tx, sql::INSERT_TOKEN;
+            user_id,
+            owned(name),
+            replacement.hash.to_hex(),
+            replacement.public_prefix.clone(),
+            scopes,
+            repos,
+            now,
+            replacement.expires_at
+        ))?;
+        let rotated = run!(fetch_one::<TokenRow>(&mut *tx, sql::TOKEN_BY_ID; id))?;
+        let rotated = rows::IntoRecord::into_record(rotated)?;
+        let mut detail = format!("token {name}");
+        if let Some(at) = replacement.expires_at {
+            detail.push_str(&format!(" expires_at={at}"));
+        }
+        Self::commit_change(tx, user, by, (AuditAction::TokenRotate, detail)).await?;
+        Ok(rotated)
     }
 
     async fn list_tokens(
@@ -245,6 +383,34 @@ where
     async fn latest_change(&self) -> Result<i64, Error> {
         let (seq,) = run!(fetch_one::<(i64,)>(&self.pool, sql::LATEST_CHANGE))?;
         Ok(seq)
+    }
+
+    async fn record_audit(
+        &self,
+        target: &UserName,
+        by: &Audit,
+        action: AuditAction,
+        detail: &str,
+    ) -> Result<(), Error> {
+        exec!(&self.pool, sql::INSERT_AUDIT;
+            by.at,
+            by.actor.clone(),
+            by.actor_user.as_ref().map(owned),
+            by.client.clone(),
+            action.as_str().to_owned(),
+            owned(target),
+            detail.to_owned())?;
+        Ok(())
+    }
+
+    async fn list_audit(
+        &self,
+        user: Option<&UserName>,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, Error> {
+        self.user_id(user).await?;
+        let (user, limit) = (user.map(owned), limit.max(0));
+        rows::records(run!(fetch_all::<AuditRow>(&self.pool, sql::LIST_AUDIT; user, limit))?)
     }
 
     async fn record_last_used(&self, uses: &[(TokenId, i64)]) -> Result<(), Error> {

@@ -5,6 +5,7 @@
 //!
 //! Times are Unix seconds (UTC). Only token hashes are stored.
 
+mod audit;
 mod dialect;
 mod engine;
 pub mod postgres;
@@ -13,16 +14,17 @@ mod sql;
 pub mod sqlite;
 mod url;
 
+pub use audit::{Audit, AuditAction, AuditEvent};
 pub use url::redact_url;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::names::{TokenName, UserName};
+use crate::names::{Email, TokenName, UserName};
 use crate::repo::RepoPattern;
 use crate::token::TokenHash;
-use crate::vocabulary::{Access, ScopeSet};
+use crate::vocabulary::{Access, Role, ScopeSet};
 
 /// Database id of a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -33,6 +35,49 @@ pub struct User {
     pub name: UserName,
     pub active: bool,
     pub created_at: i64,
+    pub role: Role,
+    /// A bot has no pages or sign-in; its managers handle its tokens.
+    pub bot: bool,
+    pub email: Option<Email>,
+    /// A bot's managers (non-bot users), by name; always empty for a non-bot.
+    pub managers: Vec<UserName>,
+}
+
+/// What `user add` hands the store. A bot needs at least one manager; a non-bot none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub name: UserName,
+    pub role: Role,
+    pub bot: bool,
+    pub email: Option<Email>,
+    pub managers: Vec<UserName>,
+    pub created_at: i64,
+}
+
+impl NewUser {
+    /// A plain user: role `user`, not a bot, no email.
+    pub fn plain(name: UserName, created_at: i64) -> Self {
+        NewUser {
+            name,
+            role: Role::User,
+            bot: false,
+            email: None,
+            managers: Vec::new(),
+            created_at,
+        }
+    }
+}
+
+/// One change to a user's profile; [`Store::update_user`] applies a list in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserChange {
+    Role(Role),
+    /// Sets (or with `None` clears) the email address.
+    Email(Option<Email>),
+    /// Adds a manager to a bot (already one: no change).
+    AddManager(UserName),
+    /// Removes a manager from a bot; the last one cannot go.
+    RemoveManager(UserName),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +99,16 @@ pub struct NewToken {
     /// Repo patterns that narrow the token; empty means "whatever the grants allow".
     pub repos: Vec<RepoPattern>,
     pub expires_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// The new secret of a rotated token: it takes over the old one's name, scopes and limits.
+#[derive(Debug, Clone)]
+pub struct Replacement {
+    pub hash: TokenHash,
+    pub public_prefix: String,
+    pub expires_at: Option<i64>,
+    /// When the new token is created and the old one revoked.
     pub created_at: i64,
 }
 
@@ -100,6 +155,14 @@ pub enum Error {
     UserExists { name: UserName },
     #[error("unknown user {name}")]
     UnknownUser { name: UserName },
+    #[error("{name} is not a bot: only bots have managers")]
+    NotABot { name: UserName },
+    #[error("{name} is a bot and cannot manage another bot")]
+    ManagerIsBot { name: UserName },
+    #[error("bot {name} needs at least one manager")]
+    BotNeedsManager { name: UserName },
+    #[error("{manager} is not a manager of {bot}")]
+    UnknownManager { bot: UserName, manager: UserName },
     #[error("user {user} has no grant for {pattern}")]
     UnknownGrant {
         user: UserName,
@@ -157,8 +220,27 @@ impl Error {
 /// The store contract, implemented once per dialect (`sqlite`, `postgres`).
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
-    async fn add_user(&self, name: &UserName, now: i64) -> Result<(), Error>;
-    async fn set_user_active(&self, name: &UserName, active: bool) -> Result<(), Error>;
+    // Every mutation takes the `Audit` of who makes it and writes one audit row and one
+    // change-feed row in its own transaction; a refused mutation writes neither.
+
+    /// Adds a plain user (role `user`, not a bot, no email).
+    async fn add_user(&self, name: &UserName, now: i64, by: &Audit) -> Result<(), Error> {
+        self.create_user(&NewUser::plain(name.clone(), now), by)
+            .await
+    }
+    /// Adds a user with its role, email and (for a bot) managers, in one transaction.
+    async fn create_user(&self, user: &NewUser, by: &Audit) -> Result<(), Error>;
+    /// Applies `changes` to a user in one transaction: all or nothing.
+    async fn update_user(
+        &self,
+        name: &UserName,
+        changes: &[UserChange],
+        by: &Audit,
+    ) -> Result<(), Error>;
+    /// One user, or `None` for an unknown name.
+    async fn user(&self, name: &UserName) -> Result<Option<User>, Error>;
+    async fn set_user_active(&self, name: &UserName, active: bool, by: &Audit)
+    -> Result<(), Error>;
     async fn list_users(&self) -> Result<Vec<User>, Error>;
 
     /// Adds a grant, or updates the access of an existing one for the same pattern.
@@ -167,14 +249,36 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         user: &UserName,
         pattern: &RepoPattern,
         access: Access,
+        by: &Audit,
     ) -> Result<(), Error>;
-    async fn remove_grant(&self, user: &UserName, pattern: &RepoPattern) -> Result<(), Error>;
+    async fn remove_grant(
+        &self,
+        user: &UserName,
+        pattern: &RepoPattern,
+        by: &Audit,
+    ) -> Result<(), Error>;
     /// All grants, or one user's (unknown user is an error).
     async fn list_grants(&self, user: Option<&UserName>) -> Result<Vec<Grant>, Error>;
 
-    async fn create_token(&self, token: &NewToken) -> Result<TokenId, Error>;
+    async fn create_token(&self, token: &NewToken, by: &Audit) -> Result<TokenId, Error>;
     /// Revokes the user's active token with that name.
-    async fn revoke_token(&self, user: &UserName, name: &TokenName, now: i64) -> Result<(), Error>;
+    async fn revoke_token(
+        &self,
+        user: &UserName,
+        name: &TokenName,
+        now: i64,
+        by: &Audit,
+    ) -> Result<(), Error>;
+    /// Replaces the user's active token `name` in one transaction: a new token with the same
+    /// name, scopes and repo limits, and the old one revoked at `replacement.created_at`. A
+    /// failure leaves the old token as it was. Returns the new token.
+    async fn rotate_token(
+        &self,
+        user: &UserName,
+        name: &TokenName,
+        replacement: &Replacement,
+        by: &Audit,
+    ) -> Result<TokenInfo, Error>;
     /// Active tokens (not revoked, not expired at `now`), or all with `include_inactive`.
     async fn list_tokens(
         &self,
@@ -193,6 +297,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn changes_since(&self, seq: i64, limit: i64) -> Result<Vec<Change>, Error>;
     /// The newest change-feed sequence number (0 when empty).
     async fn latest_change(&self) -> Result<i64, Error>;
+
+    /// Writes an audit event that goes with no change (a refusal by policy, later a sign-in).
+    async fn record_audit(
+        &self,
+        target: &UserName,
+        by: &Audit,
+        action: AuditAction,
+        detail: &str,
+    ) -> Result<(), Error>;
+    /// The newest `limit` audit events, newest first: all, or those about or by `user`
+    /// (unknown user is an error).
+    async fn list_audit(
+        &self,
+        user: Option<&UserName>,
+        limit: i64,
+    ) -> Result<Vec<AuditEvent>, Error>;
 
     /// Records last-use times in one batch (the server calls this periodically).
     async fn record_last_used(&self, uses: &[(TokenId, i64)]) -> Result<(), Error>;

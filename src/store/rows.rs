@@ -4,8 +4,8 @@
 
 use std::str::FromStr;
 
-use super::{Change, Error, Grant, Principal, TokenId, TokenInfo, User, UserAccess};
-use crate::names::{TokenName, UserName};
+use super::{AuditEvent, Change, Error, Grant, Principal, TokenId, TokenInfo, User, UserAccess};
+use crate::names::{Email, TokenName, UserName};
 use crate::repo::RepoPattern;
 use crate::vocabulary::{Access, ScopeSet};
 
@@ -51,22 +51,49 @@ pub fn records<R: IntoRecord>(rows: Vec<R>) -> Result<Vec<R::Record>, Error> {
     rows.into_iter().map(IntoRecord::into_record).collect()
 }
 
+/// A user with one of its managers (NULL for none), as [`super::sql::LIST_USERS`] returns.
 #[derive(sqlx::FromRow)]
 pub struct UserRow {
     name: String,
     active: bool,
     created_at: i64,
+    role: String,
+    bot: bool,
+    email: Option<String>,
+    manager_name: Option<String>,
 }
 
-impl IntoRecord for UserRow {
-    type Record = User;
-    fn into_record(self) -> Result<User, Error> {
+impl UserRow {
+    fn user(&self) -> Result<User, Error> {
         Ok(User {
             name: parse("user name", &self.name)?,
             active: self.active,
             created_at: self.created_at,
+            role: parse("role", &self.role)?,
+            bot: self.bot,
+            email: self
+                .email
+                .as_deref()
+                .map(|e| parse::<Email>("email", e))
+                .transpose()?,
+            managers: Vec::new(),
         })
     }
+}
+
+/// Folds user rows (sorted by user name) into users with their managers.
+pub fn into_users(rows: Vec<UserRow>) -> Result<Vec<User>, Error> {
+    let mut users: Vec<User> = Vec::new();
+    for row in rows {
+        let same = users.last().is_some_and(|u| u.name.as_str() == row.name);
+        if !same {
+            users.push(row.user()?);
+        }
+        if let (Some(manager), Some(user)) = (&row.manager_name, users.last_mut()) {
+            user.managers.push(parse("user name", manager)?);
+        }
+    }
+    Ok(users)
 }
 
 #[derive(sqlx::FromRow)]
@@ -203,6 +230,38 @@ impl IntoRecord for ChangeRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub struct AuditRow {
+    id: i64,
+    at: i64,
+    actor: String,
+    actor_user: Option<String>,
+    client: Option<String>,
+    action: String,
+    target: String,
+    detail: String,
+}
+
+impl IntoRecord for AuditRow {
+    type Record = AuditEvent;
+    fn into_record(self) -> Result<AuditEvent, Error> {
+        Ok(AuditEvent {
+            id: self.id,
+            at: self.at,
+            actor_user: self
+                .actor_user
+                .as_deref()
+                .map(|u| parse("user name", u))
+                .transpose()?,
+            actor: self.actor,
+            client: self.client,
+            action: parse("audit action", &self.action)?,
+            target: parse("user name", &self.target)?,
+            detail: self.detail,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -243,12 +302,59 @@ mod tests {
         )])));
         assert!(corrupt(into_access(vec![standing(Some("git/x"), None)])));
         assert!(matches!(parse_repos("git/x\n"), Err(Error::Corrupt { .. })));
-        let user = UserRow {
-            name: "bad name".to_owned(),
+        let user = |name: &str, role: &str, email: Option<&str>| UserRow {
+            name: name.to_owned(),
             active: true,
             created_at: 0,
+            role: role.to_owned(),
+            bot: false,
+            email: email.map(str::to_owned),
+            manager_name: None,
         };
-        assert!(matches!(user.into_record(), Err(Error::Corrupt { .. })));
+        for row in [
+            user("bad name", "user", None),
+            user("alice", "root", None),
+            user("alice", "user", Some("no-at")),
+        ] {
+            assert!(matches!(into_users(vec![row]), Err(Error::Corrupt { .. })));
+        }
+    }
+
+    #[test]
+    fn user_rows_fold_managers_into_their_bot() {
+        let row = |name: &str, manager: Option<&str>| UserRow {
+            name: name.to_owned(),
+            active: true,
+            created_at: 0,
+            role: "user".to_owned(),
+            bot: manager.is_some(),
+            email: None,
+            manager_name: manager.map(str::to_owned),
+        };
+        let users = into_users(vec![
+            row("alice", None),
+            row("ci", Some("alice")),
+            row("ci", Some("bob")),
+            row("deploy", Some("bob")),
+        ])
+        .unwrap();
+        let view: Vec<(&str, Vec<&str>)> = users
+            .iter()
+            .map(|u| {
+                (
+                    u.name.as_str(),
+                    u.managers.iter().map(|m| m.as_str()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            view,
+            [
+                ("alice", vec![]),
+                ("ci", vec!["alice", "bob"]),
+                ("deploy", vec!["bob"])
+            ]
+        );
     }
 
     #[test]

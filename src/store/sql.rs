@@ -3,14 +3,40 @@
 //!
 //! A token is active at `now` when it is not revoked and `expires_at` is unset or after `now`.
 
-/// `$1` name, `$2` created_at → `id`, or no row when the name is taken.
-pub const INSERT_USER: &str = "INSERT INTO users (name, active, created_at) VALUES ($1, TRUE, $2) \
-     ON CONFLICT (name) DO NOTHING RETURNING id";
+/// `$1` name, `$2` created_at, `$3` role, `$4` bot, `$5` email → `id`, or no row when the
+/// name is taken.
+pub const INSERT_USER: &str = "INSERT INTO users (name, active, created_at, role, bot, email) \
+     VALUES ($1, TRUE, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING RETURNING id";
+
+/// `$1` name → `id`, `bot`.
+pub const USER_KIND: &str = "SELECT id, bot FROM users WHERE name = $1";
+
+/// `$1` user_id, `$2` role.
+pub const SET_ROLE: &str = "UPDATE users SET role = $2 WHERE id = $1";
+
+/// `$1` user_id, `$2` email or NULL.
+pub const SET_EMAIL: &str = "UPDATE users SET email = $2 WHERE id = $1";
+
+/// `$1` bot_id, `$2` manager_id; an existing pair stays as it is.
+pub const INSERT_MANAGER: &str = "INSERT INTO managers (bot_id, manager_id) VALUES ($1, $2) \
+     ON CONFLICT (bot_id, manager_id) DO NOTHING";
+
+/// `$1` bot_id, `$2` manager_id → `bot_id`, or no row when it was no manager.
+pub const DELETE_MANAGER: &str =
+    "DELETE FROM managers WHERE bot_id = $1 AND manager_id = $2 RETURNING bot_id";
+
+/// `$1` bot_id → how many managers it has.
+pub const COUNT_MANAGERS: &str = "SELECT COUNT(*) FROM managers WHERE bot_id = $1";
 
 /// `$1` name, `$2` active → `id`, or no row for an unknown user.
 pub const SET_USER_ACTIVE: &str = "UPDATE users SET active = $2 WHERE name = $1 RETURNING id";
 
-pub const LIST_USERS: &str = "SELECT name, active, created_at FROM users ORDER BY name";
+/// `$1` name or NULL for everyone → one row per user and manager (NULL `manager_name` for a
+/// user without managers), by user then manager name. One statement: one snapshot.
+pub const LIST_USERS: &str = "SELECT u.name, u.active, u.created_at, u.role, u.bot, u.email, \
+     m.name AS manager_name FROM users u \
+     LEFT JOIN managers x ON x.bot_id = u.id LEFT JOIN users m ON m.id = x.manager_id \
+     WHERE ($1 IS NULL OR u.name = $1) ORDER BY u.name, m.name";
 
 /// `$1` name → `id`.
 pub const USER_ID: &str = "SELECT id FROM users WHERE name = $1";
@@ -44,6 +70,15 @@ pub const INSERT_TOKEN: &str = "INSERT INTO tokens \
      (user_id, name, hash, public_prefix, scopes, repos, created_at, expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
 
+/// `$1` user_id, `$2` name, `$3` now → `id`, `scopes`, `repos` of the active token of that
+/// name.
+pub const ACTIVE_TOKEN_DETAILS: &str = "SELECT id, scopes, repos FROM tokens \
+     WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL \
+     AND (expires_at IS NULL OR expires_at > $3)";
+
+/// `$1` id, `$2` now.
+pub const REVOKE_TOKEN_ID: &str = "UPDATE tokens SET revoked_at = $2 WHERE id = $1";
+
 /// `$1` user_id, `$2` name, `$3` now → the ids revoked (none: no active token of that name).
 pub const REVOKE_TOKEN: &str = "UPDATE tokens SET revoked_at = $3 \
      WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL \
@@ -64,6 +99,12 @@ pub const LIST_TOKENS: &str = concat!(
      WHERE ($1 IS NULL OR t.user_id = $1) \
      AND ($2 OR (t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $3))) \
      ORDER BY u.name, t.name, t.id"
+);
+
+/// `$1` id → the token.
+pub const TOKEN_BY_ID: &str = concat!(
+    token_columns!(),
+    " FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1"
 );
 
 /// `$1` hash → the token, its user's standing and grants, one row per grant (NULL pattern and
@@ -87,3 +128,12 @@ pub const LATEST_CHANGE: &str = "SELECT COALESCE(MAX(seq), 0) FROM changes";
 /// `$1` token id, `$2` time; never moves the time backwards.
 pub const RECORD_LAST_USED: &str = "UPDATE tokens SET last_used_at = $2 \
      WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)";
+
+/// `$1` at, `$2` actor, `$3` actor_user, `$4` client, `$5` action, `$6` target, `$7` detail.
+pub const INSERT_AUDIT: &str = "INSERT INTO audit \
+     (at, actor, actor_user, client, action, target, detail) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// `$1` user name or NULL for all, `$2` limit → newest first.
+pub const LIST_AUDIT: &str = "SELECT id, at, actor, actor_user, client, action, target, detail \
+     FROM audit WHERE ($1 IS NULL OR target = $1 OR actor_user = $1) ORDER BY id DESC LIMIT $2";

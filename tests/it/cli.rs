@@ -329,3 +329,345 @@ fn check_config_loads_the_files_the_config_names() {
         "check-config opens no store"
     );
 }
+
+#[test]
+fn users_have_roles_emails_and_bots_with_managers() {
+    let gate = Gate::new(GateConfig::new());
+    gate.cli_ok(&[
+        "user",
+        "add",
+        "alice",
+        "--admin",
+        "--email",
+        "alice@example.com",
+    ]);
+    gate.cli_ok(&["user", "add", "bob"]);
+    gate.cli_ok(&[
+        "user",
+        "add",
+        "ci",
+        "--bot",
+        "--manager",
+        "alice",
+        "--manager",
+        "bob",
+    ]);
+    let list = |gate: &Gate| -> serde_json::Value {
+        serde_json::from_str(&gate.cli_ok(&["user", "list", "--json"]).stdout).unwrap()
+    };
+    assert_eq!(
+        list(&gate),
+        serde_json::json!([
+            {"name": "alice", "active": true, "created_at": list(&gate)[0]["created_at"],
+             "role": "admin", "bot": false, "email": "alice@example.com", "managers": []},
+            {"name": "bob", "active": true, "created_at": list(&gate)[1]["created_at"],
+             "role": "user", "bot": false, "email": null, "managers": []},
+            {"name": "ci", "active": true, "created_at": list(&gate)[2]["created_at"],
+             "role": "user", "bot": true, "email": null, "managers": ["alice", "bob"]},
+        ])
+    );
+    gate.cli_ok(&[
+        "user",
+        "set",
+        "bob",
+        "--role",
+        "admin",
+        "--email",
+        "bob@example.com",
+    ]);
+    gate.cli_ok(&["user", "set", "alice", "--role", "user"]);
+    gate.cli_ok(&["user", "set", "ci", "--remove-manager", "bob"]);
+    let users = list(&gate);
+    assert_eq!(users[0]["role"], "user");
+    assert_eq!(
+        (&users[1]["role"], &users[1]["email"]),
+        (
+            &serde_json::json!("admin"),
+            &serde_json::json!("bob@example.com")
+        )
+    );
+    assert_eq!(users[2]["managers"], serde_json::json!(["alice"]));
+    let table = gate.cli_ok(&["user", "list"]);
+    let header: Vec<&str> = table
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "USER", "STATUS", "CREATED", "ROLE", "BOT", "EMAIL", "MANAGERS"
+        ]
+    );
+
+    // Bad arguments: exit 2, nothing on stdout.
+    for args in [
+        &["user", "add", "b2", "--bot"][..],
+        &["user", "add", "b2", "--manager", "alice"],
+        &["user", "add", "b2", "--email", "no-at-sign"],
+        &["user", "add", "b2", "--email", "a b@example.com"],
+        &["user", "set", "bob"],
+        &["user", "set", "bob", "--role", "root"],
+        &["user", "set", "bob", "--email", "two@at@x"],
+    ] {
+        let out = gate.cli(args);
+        assert_code(&out, 2);
+        assert!(out.stdout.trim().is_empty(), "{args:?}:\n{out}");
+    }
+    // Refusals: exit 1, one line, nothing changed.
+    let before = list(&gate);
+    for args in [
+        &["user", "add", "b2", "--bot", "--manager", "ghost"][..],
+        &["user", "add", "b2", "--bot", "--manager", "ci"],
+        &["user", "set", "ci", "--remove-manager", "alice"],
+        &["user", "set", "ci", "--remove-manager", "bob"],
+        &["user", "set", "bob", "--manager", "alice"],
+        &["user", "set", "ghost", "--role", "admin"],
+        &["user", "set", "bob", "--role", "user", "--manager", "alice"],
+        &["user", "add", "bob", "--admin"],
+    ] {
+        let out = gate.cli(args);
+        assert_one_line_refusal(&out);
+    }
+    assert_eq!(list(&gate), before);
+}
+
+#[test]
+fn audit_list_shows_every_change_newest_first_without_secrets() {
+    let gate = Gate::new(GateConfig::new());
+    gate.cli_ok(&["user", "add", "alice"]);
+    gate.cli_ok(&["grant", "add", "alice", "git/**", "read"]);
+    let out = gate.cli_ok(&[
+        "token",
+        "create",
+        "alice",
+        "--name",
+        "ci",
+        "--scope",
+        "read_repository",
+    ]);
+    let secret = out.stdout.lines().last().unwrap().to_owned();
+    gate.cli_ok(&["token", "revoke", "alice", "ci"]);
+    gate.cli_ok(&["user", "add", "bob"]);
+    // A refusal is not a change.
+    assert_one_line_refusal(&gate.cli(&["token", "revoke", "alice", "ci"]));
+
+    let out = gate.cli_ok(&["audit", "list", "--json"]);
+    assert!(!out.stdout.contains(&secret), "{out}");
+    let events: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let view: Vec<(&str, &str)> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["target"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        view,
+        [
+            ("user.add", "bob"),
+            ("token.revoke", "alice"),
+            ("token.create", "alice"),
+            ("grant.set", "alice"),
+            ("user.add", "alice"),
+        ]
+    );
+    let actor = events[0]["actor"].as_str().unwrap();
+    assert!(actor.starts_with("cli:") && actor.len() > 4, "{actor}");
+    assert!(events[0]["client"].is_null());
+    assert!(events[0]["at"].as_str().unwrap().ends_with('Z'));
+
+    let out = gate.cli_ok(&["audit", "list", "--user", "alice", "--limit", "2", "--json"]);
+    let events: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let actions: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["token.revoke", "token.create"]);
+    let table = gate.cli_ok(&["audit", "list"]);
+    assert!(table.stdout.starts_with("TIME"), "{table}");
+    assert_one_line_refusal(&gate.cli(&["audit", "list", "--user", "ghost"]));
+    for bad in [
+        &["audit", "list", "--limit", "0"][..],
+        &["audit", "list", "--limit", "x"],
+    ] {
+        assert_code(&gate.cli(bad), 2);
+    }
+}
+
+#[test]
+fn token_rotate_prints_a_new_secret_with_the_same_name_scopes_and_limits() {
+    let gate = Gate::new(GateConfig::new());
+    gate.cli_ok(&["user", "add", "alice"]);
+    let created = gate.cli_ok(&[
+        "token",
+        "create",
+        "alice",
+        "--name",
+        "ci",
+        "--scope",
+        "read_repository,api",
+        "--repo",
+        "git/team/*",
+    ]);
+    let old = created.stdout.lines().last().unwrap().to_owned();
+    let out = gate.cli_ok(&["token", "rotate", "alice", "ci", "--expires", "2099-02-01"]);
+    let new = out.stdout.lines().last().unwrap();
+    assert_eq!(
+        out.stdout.trim_end(),
+        new,
+        "stdout holds the secret only:\n{out}"
+    );
+    assert!(new.starts_with("vcsg_") && new != old, "{out}");
+
+    let list = gate.cli_ok(&["token", "list", "alice", "--json"]);
+    let tokens: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    assert_eq!(tokens.as_array().unwrap().len(), 1, "{list}");
+    let token = &tokens[0];
+    assert_eq!(token["name"], "ci");
+    assert_eq!(
+        token["scopes"],
+        serde_json::json!(["read_repository", "api"])
+    );
+    assert_eq!(token["repos"], serde_json::json!(["git/team/*"]));
+    assert_eq!(token["expires_at"], "2099-02-01T00:00:00Z");
+    assert!(new.starts_with(token["prefix"].as_str().unwrap()));
+    let all = gate.cli_ok(&["token", "list", "alice", "--all", "--json"]);
+    let all: serde_json::Value = serde_json::from_str(&all.stdout).unwrap();
+    let statuses: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 2);
+    assert!(statuses.contains(&"revoked") && statuses.contains(&"active"));
+
+    assert_one_line_refusal(&gate.cli(&["token", "rotate", "alice", "nope"]));
+    assert_one_line_refusal(&gate.cli(&["token", "rotate", "ghost", "ci"]));
+    for bad in [
+        &["token", "rotate", "alice", "ci", "--expires", "2001-01-01"][..],
+        &["token", "rotate", "alice"],
+    ] {
+        let out = gate.cli(bad);
+        assert_code(&out, 2);
+        assert!(out.stdout.trim().is_empty(), "{out}");
+    }
+    let audit = gate.cli_ok(&["audit", "list", "--limit", "1", "--json"]);
+    assert!(audit.stdout.contains("token.rotate"), "{audit}");
+}
+
+/// A gate whose config carries `[tokens]` with these keys.
+fn gate_with_token_policy(keys: &[(&str, i64)]) -> Gate {
+    let mut table = toml::Table::new();
+    for (key, days) in keys {
+        table.insert((*key).to_owned(), (*days).into());
+    }
+    Gate::new(GateConfig::new().section("tokens", table))
+}
+
+fn expires_at_of(gate: &Gate, user: &str) -> Vec<Option<String>> {
+    let list = gate.cli_ok(&["token", "list", user, "--json"]);
+    let tokens: serde_json::Value = serde_json::from_str(&list.stdout).unwrap();
+    tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["expires_at"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn token_lifetime_policy_sets_a_default_and_refuses_beyond_the_maximum() {
+    let in_days = |days: i64| {
+        (time::OffsetDateTime::now_utc() + time::Duration::days(days))
+            .date()
+            .to_string()
+    };
+    let gate = gate_with_token_policy(&[("max_lifetime_days", 30), ("default_lifetime_days", 7)]);
+    gate.cli_ok(&["user", "add", "alice"]);
+    let create = |name: &str, extra: &[&str]| {
+        let args = [
+            "token",
+            "create",
+            "alice",
+            "--name",
+            name,
+            "--scope",
+            "read_repository",
+        ];
+        gate.cli(&[&args[..], extra].concat())
+    };
+    // No expiry asked for: the default.
+    let out = create("default", &[]);
+    assert_code(&out, 0);
+    let expiry = expires_at_of(&gate, "alice")[0].clone().unwrap();
+    let expected = time::OffsetDateTime::now_utc() + time::Duration::days(7);
+    assert!(
+        expiry.starts_with(&expected.date().to_string())
+            || expiry.starts_with(&(expected - time::Duration::minutes(1)).date().to_string()),
+        "{expiry}"
+    );
+    // Within the maximum: as asked.
+    let within = in_days(20);
+    assert_code(&create("within", &["--expires", &within]), 0);
+    // Beyond it: refused with one line naming the limit, and nothing created.
+    let out = create("beyond", &["--expires", &in_days(40)]);
+    assert_one_line_refusal(&out);
+    assert!(out.stderr.contains("max_lifetime_days"), "{out}");
+    assert!(out.stdout.trim().is_empty(), "{out}");
+    assert_eq!(expires_at_of(&gate, "alice").len(), 2);
+    let audit = gate.cli_ok(&["audit", "list", "--limit", "1", "--json"]);
+    let newest: serde_json::Value = serde_json::from_str(&audit.stdout).unwrap();
+    assert_eq!(newest[0]["action"], "policy.refused", "{audit}");
+    assert!(
+        newest[0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("token beyond: "),
+        "{audit}"
+    );
+    // Rotation too: beyond is refused and the old token stays; the default applies.
+    let out = gate.cli(&[
+        "token",
+        "rotate",
+        "alice",
+        "within",
+        "--expires",
+        &in_days(40),
+    ]);
+    assert_one_line_refusal(&out);
+    assert!(out.stderr.contains("max_lifetime_days"), "{out}");
+    assert_eq!(expires_at_of(&gate, "alice").len(), 2);
+    gate.cli_ok(&["token", "rotate", "alice", "within"]);
+    let expiries = expires_at_of(&gate, "alice");
+    assert_eq!(expiries.len(), 2);
+    assert!(expiries.iter().all(|e| e.is_some()));
+
+    // A maximum without a default: a token must be given an expiry.
+    let gate = gate_with_token_policy(&[("max_lifetime_days", 30)]);
+    gate.cli_ok(&["user", "add", "alice"]);
+    let out = gate.cli(&[
+        "token",
+        "create",
+        "alice",
+        "--name",
+        "t",
+        "--scope",
+        "read_repository",
+    ]);
+    assert_one_line_refusal(&out);
+    assert!(out.stderr.contains("max_lifetime_days = 30"), "{out}");
+}
+
+#[test]
+fn a_default_lifetime_above_the_maximum_is_a_config_error() {
+    let dir = config_dir();
+    let text = format!("{CONFIG}[tokens]\nmax_lifetime_days = 30\ndefault_lifetime_days = 60\n");
+    check_config_refuses(dir.path(), &text, "default_lifetime_days");
+    let out = process::run(vcsgate(dir.path()).args(["user", "list"]));
+    assert_code(&out, 64);
+}

@@ -236,3 +236,35 @@ fn last_use_is_recorded_and_listed() {
         thread::sleep(Duration::from_millis(250));
     }
 }
+
+/// `token rotate`: the new secret clones on the very next request, the old one is refused
+/// within a second.
+#[test]
+fn rotated_token_new_secret_clones_and_old_one_stops_within_a_second() {
+    let mut world = World::new(Via::Apache);
+    serving_with_read_grant(&mut world);
+    let old = world
+        .gate
+        .token("alice", "ci", &["--scope", "read_repository"]);
+    assert_eq!(
+        world.upload_pack_status("app", &old),
+        200,
+        "old secret works"
+    );
+    let out = world.gate.cli_ok(&["token", "rotate", "alice", "ci"]);
+    let new = out.stdout.lines().last().unwrap_or_default().to_owned();
+    let rotated_at = Instant::now();
+    let git = GitClient::new();
+    let out = git.clone(&world.remote("app", &Cred::basic(&new)), "rotated");
+    world.check(out.ok(), &format!("the new secret clones at once:\n{out}"));
+    let refused = poll::until(PROPAGATION, Duration::from_millis(50), || {
+        world.upload_pack_status("app", &old) == 401
+    });
+    world.check(
+        refused.is_some(),
+        &format!(
+            "old secret still accepted {:?} after token rotate",
+            rotated_at.elapsed()
+        ),
+    );
+}

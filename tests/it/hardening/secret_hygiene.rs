@@ -256,6 +256,8 @@ fn database_password_from_a_file_stays_out_of_errors_when_the_database_is_down()
         &["user", "list"][..],
         &["user", "add", "bob"][..],
         &["token", "list"][..],
+        &["token", "rotate", "alice", "ci"][..],
+        &["audit", "list"][..],
     ] {
         let out = gate.cli(args);
         assert!(!out.timed_out, "{out}");

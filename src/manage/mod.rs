@@ -1,0 +1,36 @@
+//! The rules of managing users, grants and tokens: who may do what (API.md "Who may do
+//! what"), one function per operation, shared by the CLI and the HTTP API and pages. Each
+//! takes the [`Actor`] doing it and returns a typed [`Error`]; callers turn that into an exit
+//! code or a status.
+
+mod actor;
+pub mod audit;
+pub mod grants;
+pub mod policy;
+pub mod tokens;
+pub mod users;
+
+pub use actor::Actor;
+pub use policy::{PolicyError, TokenPolicy};
+
+use crate::store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The actor is not allowed; `missing` says what it would need.
+    #[error("{actor} may not {action}: {missing}")]
+    Forbidden {
+        actor: String,
+        action: &'static str,
+        missing: &'static str,
+    },
+    /// The token lifetime policy refused the expiry.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The store refused (unknown user, name taken, a bot without manager, …) or failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
+#[cfg(test)]
+mod tests;
