@@ -9,6 +9,7 @@
 mod feed;
 mod health;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
@@ -18,7 +19,7 @@ use dashmap::DashMap;
 use crate::authorize::{self, Denial};
 use crate::credentials::CredentialError;
 use crate::secret::Secret;
-use crate::store::{Principal, Store, TokenId};
+use crate::store::{LastUse, Principal, Store, TokenId};
 use crate::token::{self, TokenHash};
 
 pub use feed::ChangeFeed;
@@ -72,7 +73,8 @@ pub struct Authenticator {
     /// Bumped whenever the feed evicts, before it evicts; a lookup that raced with an
     /// eviction is not remembered (see [`Authenticator::remember`]).
     generation: AtomicU64,
-    dirty_last_used: DashMap<TokenId, i64>,
+    /// Uses not yet written: time and client address per token.
+    dirty_last_used: DashMap<TokenId, (i64, IpAddr)>,
     health: Health,
     /// Runs once where a lookup is about to remember its answer (tests force interleavings
     /// there).
@@ -135,7 +137,6 @@ impl Authenticator {
 
     fn admit(&self, known: Arc<KnownToken>, now: i64) -> Result<Arc<KnownToken>, AuthError> {
         authorize::check_standing(&known.principal, now).map_err(AuthError::Standing)?;
-        self.touch(&known, now);
         Ok(known)
     }
 
@@ -175,7 +176,9 @@ impl Authenticator {
         }
     }
 
-    fn touch(&self, known: &KnownToken, now: i64) {
+    /// Records that an authenticated request used `known` at `now` from `client`; kept in
+    /// memory at a minute's resolution and written by [`Authenticator::flush_last_used`].
+    pub fn record_use(&self, known: &KnownToken, now: i64, client: IpAddr) {
         let previous = known.last_used.load(Ordering::Relaxed);
         if now / LAST_USED_GRANULARITY_SECS != previous / LAST_USED_GRANULARITY_SECS
             && known
@@ -183,7 +186,8 @@ impl Authenticator {
                 .compare_exchange(previous, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            self.dirty_last_used.insert(known.principal.token.id, now);
+            self.dirty_last_used
+                .insert(known.principal.token.id, (now, client));
         }
     }
 
@@ -199,18 +203,26 @@ impl Authenticator {
 
     /// Writes pending last-use times to the store in one batch.
     pub async fn flush_last_used(&self) {
-        let pending: Vec<(TokenId, i64)> = self
+        let pending: Vec<LastUse> = self
             .dirty_last_used
             .iter()
-            .map(|entry| (*entry.key(), *entry.value()))
+            .map(|entry| {
+                let (at, ip) = *entry.value();
+                LastUse {
+                    token: *entry.key(),
+                    at,
+                    ip: Some(ip.to_string()),
+                }
+            })
             .collect();
         if pending.is_empty() {
             return;
         }
         match self.store.record_last_used(&pending).await {
             Ok(()) => {
-                for (id, at) in pending {
-                    self.dirty_last_used.remove_if(&id, |_, v| *v == at);
+                for used in pending {
+                    self.dirty_last_used
+                        .remove_if(&used.token, |_, (at, _)| *at == used.at);
                 }
             }
             Err(error) => tracing::warn!(%error, "could not record last-use times; will retry"),

@@ -113,15 +113,19 @@ async fn a_change_for_the_user_evicts_its_tokens() {
 #[tokio::test]
 async fn last_use_is_written_in_batches() {
     let (_dir, authn, secret, user) = setup().await;
-    authn.authenticate(&secret, NOW + 5).await.unwrap();
-    authn.authenticate(&secret, NOW + 6).await.unwrap();
+    let client: std::net::IpAddr = "192.0.2.9".parse().unwrap();
+    let known = authn.authenticate(&secret, NOW + 5).await.unwrap();
+    authn.record_use(&known, NOW + 5, client);
+    let known = authn.authenticate(&secret, NOW + 6).await.unwrap();
+    authn.record_use(&known, NOW + 6, "192.0.2.10".parse().unwrap());
     let listed = |authn: Arc<Authenticator>, user: UserName| async move {
-        authn
+        let token = authn
             .store()
             .list_tokens(Some(&user), false, NOW)
             .await
-            .unwrap()[0]
-            .last_used_at
+            .unwrap()
+            .remove(0);
+        token.last_used_at.map(|at| (at, token.last_used_ip))
     };
     assert_eq!(
         listed(Arc::clone(&authn), user.clone()).await,
@@ -129,7 +133,11 @@ async fn last_use_is_written_in_batches() {
         "no write per request"
     );
     authn.flush_last_used().await;
-    assert_eq!(listed(authn, user).await, Some(NOW + 5));
+    // One write per token and minute: the first use in the minute, with its address.
+    assert_eq!(
+        listed(authn, user).await,
+        Some((NOW + 5, Some("192.0.2.9".to_owned())))
+    );
 }
 
 #[tokio::test(start_paused = true)]

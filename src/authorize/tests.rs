@@ -23,6 +23,7 @@ fn principal(scopes: &[Scope], grants: &[(&str, Access)], limits: &[&str]) -> Pr
             created_at: NOW - 10,
             expires_at: None,
             last_used_at: None,
+            last_used_ip: None,
             revoked_at: None,
         },
         user: UserAccess {

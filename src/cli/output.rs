@@ -140,6 +140,7 @@ pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
                         "created_at": format(t.created_at),
                         "expires_at": t.expires_at.map(format),
                         "last_used_at": t.last_used_at.map(format),
+                        "last_used_ip": t.last_used_ip,
                         "revoked_at": t.revoked_at.map(format),
                         "prefix": t.public_prefix,
                     })
@@ -161,6 +162,7 @@ pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
     if all {
         header.push("STATUS");
     }
+    header.push("LAST FROM");
     let rows = tokens
         .iter()
         .map(|t| {
@@ -182,6 +184,7 @@ pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
             if all {
                 row.push(status(t, now).to_owned());
             }
+            row.push(t.last_used_ip.clone().unwrap_or_else(|| "-".to_owned()));
             row
         })
         .collect();

@@ -90,11 +90,12 @@ impl Gate {
         peer: SocketAddr,
         now: i64,
     ) -> Result<Arc<KnownToken>, Rejection> {
-        let client = throttle::client_key(
+        let client_ip = throttle::client_ip(
             peer.ip(),
             headers.get_all(X_FORWARDED_FOR).iter(),
             &self.trusted_proxies,
         );
+        let client = throttle::ClientKey::of(client_ip);
         let presented = match credentials::presented_token(headers) {
             Ok(Some(presented)) => presented,
             Ok(None) => return Err(AuthError::Missing.into()),
@@ -103,17 +104,19 @@ impl Gate {
         let throttled = |t: throttle::Throttled| Rejection::Throttled {
             retry_after_secs: t.retry_after_secs,
         };
-        match self.authn.begin(&presented, now) {
-            Ok(Attempt::Known(known)) => Ok(known),
+        let known = match self.authn.begin(&presented, now) {
+            Ok(Attempt::Known(known)) => known,
             Ok(Attempt::Unknown(hash)) => {
                 self.throttle.reserve(client).map_err(throttled)?;
-                Ok(self.look_up(hash, now).await?)
+                self.look_up(hash, now).await?
             }
             Err(error) => {
                 self.throttle.check(client).map_err(throttled)?;
-                Err(self.failed(client, error))
+                return Err(self.failed(client, error));
             }
-        }
+        };
+        self.authn.record_use(&known, now, client_ip);
+        Ok(known)
     }
 
     /// A failed authentication: charged to the client when it counts as one.

@@ -13,7 +13,7 @@ use super::dialect::{Dialect, Value};
 use super::rows::AuditRow;
 use super::rows::{self, ChangeRow, GrantRow, PrincipalRow, StandingRow, TokenRow, UserRow};
 use super::{
-    Audit, AuditAction, AuditEvent, Change, Error, Grant, NewToken, NewUser, Principal,
+    Audit, AuditAction, AuditEvent, Change, Error, Grant, LastUse, NewToken, NewUser, Principal,
     Replacement, Store, TokenId, TokenInfo, User, UserAccess, UserChange, sql,
 };
 use crate::names::{TokenName, UserName};
@@ -413,7 +413,7 @@ where
         rows::records(run!(fetch_all::<AuditRow>(&self.pool, sql::LIST_AUDIT; user, limit))?)
     }
 
-    async fn record_last_used(&self, uses: &[(TokenId, i64)]) -> Result<(), Error> {
+    async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), Error> {
         if uses.is_empty() {
             return Ok(());
         }
@@ -421,8 +421,8 @@ where
         let mut sorted = uses.to_vec();
         sorted.sort_unstable();
         let mut tx = self.begin_write().await?;
-        for (TokenId(id), at) in sorted {
-            exec!(&mut *tx, sql::RECORD_LAST_USED; id, at)?;
+        for LastUse { token, at, ip } in sorted {
+            exec!(&mut *tx, sql::RECORD_LAST_USED; token.0, at, ip)?;
         }
         tx.commit().await.map_err(DB::store_error)
     }

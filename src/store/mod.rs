@@ -124,7 +124,19 @@ pub struct TokenInfo {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
+    /// The client address of that use (`X-Forwarded-For` believed only from trusted
+    /// proxies, as the throttle does).
+    pub last_used_ip: Option<String>,
     pub revoked_at: Option<i64>,
+}
+
+/// One token's latest use, recorded in batches.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LastUse {
+    pub token: TokenId,
+    /// Seconds since the Unix epoch.
+    pub at: i64,
+    pub ip: Option<String>,
 }
 
 /// A user's standing: whether active, and its grants.
@@ -315,7 +327,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<AuditEvent>, Error>;
 
     /// Records last-use times in one batch (the server calls this periodically).
-    async fn record_last_used(&self, uses: &[(TokenId, i64)]) -> Result<(), Error>;
+    async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), Error>;
 }
 
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`), creating and migrating

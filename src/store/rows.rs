@@ -125,6 +125,7 @@ pub struct TokenRow {
     created_at: i64,
     expires_at: Option<i64>,
     last_used_at: Option<i64>,
+    last_used_ip: Option<String>,
     revoked_at: Option<i64>,
 }
 
@@ -145,6 +146,7 @@ impl IntoRecord for TokenRow {
             created_at: self.created_at,
             expires_at: self.expires_at,
             last_used_at: self.last_used_at,
+            last_used_ip: self.last_used_ip,
             revoked_at: self.revoked_at,
         })
     }

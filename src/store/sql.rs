@@ -88,7 +88,7 @@ pub const REVOKE_TOKEN: &str = "UPDATE tokens SET revoked_at = $3 \
 macro_rules! token_columns {
     () => {
         "SELECT t.id, u.name AS user_name, t.name, t.public_prefix, t.scopes, t.repos, \
-         t.created_at, t.expires_at, t.last_used_at, t.revoked_at"
+         t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at"
     };
 }
 
@@ -126,7 +126,7 @@ pub const CHANGES_SINCE: &str =
 pub const LATEST_CHANGE: &str = "SELECT COALESCE(MAX(seq), 0) FROM changes";
 
 /// `$1` token id, `$2` time; never moves the time backwards.
-pub const RECORD_LAST_USED: &str = "UPDATE tokens SET last_used_at = $2 \
+pub const RECORD_LAST_USED: &str = "UPDATE tokens SET last_used_at = $2, last_used_ip = $3 \
      WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)";
 
 /// `$1` at, `$2` actor, `$3` actor_user, `$4` client, `$5` action, `$6` target, `$7` detail.

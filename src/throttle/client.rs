@@ -162,25 +162,34 @@ pub fn client_key<'a, I>(peer: IpAddr, xff: I, trusted: &TrustedProxies) -> Clie
 where
     I: IntoIterator<Item = &'a HeaderValue>,
 {
+    ClientKey::of(client_ip(peer, xff, trusted))
+}
+
+/// The client's address: the peer, or the nearest `X-Forwarded-For` entry not itself a
+/// trusted proxy, walking back from the peer (see [`client_key`]).
+pub fn client_ip<'a, I>(peer: IpAddr, xff: I, trusted: &TrustedProxies) -> IpAddr
+where
+    I: IntoIterator<Item = &'a HeaderValue>,
+{
     let mut nearest = normalise(peer);
     if !trusted.contains(nearest) {
-        return ClientKey::of(nearest);
+        return nearest;
     }
     let values: Vec<&HeaderValue> = xff.into_iter().collect();
     for value in values.iter().rev() {
         let Ok(text) = value.to_str() else {
-            return ClientKey::of(nearest);
+            return nearest;
         };
         for entry in text.rsplit(',') {
             let entry = entry.trim_matches([' ', '\t']);
             let Ok(addr) = entry.parse::<IpAddr>() else {
-                return ClientKey::of(nearest);
+                return nearest;
             };
             nearest = normalise(addr);
             if !trusted.contains(nearest) {
-                return ClientKey::of(nearest);
+                return nearest;
             }
         }
     }
-    ClientKey::of(nearest)
+    nearest
 }

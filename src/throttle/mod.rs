@@ -44,7 +44,7 @@ use governor::{Quota, RateLimiter};
 use crate::authn::AuthError;
 use store::{Map, Probe, Tracked};
 
-pub use client::{Cidr, CidrError, ClientKey, TrustedProxies, client_key};
+pub use client::{Cidr, CidrError, ClientKey, TrustedProxies, client_ip, client_key};
 
 /// Failures an address may have in a row before it is throttled.
 pub const DEFAULT_BURST: u32 = 20;

@@ -10,8 +10,8 @@ use tempfile::TempDir;
 use vcsgate::names::{Email, TokenName, UserName};
 use vcsgate::repo::RepoPattern;
 use vcsgate::store::{
-    self, Audit, AuditAction, Error, NewToken, NewUser, Replacement, Store, TokenId, TokenInfo,
-    UserChange,
+    self, Audit, AuditAction, Error, LastUse, NewToken, NewUser, Replacement, Store, TokenId,
+    TokenInfo, UserChange,
 };
 use vcsgate::token::TokenHash;
 use vcsgate::vocabulary::{Access, Role, Scope, ScopeSet};
@@ -90,6 +90,14 @@ contract!(
 );
 
 /// Who makes the changes in these tests.
+fn used(token: TokenId, at: i64, ip: Option<&str>) -> LastUse {
+    LastUse {
+        token,
+        at,
+        ip: ip.map(str::to_owned),
+    }
+}
+
 fn by() -> Audit {
     Audit {
         at: NOW,
@@ -293,6 +301,7 @@ async fn tokens_round_trip_through_create_list_and_lookup(backend: Backend) {
         created_at: NOW,
         expires_at: Some(NOW + DAY),
         last_used_at: None,
+        last_used_ip: None,
         revoked_at: None,
     };
     let found = store.lookup_token(&token.hash).await.unwrap().unwrap();
@@ -548,7 +557,10 @@ async fn every_mutation_appends_one_change_and_failures_none(backend: Backend) {
             .await
             .is_err()
     );
-    store.record_last_used(&[(id, NOW + 5)]).await.unwrap();
+    store
+        .record_last_used(&[used(id, NOW + 5, None)])
+        .await
+        .unwrap();
     assert_eq!(store.latest_change().await.unwrap(), before);
 
     let feed = store.changes_since(0, 100).await.unwrap();
@@ -596,17 +608,30 @@ async fn last_use_is_recorded_in_batches_and_never_moves_back(backend: Backend) 
     store.record_last_used(&[]).await.unwrap();
     store
         .record_last_used(&[
-            (first, NOW + 10),
-            (second, NOW + 20),
-            (TokenId(999_999), NOW),
+            used(first, NOW + 10, Some("192.0.2.7")),
+            used(second, NOW + 20, Some("2001:db8::1")),
+            used(TokenId(999_999), NOW, None),
         ])
         .await
         .unwrap();
-    store.record_last_used(&[(first, NOW + 5)]).await.unwrap();
+    store
+        .record_last_used(&[used(first, NOW + 5, Some("198.51.100.1"))])
+        .await
+        .unwrap();
 
     let listed = store.list_tokens(None, false, NOW).await.unwrap();
-    let used: Vec<_> = listed.iter().map(|t| (t.id, t.last_used_at)).collect();
-    assert_eq!(used, [(first, Some(NOW + 10)), (second, Some(NOW + 20))]);
+    let seen: Vec<_> = listed
+        .iter()
+        .map(|t| (t.id, t.last_used_at, t.last_used_ip.as_deref()))
+        .collect();
+    // An older use never overwrites a newer one, time and address together.
+    assert_eq!(
+        seen,
+        [
+            (first, Some(NOW + 10), Some("192.0.2.7")),
+            (second, Some(NOW + 20), Some("2001:db8::1"))
+        ]
+    );
 }
 
 async fn concurrent_creates_of_one_name_leave_one_active_token(backend: Backend) {
@@ -1088,7 +1113,10 @@ async fn rotating_replaces_the_secret_and_revokes_the_old_one_at_once(backend: B
     old.repos = vec![pattern("git/team/*")];
     old.expires_at = Some(NOW + DAY);
     let old_id = store.create_token(&old, &by()).await.unwrap();
-    store.record_last_used(&[(old_id, NOW + 5)]).await.unwrap();
+    store
+        .record_last_used(&[used(old_id, NOW + 5, None)])
+        .await
+        .unwrap();
     let before = store.latest_change().await.unwrap();
 
     let replacement = |secret: &str, at: i64| Replacement {
@@ -1113,6 +1141,7 @@ async fn rotating_replaces_the_secret_and_revokes_the_old_one_at_once(backend: B
         created_at: NOW + 10,
         expires_at: Some(NOW + 10 + 2 * DAY),
         last_used_at: None,
+        last_used_ip: None,
         revoked_at: None,
     };
     assert_eq!(rotated, expected);

@@ -219,6 +219,7 @@ fn last_use_is_recorded_and_listed() {
         serde_json::from_str(&out.stdout).expect("token list --json prints JSON")
     };
     assert!(listed(&world)[0]["last_used_at"].is_null(), "unused token");
+    assert!(listed(&world)[0]["last_used_ip"].is_null(), "unused token");
     let git = GitClient::new();
     let out = git.ls_remote(&world.remote("app", &Cred::basic(&token)));
     world.check(out.ok(), &format!("ls-remote:\n{out}"));
@@ -227,6 +228,8 @@ fn last_use_is_recorded_and_listed() {
         let value = listed(&world);
         if value[0]["last_used_at"].is_string() {
             assert_eq!(value[0]["name"], "ci");
+            // git reached vcsgate from 127.0.0.1, not through a trusted proxy.
+            assert_eq!(value[0]["last_used_ip"], "127.0.0.1", "{value}");
             break;
         }
         assert!(
