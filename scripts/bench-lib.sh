@@ -5,7 +5,8 @@
 free_port() {
     local port
     for _ in $(seq 1 50); do
-        port=$(( 20000 + RANDOM % 30000 ))
+        # Below the kernel's ephemeral range (32768+), where outgoing connections take ports.
+        port=$(( 10000 + RANDOM % 22000 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "$port"; return; fi
     done
     die "no free loopback port found"
