@@ -166,14 +166,7 @@ echo "apache: pid $APACHE_PID on port $APACHE_PORT"
 
 # ---- vcsgate ---------------------------------------------------------------------------------
 if [ "$DIRECT_ONLY" = 0 ]; then
-    if [ -n "${VCSGATE_BIN:-}" ]; then
-        BIN="$VCSGATE_BIN"
-    else
-        echo "vcsgate: cargo build --release ..."
-        (cd "$REPO_ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
-        BIN="$REPO_ROOT/target/release/vcsgate"
-    fi
-    [ -x "$BIN" ] || die "no vcsgate binary at $BIN"
+    BIN=$(vcsgate_binary "$REPO_ROOT")
     PROXY_PORT=$(free_port)
     CONF="$RUN/proxy.toml"
     cat >"$CONF" <<EOF

@@ -25,3 +25,16 @@ wait_ok() {
 # median: the median of the numbers on stdin (separated by spaces or newlines), 3 decimals.
 median() { tr ' ' '\n' | sed '/^$/d' | sort -n | awk '{ v[NR] = $1 } END {
     if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# vcsgate_binary REPO_ROOT: prints the vcsgate to measure: $VCSGATE_BIN, or a fresh
+# `cargo build --release` of REPO_ROOT.
+vcsgate_binary() {
+    local bin="${VCSGATE_BIN:-}"
+    if [ -z "$bin" ]; then
+        echo "vcsgate: cargo build --release ..." >&2
+        (cd "$1" && cargo build --release --quiet) || die "cargo build --release failed"
+        bin="$1/target/release/vcsgate"
+    fi
+    [ -x "$bin" ] || die "no vcsgate binary at $bin"
+    echo "$bin"
+}

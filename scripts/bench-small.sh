@@ -114,14 +114,7 @@ PATH_Q="/git/team/app.git/info/refs?service=git-upload-pack"
 wait_ok "http://127.0.0.1:$STATIC_PORT$PATH_Q" || die "static nginx did not start (see $DIR)"
 wait_ok "http://127.0.0.1:$NGINX_PORT$PATH_Q" || die "proxy nginx did not start (see $DIR)"
 
-if [ -n "${VCSGATE_BIN:-}" ]; then
-    BIN="$VCSGATE_BIN"
-else
-    echo "vcsgate: cargo build --release ..."
-    (cd "$REPO_ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
-    BIN="$REPO_ROOT/target/release/vcsgate"
-fi
-[ -x "$BIN" ] || die "no vcsgate binary at $BIN"
+BIN=$(vcsgate_binary "$REPO_ROOT")
 WORKERS_LINE=""
 [ -z "${VCSGATE_BENCH_WORKERS:-}" ] || WORKERS_LINE="workers = $VCSGATE_BENCH_WORKERS"
 cat >"$DIR/proxy.toml" <<EOF
