@@ -130,3 +130,58 @@ pub async fn list(
     }
     Ok(store.list_tokens(owner, include_inactive, now).await?)
 }
+
+/// The token `id`, if the actor may manage its owner's tokens (`action` names what for).
+pub async fn get(
+    store: &dyn Store,
+    actor: &Actor,
+    id: TokenId,
+    action: &'static str,
+) -> Result<TokenInfo, Error> {
+    let found = store.token(id).await?;
+    let token = found.ok_or(Error::NoSuchToken { id: id.0 })?;
+    require_manager_of(store, actor, &token.user, action).await?;
+    Ok(token)
+}
+
+/// Revokes the token `id`; one already revoked or expired stays as it is (revoking is
+/// idempotent).
+pub async fn revoke_by_id(
+    store: &dyn Store,
+    actor: &Actor,
+    id: TokenId,
+    now: i64,
+) -> Result<(), Error> {
+    let token = get(store, actor, id, "revoke tokens of this user").await?;
+    if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| now >= at) {
+        return Ok(());
+    }
+    revoke(store, actor, &token.user, &token.name, now).await
+}
+
+/// Rotates the active token `id` (see [`rotate`]); a revoked or expired one cannot be.
+pub async fn rotate_by_id(
+    store: &dyn Store,
+    actor: &Actor,
+    policy: &TokenPolicy,
+    id: TokenId,
+    replacement: Replacement,
+) -> Result<TokenInfo, Error> {
+    let token = get(store, actor, id, "rotate tokens of this user").await?;
+    let now = replacement.created_at;
+    if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| now >= at) {
+        return Err(store::Error::UnknownToken {
+            user: token.user,
+            name: token.name,
+        }
+        .into());
+    }
+    rotate(
+        store,
+        actor,
+        policy,
+        (&token.user, &token.name),
+        replacement,
+    )
+    .await
+}

@@ -18,12 +18,15 @@ use super::served::{self, ServedRoute};
 use super::{framing, settle};
 use crate::authn::{Attempt, AuthError, Authenticator, KnownToken};
 use crate::config::Config;
+use crate::manage::TokenPolicy;
 use crate::router::Router;
 use crate::throttle::{self, Throttle, TrustedProxies};
 use crate::token::TokenHash;
 use crate::{authorize, canon, credentials};
 
 const X_FORWARDED_FOR: &str = "x-forwarded-for";
+/// The first path segment of everything vcsgate serves itself (`/-/…`, API.md).
+pub const RESERVED_SEGMENT: &str = "-";
 
 /// Everything a request needs, shared by all connections.
 #[derive(Debug)]
@@ -38,6 +41,8 @@ pub struct Gate {
     /// The runtime the store was opened on: lookups run there, never on a worker's own
     /// runtime (a PostgreSQL connection belongs to the runtime that opened it).
     control: Option<tokio::runtime::Handle>,
+    /// `[tokens]`: what the API applies to tokens it creates and rotates.
+    policy: TokenPolicy,
 }
 
 /// Seconds since the Unix epoch.
@@ -69,6 +74,7 @@ impl Gate {
             tls: config.server.tls.is_some(),
             body_prefix_limit: config.limits.body_prefix_bytes,
             control: tokio::runtime::Handle::try_current().ok(),
+            policy: config.tokens,
         })
     }
 
@@ -80,11 +86,28 @@ impl Gate {
         &self.throttle
     }
 
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.trusted_proxies
+    }
+
+    pub fn token_policy(&self) -> TokenPolicy {
+        self.policy
+    }
+
+    /// The runtime store work runs on (`None` when the gate runs on it itself).
+    pub fn control(&self) -> Option<&tokio::runtime::Handle> {
+        self.control.as_ref()
+    }
+
     /// Authenticates, throttling clients that keep presenting invalid credentials. A token
     /// remembered as valid is never throttled; a request without credentials (every
     /// client's first) never counts; a store lookup takes its unit of the client's budget
     /// before it runs, so requests in flight together cannot exceed the budget.
-    async fn authenticate(
+    pub(super) async fn authenticate(
         &self,
         headers: &http::HeaderMap,
         peer: SocketAddr,
@@ -164,6 +187,9 @@ impl Gate {
         canon::check_request_target(parts.version, &parts.uri)?;
         canon::strip_untrusted_headers(&mut parts.headers);
         let canonical = canon::canonicalise(&parts.method, &parts.uri, &parts.headers)?;
+        if canonical.segments.first().map(String::as_str) == Some(RESERVED_SEGMENT) {
+            return Ok(self.reserved(parts, body, &canonical, peer, record).await);
+        }
         let (route, depth) = self
             .router
             .find(&canonical.segments)

@@ -12,6 +12,7 @@ pub mod headers;
 pub mod log;
 pub mod prepare;
 pub mod rejection;
+mod reserved;
 pub mod served;
 pub mod server;
 pub mod settle;
