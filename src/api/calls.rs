@@ -48,11 +48,14 @@ pub struct Call {
     pub json: bool,
 }
 
-/// A successful answer: a status and a JSON body (none for 204).
+/// A successful answer: a status and a JSON body (none for 204), and the user whose tokens
+/// or standing it changed (the server forgets what it remembers of them at once; other
+/// servers learn of it from the change feed).
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
     pub body: Option<Value>,
+    pub changed: Option<UserName>,
 }
 
 impl Reply {
@@ -60,6 +63,7 @@ impl Reply {
         Reply {
             status: StatusCode::OK,
             body: Some(body),
+            changed: None,
         }
     }
 
@@ -67,6 +71,7 @@ impl Reply {
         Reply {
             status: StatusCode::CREATED,
             body: Some(body),
+            changed: None,
         }
     }
 
@@ -74,7 +79,13 @@ impl Reply {
         Reply {
             status: StatusCode::NO_CONTENT,
             body: None,
+            changed: None,
         }
+    }
+
+    fn changing(mut self, user: UserName) -> Self {
+        self.changed = Some(user);
+        self
     }
 }
 
@@ -239,7 +250,7 @@ pub async fn execute(ctx: Context, caller: Caller, call: Call) -> Result<Reply, 
             manage::grants::remove(store, &actor, &user, &pattern, now)
                 .await
                 .map_err(shown)?;
-            Ok(Reply::no_content())
+            Ok(Reply::no_content().changing(user))
         }
         Endpoint::ListTokens => list_tokens(store, &actor, &me, &call.query, now).await,
         Endpoint::CreateToken => create_token(&ctx, &actor, &me, parse(&call, false)?).await,
@@ -258,10 +269,10 @@ pub async fn execute(ctx: Context, caller: Caller, call: Call) -> Result<Reply, 
             Ok(Reply::ok(views::token(&token, now)))
         }
         Endpoint::RevokeToken(id) => {
-            manage::tokens::revoke_by_id(store, &actor, token_id(&id)?, now)
+            let owner = manage::tokens::revoke_by_id(store, &actor, token_id(&id)?, now)
                 .await
                 .map_err(hidden)?;
-            Ok(Reply::no_content())
+            Ok(Reply::no_content().changing(owner))
         }
         Endpoint::RotateToken(ref id) => {
             rotate(&ctx, &actor, token_id(id)?, parse(&call, true)?).await
@@ -347,7 +358,7 @@ async fn patch_user(
     let user = manage::users::get(store, actor, name)
         .await
         .map_err(manage_error(false))?;
-    Ok(Reply::ok(views::user(&user)))
+    Ok(Reply::ok(views::user(&user)).changing(name.clone()))
 }
 
 async fn set_grant(
@@ -376,11 +387,12 @@ async fn set_grant(
         access,
     };
     let view = views::grant(&grant);
-    Ok(if updated {
+    let reply = if updated {
         Reply::ok(view)
     } else {
         Reply::created(view)
-    })
+    };
+    Ok(reply.changing(grant.user))
 }
 
 async fn list_tokens(
@@ -475,7 +487,8 @@ async fn rotate(
         manage::tokens::rotate_by_id(ctx.store.as_ref(), actor, &ctx.policy, id, replacement)
             .await
             .map_err(manage_error(true))?;
-    Ok(Reply::created(with_secret(&rotated, &secret, now)))
+    let user = rotated.user.clone();
+    Ok(Reply::created(with_secret(&rotated, &secret, now)).changing(user))
 }
 
 async fn audit(

@@ -31,7 +31,7 @@ pub fn grant_id(user: &UserName, pattern: &RepoPattern) -> String {
 
 /// The user and pattern a grant id names, or `None` for a string that is no grant id.
 pub fn parse_grant_id(id: &str) -> Option<(UserName, RepoPattern)> {
-    if id.len() % 2 != 0 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !id.len().is_multiple_of(2) || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     let bytes = (0..id.len())

@@ -94,7 +94,8 @@ pub async fn revoke(
 }
 
 /// Replaces `owner`'s active token `name` with a new secret (same name, scopes and repo
-/// limits) and revokes the old one at once; on any failure the old one keeps working.
+/// limits; the same expiry unless another is asked for) and revokes the old one at once; on
+/// any failure the old one keeps working.
 pub async fn rotate(
     store: &dyn Store,
     actor: &Actor,
@@ -104,6 +105,12 @@ pub async fn rotate(
 ) -> Result<TokenInfo, Error> {
     require_manager_of(store, actor, owner, "rotate tokens of this user").await?;
     let now = replacement.created_at;
+    if replacement.expires_at.is_none() {
+        // Asked for no particular expiry: the new secret keeps the old one's.
+        let active = store.list_tokens(Some(owner), false, now).await?;
+        let current = active.iter().find(|t| t.name == *name);
+        replacement.expires_at = current.and_then(|t| t.expires_at);
+    }
     replacement.expires_at = checked_expiry(
         store,
         actor,
@@ -145,18 +152,18 @@ pub async fn get(
 }
 
 /// Revokes the token `id`; one already revoked or expired stays as it is (revoking is
-/// idempotent).
+/// idempotent). Returns the token's owner.
 pub async fn revoke_by_id(
     store: &dyn Store,
     actor: &Actor,
     id: TokenId,
     now: i64,
-) -> Result<(), Error> {
+) -> Result<UserName, Error> {
     let token = get(store, actor, id, "revoke tokens of this user").await?;
-    if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| now >= at) {
-        return Ok(());
+    if token.revoked_at.is_none() && token.expires_at.is_none_or(|at| now < at) {
+        revoke(store, actor, &token.user, &token.name, now).await?;
     }
-    revoke(store, actor, &token.user, &token.name, now).await
+    Ok(token.user)
 }
 
 /// Rotates the active token `id` (see [`rotate`]); a revoked or expired one cannot be.

@@ -113,7 +113,11 @@ impl Gate {
             }),
             None => run.await,
         };
-        Ok(answer?)
+        let reply = answer?;
+        if let Some(user) = &reply.changed {
+            self.authn().evict_users(std::slice::from_ref(user));
+        }
+        Ok(reply)
     }
 }
 
