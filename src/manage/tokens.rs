@@ -94,8 +94,8 @@ pub async fn revoke(
 }
 
 /// Replaces `owner`'s active token `name` with a new secret (same name, scopes and repo
-/// limits; the same expiry unless another is asked for) and revokes the old one at once; on
-/// any failure the old one keeps working.
+/// limits; the old one's lifetime from now unless another expiry is asked for) and revokes
+/// the old one at once; on any failure the old one keeps working.
 pub async fn rotate(
     store: &dyn Store,
     actor: &Actor,
@@ -106,10 +106,13 @@ pub async fn rotate(
     require_manager_of(store, actor, owner, "rotate tokens of this user").await?;
     let now = replacement.created_at;
     if replacement.expires_at.is_none() {
-        // Asked for no particular expiry: the new secret keeps the old one's.
+        // Asked for no particular expiry: the new secret is good for as long as the old one
+        // was when it was made (a 30-day token rotated is good for 30 days from now).
         let active = store.list_tokens(Some(owner), false, now).await?;
         let current = active.iter().find(|t| t.name == *name);
-        replacement.expires_at = current.and_then(|t| t.expires_at);
+        replacement.expires_at = current
+            .and_then(|t| Some(t.expires_at? - t.created_at))
+            .map(|lifetime| now.saturating_add(lifetime.max(1)));
     }
     replacement.expires_at = checked_expiry(
         store,
