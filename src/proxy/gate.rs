@@ -17,7 +17,7 @@ use super::rejection::{self, Rejection};
 use super::served::{self, ServedRoute};
 use super::{framing, settle};
 use crate::authn::{Attempt, AuthError, Authenticator, KnownToken};
-use crate::config::Config;
+use crate::config::{Config, PagesConfig};
 use crate::manage::TokenPolicy;
 use crate::router::Router;
 use crate::throttle::{self, Throttle, TrustedProxies};
@@ -43,6 +43,8 @@ pub struct Gate {
     control: Option<tokio::runtime::Handle>,
     /// `[tokens]`: what the API applies to tokens it creates and rotates.
     policy: TokenPolicy,
+    /// `[pages]`: the trusted SSO header.
+    pages: PagesConfig,
 }
 
 /// Seconds since the Unix epoch.
@@ -75,6 +77,7 @@ impl Gate {
             body_prefix_limit: config.limits.body_prefix_bytes,
             control: tokio::runtime::Handle::try_current().ok(),
             policy: config.tokens,
+            pages: config.pages.clone(),
         })
     }
 
@@ -96,6 +99,15 @@ impl Gate {
 
     pub fn token_policy(&self) -> TokenPolicy {
         self.policy
+    }
+
+    pub fn pages_config(&self) -> &PagesConfig {
+        &self.pages
+    }
+
+    /// Whether clients reach this server over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls
     }
 
     /// The runtime store work runs on (`None` when the gate runs on it itself).
