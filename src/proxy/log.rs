@@ -41,7 +41,7 @@ const MAX_LOGGED_PATH: usize = 512;
 
 impl AccessRecord {
     pub fn start(peer: SocketAddr, method: &Method, version: http::Version, path: &str) -> Self {
-        let mut path = path.to_owned();
+        let mut path = crate::pages::loggable_path(path).into_owned();
         if path.len() > MAX_LOGGED_PATH {
             let mut cut = MAX_LOGGED_PATH;
             while !path.is_char_boundary(cut) {

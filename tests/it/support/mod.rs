@@ -40,4 +40,5 @@ pub mod svn;
 pub mod tls;
 pub mod tools;
 pub mod vcsgate;
+pub mod webdriver;
 pub mod wire;
