@@ -4,6 +4,7 @@
 //! [`Config`] whose relative paths are resolved against the config file's directory.
 
 mod limits;
+mod notify;
 mod raw;
 mod route;
 mod secrets;
@@ -18,6 +19,7 @@ use crate::manage::TokenPolicy;
 use crate::secret::Secret;
 
 pub use limits::Limits;
+pub use notify::{NotifyConfig, SmtpConfig, SmtpTls, WebhookConfig};
 pub use route::{BackendIdentity, RouteConfig, SvnLayout, Target};
 pub use throttle::ThrottleSettings;
 
@@ -39,6 +41,8 @@ pub struct Config {
     pub throttle: ThrottleSettings,
     /// `[tokens]`: default and maximum token lifetimes.
     pub tokens: TokenPolicy,
+    /// `[notify]`: token expiry notices by webhook and mail.
+    pub notify: NotifyConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +150,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
     let limits = limits::limits(&ctx, raw.limits)?;
     let throttle = throttle::throttle(&ctx, raw.throttle)?;
     let tokens = tokens::tokens(&ctx, raw.tokens)?;
+    let notify = notify::notify(&ctx, raw.notify)?;
     Ok(Config {
         path: ctx.path,
         server,
@@ -154,6 +159,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         limits,
         throttle,
         tokens,
+        notify,
     })
 }
 
