@@ -151,10 +151,18 @@ impl Notifier {
 
     /// Claims and delivers due notices until none is left or `stop` turns true.
     pub async fn deliver_due(&self, stop: &tokio::sync::watch::Receiver<bool>) {
+        // Only what this server can deliver: servers with other channels take the rest.
+        let channels: Vec<Channel> = [
+            (Channel::Webhook, self.webhook.is_some()),
+            (Channel::Mail, self.mailer.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(channel, here)| here.then_some(channel))
+        .collect();
         while !*stop.borrow() {
             let now = unix_now();
             let lease_until = now + i64::try_from(LEASE.as_secs()).unwrap_or(i64::MAX);
-            let claim = match self.store.claim_notice(now, lease_until).await {
+            let claim = match self.store.claim_notice(now, lease_until, &channels).await {
                 Ok(Some(claim)) => claim,
                 Ok(None) => return,
                 Err(error) => {

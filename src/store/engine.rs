@@ -13,9 +13,9 @@ use super::dialect::{Dialect, Value};
 use super::rows::AuditRow;
 use super::rows::{self, ChangeRow, GrantRow, PrincipalRow, StandingRow, TokenRow, UserRow};
 use super::{
-    Audit, AuditAction, AuditEvent, Change, ClaimedNotice, Error, ExpiringToken, Grant, LastUse,
-    NewNotice, NewToken, NewUser, NoticeOutcome, Principal, Replacement, Store, TokenId, TokenInfo,
-    User, UserAccess, UserChange, sql,
+    Audit, AuditAction, AuditEvent, Change, Channel, ClaimedNotice, Error, ExpiringToken, Grant,
+    LastUse, NewNotice, NewToken, NewUser, NoticeOutcome, Principal, Replacement, Store, TokenId,
+    TokenInfo, User, UserAccess, UserChange, sql,
 };
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
@@ -441,8 +441,9 @@ where
         &self,
         now: i64,
         lease_until: i64,
+        channels: &[Channel],
     ) -> Result<Option<ClaimedNotice>, Error> {
-        self.lease_notice(now, lease_until).await
+        self.lease_notice(now, lease_until, channels).await
     }
 
     async fn finish_notice(

@@ -338,12 +338,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn expiring_tokens(&self, now: i64, until: i64) -> Result<Vec<ExpiringToken>, Error>;
     /// Creates the notices that do not exist yet, due at once; returns how many were new.
     async fn add_notices(&self, notices: &[NewNotice], now: i64) -> Result<usize, Error>;
-    /// Takes the lease of one due notice until `lease_until`: no other caller gets it before
-    /// then. `None` when nothing is due (or another caller won the race for it).
+    /// Takes the lease of one due notice for one of `channels` until `lease_until`: no other
+    /// caller gets it before then. `None` when nothing is due (or another caller won the race
+    /// for it).
     async fn claim_notice(
         &self,
         now: i64,
         lease_until: i64,
+        channels: &[Channel],
     ) -> Result<Option<ClaimedNotice>, Error>;
     /// Records how the attempt `claim` ended. `false` when the claim was no longer current
     /// (its lease ran out and another caller took the notice over): nothing recorded.

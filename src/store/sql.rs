@@ -151,12 +151,15 @@ pub const ADD_NOTICE: &str = "INSERT INTO notices \
      (token_id, threshold, channel, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4) \
      ON CONFLICT (token_id, threshold, channel) DO NOTHING RETURNING id";
 
-/// `$1` now, `$2` lease until → the one pending notice due soonest whose lease (if any) has
-/// run out, now leased until `$2`, its attempt count raised. The outer conditions are checked
-/// again on the row as updated: two servers racing for one row cannot both get it.
+/// `$1` now, `$2` lease until, `$3` webhook notices wanted, `$4` mail notices wanted → the one
+/// pending notice of a wanted channel due soonest whose lease (if any) has run out, now leased
+/// until `$2`, its attempt count raised. The outer conditions are checked again on the row as
+/// updated: two servers racing for one row cannot both get it.
 pub const CLAIM_NOTICE: &str = "UPDATE notices SET lease_until = $2, attempts = attempts + 1 \
      WHERE id = (SELECT id FROM notices WHERE outcome IS NULL AND next_attempt_at <= $1 \
-     AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at, id LIMIT 1) \
+     AND (lease_until IS NULL OR lease_until <= $1) \
+     AND ((channel = 'webhook' AND $3) OR (channel = 'mail' AND $4)) \
+     ORDER BY next_attempt_at, id LIMIT 1) \
      AND outcome IS NULL AND (lease_until IS NULL OR lease_until <= $1) \
      RETURNING id, token_id, threshold, channel, attempts";
 

@@ -6,7 +6,7 @@ use super::SqlStore;
 use crate::store::dialect::{Dialect, Value};
 use crate::store::notice::{ClaimRow, ExpiringRow, NoticeTokenRow};
 use crate::store::rows;
-use crate::store::{ClaimedNotice, Error, ExpiringToken, NewNotice, NoticeOutcome, sql};
+use crate::store::{Channel, ClaimedNotice, Error, ExpiringToken, NewNotice, NoticeOutcome, sql};
 
 impl<DB> SqlStore<DB>
 where
@@ -50,9 +50,12 @@ where
         &self,
         now: i64,
         lease_until: i64,
+        channels: &[Channel],
     ) -> Result<Option<ClaimedNotice>, Error> {
-        let claimed =
-            run!(fetch_optional::<ClaimRow>(&self.pool, sql::CLAIM_NOTICE; now, lease_until))?;
+        let webhook = channels.contains(&Channel::Webhook);
+        let mail = channels.contains(&Channel::Mail);
+        let claimed = run!(fetch_optional::<ClaimRow>(&self.pool, sql::CLAIM_NOTICE;
+            now, lease_until, webhook, mail))?;
         let Some(claim) = claimed else {
             return Ok(None);
         };

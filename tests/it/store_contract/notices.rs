@@ -19,6 +19,8 @@ async fn token_expiring(
     store.create_token(&token, &by()).await.unwrap()
 }
 
+const BOTH: &[Channel] = &[Channel::Webhook, Channel::Mail];
+
 fn webhook(token: TokenId, threshold: Threshold) -> NewNotice {
     NewNotice {
         token,
@@ -120,13 +122,36 @@ pub(super) async fn a_notice_is_claimed_once_until_its_lease_runs_out(backend: B
         .await
         .unwrap();
     let id = token_expiring(&store, "alice", "ci", Some(NOW + 3 * DAY)).await;
-    assert!(store.claim_notice(NOW, NOW + 300).await.unwrap().is_none());
+    assert!(
+        store
+            .claim_notice(NOW, NOW + 300, BOTH)
+            .await
+            .unwrap()
+            .is_none()
+    );
     store
         .add_notices(&[webhook(id, Threshold::Week)], NOW)
         .await
         .unwrap();
 
-    let first = store.claim_notice(NOW, NOW + 300).await.unwrap().unwrap();
+    // Only for the channels asked for (a server without a mailer leaves mail to others).
+    let mail_only = store
+        .claim_notice(NOW, NOW + 300, &[Channel::Mail])
+        .await
+        .unwrap();
+    assert!(mail_only.is_none());
+    assert!(
+        store
+            .claim_notice(NOW, NOW + 300, &[])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let first = store
+        .claim_notice(NOW, NOW + 300, &[Channel::Webhook])
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (
             first.attempt,
@@ -155,14 +180,14 @@ pub(super) async fn a_notice_is_claimed_once_until_its_lease_runs_out(backend: B
     let other = backend.open().await;
     assert!(
         store
-            .claim_notice(NOW + 299, NOW + 600)
+            .claim_notice(NOW + 299, NOW + 600, BOTH)
             .await
             .unwrap()
             .is_none()
     );
     assert!(
         other
-            .claim_notice(NOW + 299, NOW + 600)
+            .claim_notice(NOW + 299, NOW + 600, BOTH)
             .await
             .unwrap()
             .is_none()
@@ -171,7 +196,7 @@ pub(super) async fn a_notice_is_claimed_once_until_its_lease_runs_out(backend: B
     // The lease ran out (the first claimant died): another takes over; the first one's late
     // answer is refused.
     let second = other
-        .claim_notice(NOW + 300, NOW + 600)
+        .claim_notice(NOW + 300, NOW + 600, BOTH)
         .await
         .unwrap()
         .unwrap();
@@ -196,13 +221,13 @@ pub(super) async fn a_notice_is_claimed_once_until_its_lease_runs_out(backend: B
     );
     assert!(
         store
-            .claim_notice(NOW + 399, NOW + 700)
+            .claim_notice(NOW + 399, NOW + 700, BOTH)
             .await
             .unwrap()
             .is_none()
     );
     let third = store
-        .claim_notice(NOW + 400, NOW + 700)
+        .claim_notice(NOW + 400, NOW + 700, BOTH)
         .await
         .unwrap()
         .unwrap();
@@ -216,7 +241,7 @@ pub(super) async fn a_notice_is_claimed_once_until_its_lease_runs_out(backend: B
     // Delivered: never again, whatever the time.
     assert!(
         store
-            .claim_notice(NOW + 100 * DAY, NOW + 101 * DAY)
+            .claim_notice(NOW + 100 * DAY, NOW + 101 * DAY, BOTH)
             .await
             .unwrap()
             .is_none()
@@ -240,7 +265,7 @@ pub(super) async fn a_notice_is_claimed_once_until_its_lease_runs_out(backend: B
         .await
         .unwrap();
     let claim = store
-        .claim_notice(NOW + 2, NOW + 300)
+        .claim_notice(NOW + 2, NOW + 300, BOTH)
         .await
         .unwrap()
         .unwrap();
@@ -256,7 +281,7 @@ pub(super) async fn a_notice_is_claimed_once_until_its_lease_runs_out(backend: B
     );
     assert!(
         store
-            .claim_notice(NOW + 1000, NOW + 2000)
+            .claim_notice(NOW + 1000, NOW + 2000, BOTH)
             .await
             .unwrap()
             .is_none()
@@ -277,7 +302,7 @@ pub(super) async fn concurrent_claims_from_two_pools_never_share_a_notice(backen
         let store = Arc::clone(&stores[worker % 2]);
         tasks.push(tokio::spawn(async move {
             let mut got = Vec::new();
-            while let Some(claim) = store.claim_notice(NOW, NOW + 300).await.unwrap() {
+            while let Some(claim) = store.claim_notice(NOW, NOW + 300, BOTH).await.unwrap() {
                 got.push(claim.id);
             }
             got
@@ -296,7 +321,7 @@ pub(super) async fn concurrent_claims_from_two_pools_never_share_a_notice(backen
     // A claimant that lost a race stops early; whatever is left is claimed on the next round.
     let mut rest = 0;
     while stores[0]
-        .claim_notice(NOW, NOW + 300)
+        .claim_notice(NOW, NOW + 300, BOTH)
         .await
         .unwrap()
         .is_some()
