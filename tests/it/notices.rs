@@ -13,6 +13,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::support::postgres;
 use crate::support::process::Output;
 use crate::support::smtp::Sink;
+use crate::support::tls::TestPki;
 use crate::support::vcsgate::{Gate, GateConfig};
 use crate::support::webhook::{Received, Receiver};
 use crate::support::{poll, secrets};
@@ -411,4 +412,45 @@ fn notify_config_errors_exit_64_naming_the_key() {
         "[notify]\nwebhook_url = \"https://hooks.example.com/x\"\n[notify.smtp]\nhost = \"localhost\"\nfrom = \"a@example.com\"\ntls = \"none\"\n",
     );
     assert_eq!(fine.code, Some(0), "{fine}");
+}
+
+#[test]
+fn an_https_webhook_is_verified_against_the_system_roots() {
+    let files = SecretFiles::new();
+    let pki = TestPki::generate();
+    let hook = Receiver::start_tls(0, &pki);
+    let config = GateConfig::new().section("notify", notify(&hook, None, &files));
+    let mut gate = Gate::new(config);
+    gate.user_add("alice");
+    let at = from_now(2 * DAY + HOUR);
+    let secret = gate.token(
+        "alice",
+        "ci",
+        &["--scope", "read_repository", "--expires", &at],
+    );
+
+    // Without the test CA among the roots: refused, logged with the reason, kept for later.
+    gate.env("SSL_CERT_FILE", "/nonexistent/ca.pem");
+    gate.serve();
+    wait_for("a failed TLS delivery in the log", || {
+        gate.log().contains("will retry")
+    });
+    let log = gate.log();
+    let failure = log.lines().find(|l| l.contains("will retry")).unwrap();
+    assert!(failure.contains("TLS"), "{failure}");
+    assert!(hook.received().is_empty());
+    gate.stop();
+
+    // With it (rustls-native-certs reads SSL_CERT_FILE): the retry after a restart delivers.
+    gate.env("SSL_CERT_FILE", &pki.ca_pem().display().to_string());
+    gate.serve();
+    wait_for("the HTTPS delivery", || hook.accepted().len() == 1);
+    std::thread::sleep(QUIET);
+    let received = hook.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!(
+        checked(&received[0], std::slice::from_ref(&secret)),
+        ("alice".to_string(), "ci".to_string(), 2)
+    );
+    gate.stop();
 }

@@ -1,5 +1,6 @@
-//! A loopback webhook receiver: a small hyper server on its own thread that keeps every
-//! request (headers and body) and answers 500 to the first `failures` requests, 200 after.
+//! A loopback webhook receiver: a small hyper server on its own thread (plain HTTP, or HTTPS
+//! with a test certificate) that keeps every request (headers and body) and answers 500 to
+//! the first `failures` requests, 200 after.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,10 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 
+use tokio_rustls::TlsAcceptor;
+
 use super::ports;
+use super::tls::TestPki;
 
 /// One request as received, and what it was answered.
 #[derive(Debug, Clone)]
@@ -50,11 +54,26 @@ struct State {
 pub struct Receiver {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    https: bool,
 }
 
 impl Receiver {
     /// Starts a receiver that answers 500 to the first `failures` requests.
     pub fn start(failures: usize) -> Receiver {
+        Receiver::start_with(failures, None)
+    }
+
+    /// Like [`Receiver::start`], over HTTPS with `pki`'s server certificate for 127.0.0.1.
+    pub fn start_tls(failures: usize, pki: &TestPki) -> Receiver {
+        let files = vcsgate::config::TlsFiles {
+            cert: pki.server_cert(),
+            key: pki.server_key(),
+        };
+        let acceptor = vcsgate::proxy::server::tls_acceptor(&files).expect("TLS acceptor");
+        Receiver::start_with(failures, Some(acceptor))
+    }
+
+    fn start_with(failures: usize, tls: Option<TlsAcceptor>) -> Receiver {
         let listener = loop {
             let port = ports::free_port();
             if let Ok(listener) = std::net::TcpListener::bind(("127.0.0.1", port)) {
@@ -68,19 +87,21 @@ impl Receiver {
             failures_left: failures,
         }));
         let shared = Arc::clone(&state);
+        let https = tls.is_some();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .unwrap();
-            runtime.block_on(serve(listener, shared));
+            runtime.block_on(serve(listener, shared, tls));
         });
-        Receiver { addr, state }
+        Receiver { addr, state, https }
     }
 
-    /// `http://127.0.0.1:PORT/PATH`
+    /// `http://127.0.0.1:PORT/PATH` (`https://` over TLS)
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{path}", self.addr)
     }
 
     /// Every request so far.
@@ -97,13 +118,18 @@ impl Receiver {
     }
 }
 
-async fn serve(listener: std::net::TcpListener, state: Arc<Mutex<State>>) {
+async fn serve(
+    listener: std::net::TcpListener,
+    state: Arc<Mutex<State>>,
+    tls: Option<TlsAcceptor>,
+) {
     let listener = tokio::net::TcpListener::from_std(listener).unwrap();
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let state = Arc::clone(&state);
+        let tls = tls.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request: Request<Incoming>| {
                 let state = Arc::clone(&state);
@@ -139,9 +165,18 @@ async fn serve(listener: std::net::TcpListener, state: Arc<Mutex<State>>) {
                     Ok::<_, std::convert::Infallible>(response)
                 }
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let http = hyper::server::conn::http1::Builder::new();
+            match tls {
+                None => {
+                    let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                }
+                Some(acceptor) => {
+                    // A client that does not trust the certificate ends here.
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        let _ = http.serve_connection(TokioIo::new(stream), service).await;
+                    }
+                }
+            }
         });
     }
 }
