@@ -24,6 +24,9 @@
 //!
 //! The handler itself is [`proxy::gate::Gate`]; errors become responses in one place:
 //! [`proxy::rejection::respond`].
+//!
+//! Beside requests, the control runtime follows the store's change feed ([`authn`]) and
+//! sends token expiry notices by webhook and mail ([`notify`]).
 
 pub mod api;
 pub mod authn;
@@ -38,6 +41,7 @@ pub mod fuzzing;
 pub mod logging;
 pub mod manage;
 pub mod names;
+pub mod notify;
 pub mod pages;
 pub mod proxy;
 pub mod repo;

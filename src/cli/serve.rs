@@ -40,6 +40,9 @@ pub fn check_files(config: &Config) -> Result<(), Failure> {
 /// How often addresses whose failure budget has refilled are forgotten.
 const THROTTLE_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// How long shutdown waits for an expiry notice under way.
+const NOTICE_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub async fn serve(config: Config) -> Result<(), Failure> {
     let tls = tls_acceptor(&config)?;
     let store = store::open(config.store.url.expose()).await.map_err(|e| {
@@ -48,6 +51,8 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
             config.store.redacted_url
         ))
     })?;
+    let notifier =
+        crate::notify::Notifier::new(&config.notify, Arc::clone(&store)).map_err(config_failure)?;
     let authn = Arc::new(Authenticator::new(store, config.store.outage_grace));
     let feed = ChangeFeed::start(Arc::clone(&authn))
         .await
@@ -76,6 +81,7 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
         limits: config.limits.clone(),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let notices = notifier.map(|notifier| tokio::spawn(notifier.run(stopped.clone())));
     let workers = server::start_workers(&shared, listeners, &stopped)
         .map_err(|e| Failure::refused(format!("cannot start the worker threads: {e}")))?;
     tracing::info!(
@@ -97,6 +103,15 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
     });
     let _ = joined.await;
     tracing::info!("all connections closed");
+    if let Some(mut notices) = notices {
+        // A delivery under way finishes (and is recorded) unless it takes too long.
+        if tokio::time::timeout(NOTICE_STOP_GRACE, &mut notices)
+            .await
+            .is_err()
+        {
+            notices.abort();
+        }
+    }
     feed_task.abort();
     sweeper.abort();
     authn.flush_last_used().await;

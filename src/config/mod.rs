@@ -4,6 +4,7 @@
 //! [`Config`] whose relative paths are resolved against the config file's directory.
 
 mod limits;
+mod notify;
 mod raw;
 mod route;
 mod secrets;
@@ -18,6 +19,7 @@ use crate::manage::TokenPolicy;
 use crate::secret::Secret;
 
 pub use limits::Limits;
+pub use notify::{NotifyConfig, SmtpConfig, SmtpTls, WebhookConfig};
 pub use route::{BackendIdentity, RouteConfig, SvnLayout, Target};
 pub use throttle::ThrottleSettings;
 
@@ -41,6 +43,8 @@ pub struct Config {
     pub tokens: TokenPolicy,
     /// `[pages]`: how people sign in to the pages.
     pub pages: PagesConfig,
+    /// `[notify]`: token expiry notices by webhook and mail.
+    pub notify: NotifyConfig,
 }
 
 impl Config {
@@ -178,6 +182,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
     let throttle = throttle::throttle(&ctx, raw.throttle)?;
     let tokens = tokens::tokens(&ctx, raw.tokens)?;
     let pages = pages_config(&ctx, raw.pages)?;
+    let notify = notify::notify(&ctx, raw.notify)?;
     Ok(Config {
         path: ctx.path,
         server,
@@ -187,6 +192,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         throttle,
         tokens,
         pages,
+        notify,
     })
 }
 
