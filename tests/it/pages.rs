@@ -30,17 +30,33 @@ fn login_link(w: &World, user: &str) -> String {
     link
 }
 
+/// Waits (a click returns before the page it leads to has loaded) until `check` holds.
+#[track_caller]
+fn wait(browser: &Browser, what: &str, check: impl Fn(&Browser) -> bool) {
+    let done = poll::until(Duration::from_secs(10), Duration::from_millis(25), || {
+        check(browser)
+    });
+    assert!(
+        done.is_some(),
+        "{what}: at {}:\n{}",
+        browser.url(),
+        browser.source()
+    );
+}
+
+/// Waits until the browser shows `path` of the gate.
+#[track_caller]
+fn wait_at(w_url: &str, browser: &Browser, path: &str) {
+    let want = format!("{w_url}{path}");
+    wait(browser, &format!("expected {want}"), |b| b.url() == want);
+}
+
 /// Signs `browser` in with a fresh one-time link for `user`.
 fn sign_in(w: &World, browser: &Browser, user: &str) -> String {
     let link = login_link(w, user);
     browser.go(&link);
     browser.click(&browser.find("button[name=continue]"));
-    assert_eq!(
-        browser.url(),
-        format!("{}/-/", w.gate.url()),
-        "{}",
-        browser.source()
-    );
+    wait_at(&w.gate.url(), browser, "/-/");
     link
 }
 
@@ -96,6 +112,9 @@ fn pages_sign_in_by_link_create_from_prefilled_url_clone_and_revoke() {
     assert!(!browser.is_selected(&browser.find("input[name=scopes][value=api]")));
     screenshot(&browser, "new-token");
     browser.click(&browser.find("main form button.primary"));
+    wait(&browser, "the secret page", |b| {
+        b.all("#new-token").len() == 1
+    });
     let secret = browser.text(&browser.find("#new-token"));
     crate::support::secrets::remember(&secret);
     assert!(secret.starts_with("vcsg_"), "{}", browser.source());
@@ -115,6 +134,9 @@ fn pages_sign_in_by_link_create_from_prefilled_url_clone_and_revoke() {
     );
     screenshot(&browser, "token-list");
     browser.click(&browser.find("tr[data-token-name=ci] button[name=revoke]"));
+    wait(&browser, "the revoked token leaves the list", |b| {
+        b.all("tr[data-token-name=ci]").is_empty()
+    });
     let refused = poll::until(Duration::from_secs(1), Duration::from_millis(10), || {
         w.upload_pack_status("app", &secret) == 401
     });
@@ -135,14 +157,7 @@ fn pages_sign_in_by_link_create_from_prefilled_url_clone_and_revoke() {
     // Sign-out ends the session on the server: the old cookie no longer works.
     let session = browser.cookie("vcsgate_session").unwrap();
     browser.click(&browser.find("button[name=sign-out]"));
-    let signed_out = poll::until(Duration::from_secs(5), Duration::from_millis(20), || {
-        browser.url().ends_with("/-/sign-in")
-    });
-    assert!(
-        signed_out.is_some(),
-        "sign-out leads to the sign-in page: {}",
-        browser.url()
-    );
+    wait_at(&w.gate.url(), &browser, "/-/sign-in");
     let old = http::get(
         w.gate.port(),
         "/-/",
@@ -167,6 +182,9 @@ fn pages_admin_adds_a_user_and_a_grant_and_its_token_clones() {
     browser.type_into(&browser.find("#user-name"), "dave");
     browser.type_into(&browser.find("#user-email"), "<b>dave</b>@example.org");
     browser.click(&browser.find("main form.stack button.primary"));
+    wait(&browser, "dave listed", |b| {
+        b.all("tr[data-user-name=dave]").len() == 1
+    });
     let row = browser.find("tr[data-user-name=dave]");
     assert!(
         browser.text(&row).contains("<b>dave</b>@example.org"),
@@ -181,7 +199,8 @@ fn pages_admin_adds_a_user_and_a_grant_and_its_token_clones() {
     browser.type_into(&browser.find("#grant-user"), "dave");
     browser.type_into(&browser.find("#grant-pattern"), &w.repo_path("app"));
     browser.click(&browser.find("main form.stack button.primary"));
-    browser.find(&format!("tr[data-grant=\"dave {}\"]", w.repo_path("app")));
+    let grant = format!("tr[data-grant=\"dave {}\"]", w.repo_path("app"));
+    wait(&browser, "the grant listed", |b| b.all(&grant).len() == 1);
 
     let token = w
         .gate
@@ -210,14 +229,12 @@ fn pages_refuse_forms_without_csrf_and_show_markup_as_text() {
     browser.go(&format!("{}/-/sign-in", w.gate.url()));
     browser.type_into(&browser.find("input[name=token]"), &token);
     browser.click(&browser.find("main form button.primary"));
-    assert!(
-        browser.source().contains("lacks the api scope"),
-        "{}",
-        browser.source()
-    );
+    wait(&browser, "a read-only token is refused", |b| {
+        b.source().contains("lacks the api scope")
+    });
     browser.type_into(&browser.find("input[name=token]"), &api);
     browser.click(&browser.find("main form button.primary"));
-    assert_eq!(browser.url(), format!("{}/-/", w.gate.url()));
+    wait_at(&w.gate.url(), &browser, "/-/");
 
     // A form posted without (or with a wrong) CSRF token changes nothing.
     let session = browser.cookie("vcsgate_session").unwrap();
@@ -265,6 +282,9 @@ fn pages_refuse_forms_without_csrf_and_show_markup_as_text() {
     browser.type_into(&browser.find("input[name=name]"), markup);
     browser.click(&browser.find("input[name=scopes][value=read_repository]"));
     browser.click(&browser.find("main form button.primary"));
+    wait(&browser, "the refused name", |b| {
+        b.all("#name-error").len() == 1
+    });
     let error = browser.find("#name-error");
     assert!(
         browser.text(&error).contains(markup),
@@ -337,4 +357,69 @@ fn pages_trust_the_sso_header_only_from_trusted_proxies() {
 fn gate_port_restart(gate: &mut crate::support::vcsgate::Gate) -> u16 {
     gate.serve();
     gate.port()
+}
+
+/// The CSRF pair of a sign-in form: the cookie header to send back and the form's field.
+fn sign_in_form(port: u16, target: &str) -> ((String, String), String) {
+    let page = http::get(port, target, &[]);
+    let set = page
+        .header("set-cookie")
+        .expect("a sign-in cookie")
+        .to_owned();
+    let pair = set.split(';').next().unwrap().to_owned();
+    let csrf = page
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a csrf field")
+        .to_owned();
+    (("Cookie".to_owned(), pair), csrf)
+}
+
+#[test]
+fn failed_sign_ins_are_throttled_like_failed_tokens() {
+    use crate::support::vcsgate::GateConfig;
+    let repos = tempfile::tempdir().unwrap();
+    let mut throttle = toml::Table::new();
+    throttle.insert("burst".into(), 2.into());
+    throttle.insert("per_minute".into(), 1.into());
+    let config = GateConfig::new()
+        .git_repos("/git", repos.path())
+        .section("throttle", throttle);
+    let mut gate = crate::support::vcsgate::Gate::new(config);
+    gate.user_add("alice");
+    gate.serve();
+    let port = gate.port();
+    let form = (
+        "Content-Type".to_owned(),
+        "application/x-www-form-urlencoded".to_owned(),
+    );
+    let mut statuses = Vec::new();
+    for attempt in 0..4 {
+        let target = format!("/-/sign-in/not-a-link-{attempt}");
+        let (cookie, csrf) = sign_in_form(port, &target);
+        let body = format!("csrf={csrf}");
+        let answer = http::request_with_body(
+            port,
+            "POST",
+            &target,
+            &[cookie, form.clone()],
+            body.as_bytes(),
+        );
+        statuses.push(answer.status);
+    }
+    assert_eq!(
+        statuses,
+        [401, 401, 429, 429],
+        "used-up or made-up links count as failures"
+    );
+    // The same budget covers tokens: a pasted token is refused too now.
+    let (cookie, csrf) = sign_in_form(port, "/-/sign-in");
+    let token = gate.token("alice", "api", &["--scope", "api"]);
+    let body = format!("csrf={csrf}&token={token}");
+    let answer =
+        http::request_with_body(port, "POST", "/-/sign-in", &[cookie, form], body.as_bytes());
+    assert_eq!(answer.status, 429, "{answer:?}");
+    gate.stop();
 }
