@@ -76,7 +76,7 @@ fn screenshot(browser: &Browser, name: &str) {
 fn pages_sign_in_by_link_create_from_prefilled_url_clone_and_revoke() {
     let mut w = World::new(Via::Builtin);
     w.gate.grant("alice", &w.repo_path("app"), "write");
-    w.gate.token(
+    let laptop = w.gate.token(
         "alice",
         "laptop",
         &["--scope", "read_repository", "--expires", "2099-01-01"],
@@ -154,6 +154,18 @@ fn pages_sign_in_by_link_create_from_prefilled_url_clone_and_revoke() {
     );
     assert_eq!(browser.all("tr[data-token-name=laptop]").len(), 1);
 
+    // Rotate on the page: a new secret, shown once; the old one stops.
+    browser.click(&browser.find("tr[data-token-name=laptop] button[name=rotate]"));
+    wait(&browser, "the rotated secret", |b| {
+        b.all("#new-token").len() == 1
+    });
+    let rotated = browser.text(&browser.find("#new-token"));
+    crate::support::secrets::remember(&rotated);
+    assert!(rotated.starts_with("vcsg_") && rotated != laptop);
+    assert_eq!(w.upload_pack_status("app", &rotated), 200);
+    assert_eq!(w.upload_pack_status("app", &laptop), 401);
+    browser.go(&format!("{}/-/", w.gate.url()));
+
     // Sign-out ends the session on the server: the old cookie no longer works.
     let session = browser.cookie("vcsgate_session").unwrap();
     browser.click(&browser.find("button[name=sign-out]"));
@@ -212,6 +224,40 @@ fn pages_admin_adds_a_user_and_a_grant_and_its_token_clones() {
         .gate
         .cli_ok(&["audit", "list", "--user", "dave", "--json"]);
     assert!(audit.stdout.contains("\"actor\": \"root\""), "{audit}");
+
+    // Removing the grant on the page: the clone is refused within a second.
+    browser.go(&format!("{}/-/grants", w.gate.url()));
+    browser.click(&browser.find(&format!("{grant} button[name=remove]")));
+    wait(&browser, "the grant removed", |b| b.all(&grant).is_empty());
+    let refused = poll::until(Duration::from_secs(1), Duration::from_millis(10), || {
+        w.upload_pack_status("app", &token) == 403
+    });
+    w.check(
+        refused.is_some(),
+        "a grant removed on the page still works after 1 s",
+    );
+
+    // Disabling dave on the page stops his token.
+    browser.go(&format!("{}/-/users", w.gate.url()));
+    browser.click(&browser.find("tr[data-user-name=dave] button[value=disable]"));
+    wait(&browser, "dave disabled", |b| {
+        b.all("tr[data-user-name=dave] button[value=enable]").len() == 1
+    });
+    assert_eq!(w.upload_pack_status("app", &token), 401);
+
+    // The audit log pages through older events.
+    for n in 0..60 {
+        w.gate
+            .grant("root", &format!("{}/x{n}", w.prefix()), "read");
+    }
+    browser.go(&format!("{}/-/audit", w.gate.url()));
+    assert_eq!(browser.all("main tbody tr").len(), 50);
+    let newest = browser.text(&browser.find("main tbody tr:first-child"));
+    assert!(newest.contains("x59"), "{newest}");
+    browser.click(&browser.find("a[rel=next]"));
+    wait(&browser, "the older page", |b| b.url().contains("before="));
+    let older = browser.text(&browser.find("main tbody"));
+    assert!(older.contains("x9 ") && !older.contains("x59"), "{older}");
     w.gate.stop();
 }
 
