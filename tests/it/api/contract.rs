@@ -657,3 +657,50 @@ fn failed_api_authentications_are_throttled_like_vcs_ones() {
     assert_eq!(vcs.status, 429, "{vcs:?}");
     gate.stop();
 }
+
+#[test]
+fn an_api_revocation_reaches_another_server_on_the_same_postgres_within_a_second() {
+    let url = postgres::fresh_database_url();
+    let repos = tempfile::tempdir().unwrap();
+    let config = || {
+        GateConfig::new()
+            .git_repos("/git", repos.path())
+            .store_url(&url)
+    };
+    let mut a = Gate::new(config());
+    let mut b = Gate::new(config());
+    a.cli_ok(&["user", "add", "root", "--admin"]);
+    a.user_add("alice");
+    let root = a.token("root", "api", &["--scope", "api"]);
+    let alice = a.token("alice", "api", &["--scope", "api"]);
+    a.serve();
+    b.serve();
+    // b remembers alice's token as valid.
+    assert_eq!(
+        call(b.port(), Some(&alice), "GET", "/user", None).status,
+        200
+    );
+    let id = call(a.port(), Some(&alice), "GET", "/tokens/self", None).json["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoke = call(
+        a.port(),
+        Some(&root),
+        "DELETE",
+        &format!("/tokens/{id}"),
+        None,
+    );
+    assert_eq!(revoke.status, 204);
+    let seen = crate::support::poll::until(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_millis(10),
+        || call(b.port(), Some(&alice), "GET", "/user", None).status == 401,
+    );
+    assert!(
+        seen.is_some(),
+        "the other server still accepts the token after 1 s"
+    );
+    a.stop();
+    b.stop();
+}
