@@ -38,6 +38,7 @@ pub mod logging;
 pub mod manage;
 pub mod names;
 pub mod proxy;
+pub mod refs;
 pub mod repo;
 pub mod router;
 pub mod secret;

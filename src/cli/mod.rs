@@ -80,5 +80,6 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Grant(command) => admin::grant(&config, command).await,
         Command::Token(command) => admin::token(&config, command).await,
         Command::Audit(command) => admin::audit(&config, command).await,
+        Command::Protect(command) => admin::protect(&config, command).await,
     }
 }

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::expiry::format;
+use crate::refs::{Protection, RefPattern};
 use crate::store::{AuditEvent, Grant, TokenInfo, User};
 
 fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
@@ -96,6 +97,7 @@ pub fn grants(grants: &[Grant], json: bool) {
                         "user": g.user.as_str(),
                         "pattern": g.pattern.as_str(),
                         "access": g.access.as_str(),
+                        "refs": g.refs.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
                     })
                 })
                 .collect(),
@@ -109,10 +111,55 @@ pub fn grants(grants: &[Grant], json: bool) {
                 g.user.to_string(),
                 g.pattern.to_string(),
                 g.access.to_string(),
+                refs_cell(&g.refs),
             ]
         })
         .collect();
-    print_table(&["USER", "PATTERN", "ACCESS"], rows);
+    print_table(&["USER", "PATTERN", "ACCESS", "REFS"], rows);
+}
+
+/// Ref patterns in a table cell: `*` for none (every ref).
+fn refs_cell(refs: &[RefPattern]) -> String {
+    if refs.is_empty() {
+        return "*".to_owned();
+    }
+    let refs: Vec<&str> = refs.iter().map(RefPattern::as_str).collect();
+    refs.join(",")
+}
+
+pub fn protections(protections: &[Protection], json: bool) {
+    if json {
+        print_json(Value::Array(
+            protections
+                .iter()
+                .map(|p| {
+                    json!({
+                        "repo_pattern": p.repo.as_str(),
+                        "ref_pattern": p.refs.as_str(),
+                        "allow_delete": p.allow_delete,
+                        "allow_force": p.allow_force,
+                    })
+                })
+                .collect(),
+        ));
+        return;
+    }
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
+    let rows = protections
+        .iter()
+        .map(|p| {
+            vec![
+                p.repo.to_string(),
+                p.refs.to_string(),
+                yes_no(p.allow_delete),
+                yes_no(p.allow_force),
+            ]
+        })
+        .collect();
+    print_table(
+        &["REPO PATTERN", "REF PATTERN", "ALLOW DELETE", "ALLOW FORCE"],
+        rows,
+    );
 }
 
 fn status(token: &TokenInfo, now: i64) -> &'static str {
@@ -137,6 +184,7 @@ pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
                         "status": status(t, now),
                         "scopes": t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
                         "repos": t.repos.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
+                        "refs": t.refs.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
                         "created_at": format(t.created_at),
                         "expires_at": t.expires_at.map(format),
                         "last_used_at": t.last_used_at.map(format),
@@ -163,6 +211,7 @@ pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
         header.push("STATUS");
     }
     header.push("LAST FROM");
+    header.push("REFS");
     let rows = tokens
         .iter()
         .map(|t| {
@@ -185,6 +234,7 @@ pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
                 row.push(status(t, now).to_owned());
             }
             row.push(t.last_used_ip.clone().unwrap_or_else(|| "-".to_owned()));
+            row.push(refs_cell(&t.refs));
             row
         })
         .collect();

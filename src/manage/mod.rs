@@ -7,6 +7,7 @@ mod actor;
 pub mod audit;
 pub mod grants;
 pub mod policy;
+pub mod protections;
 pub mod tokens;
 pub mod users;
 

@@ -48,6 +48,7 @@ impl Backend {
                     remote_addr: request.peer,
                     remote_user: request.remote_user,
                     access: request.access,
+                    no_rewind: request.no_rewind,
                 };
                 cgi.call(cgi_request, request.body).await.map_err(|error| {
                     tracing::error!(%error, "built-in git backend failed");

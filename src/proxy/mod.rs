@@ -11,6 +11,7 @@ pub mod gate;
 pub mod headers;
 pub mod log;
 pub mod prepare;
+pub mod refcheck;
 pub mod rejection;
 pub mod served;
 pub mod server;

@@ -19,6 +19,7 @@ use crate::canon::CanonicalRequest;
 use crate::classify::Verdict;
 use crate::config::RouteConfig;
 use crate::names::UserName;
+use crate::refs::RewindCheck;
 use crate::vocabulary::Access;
 
 /// What the gate decided about a request that is about to be forwarded.
@@ -29,6 +30,8 @@ pub struct Decided<'a> {
     pub depth: usize,
     pub verdict: &'a Verdict,
     pub user: &'a UserName,
+    /// Protected refs the push may not rewind (enforced by the built-in backend only).
+    pub no_rewind: &'a [RewindCheck],
 }
 
 /// A request ready for a backend.
@@ -45,6 +48,7 @@ pub struct Prepared<'a> {
     /// push only with a user); `None` for reads.
     pub remote_user: Option<&'a str>,
     pub peer: SocketAddr,
+    pub no_rewind: &'a [RewindCheck],
 }
 
 const GIT_PROTOCOL: HeaderName = HeaderName::from_static("git-protocol");
@@ -86,6 +90,7 @@ pub fn prepare<'a>(
         access,
         remote_user: (access == Access::Write).then_some(decided.user.as_str()),
         peer: client.peer,
+        no_rewind: decided.no_rewind,
     }
 }
 
