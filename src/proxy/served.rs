@@ -57,8 +57,10 @@ impl ServedRoute {
                     },
                 )?,
             )),
-            Target::LocalGit { repos, git } => {
-                Backend::BuiltinGit(GitCgi::new(git.clone(), repos.clone()))
+            Target::LocalGit { repos, git, lfs } => {
+                let mut cgi = GitCgi::new(git.clone(), repos.clone());
+                cgi.lfs = *lfs;
+                Backend::BuiltinGit(cgi)
             }
         };
         let protocol = match config.kind {

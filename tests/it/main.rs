@@ -21,6 +21,7 @@ mod findings;
 mod git_e2e;
 mod hardening;
 mod hg_e2e;
+mod lfs;
 mod refs;
 mod store_contract;
 mod support;

@@ -16,7 +16,7 @@ mod head;
 pub mod hooks;
 mod output;
 mod process;
-mod repository;
+pub mod repository;
 #[cfg(test)]
 mod tests;
 
@@ -47,6 +47,8 @@ pub struct GitCgi {
     /// The hooks directory refusing rewinds of protected refs ([`hooks`]), created when a
     /// push first needs it.
     pub hooks: std::sync::Arc<std::sync::OnceLock<PathBuf>>,
+    /// Git LFS on this route (`None`: off).
+    pub lfs: Option<crate::config::LfsSettings>,
 }
 
 /// One request as the built-in backend needs it. The proxy has already classified and
@@ -105,6 +107,7 @@ impl GitCgi {
             git,
             project_root,
             hooks: Default::default(),
+            lfs: None,
         }
     }
 
