@@ -173,3 +173,72 @@ fn push_options_after_the_flush_are_not_read() {
     bytes.extend_from_slice(b"garbage that is not a pkt-line");
     assert_eq!(complete(&bytes), (list, consumed));
 }
+
+/// Golden pushes from real git (`scripts/capture-pushes.py`): every body up to its pack is
+/// parsed into exactly the refs the scenario pushed, from any split.
+#[test]
+fn golden_pushes_from_real_git() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/pushes/pushes.jsonl"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut seen = 0;
+    for line in text.lines() {
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        let name = row["name"].as_str().unwrap();
+        let hex = row["body_hex"].as_str().unwrap();
+        let body: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let (list, consumed) = complete(&body);
+        let expected: Vec<(String, String)> = row["refs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r[0].as_str().unwrap().to_owned(),
+                    r[1].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        let got: Vec<(String, String)> = list
+            .commands
+            .iter()
+            .map(|c| {
+                let kind = match (c.creates(), c.deletes()) {
+                    (true, false) => "create",
+                    (false, true) => "delete",
+                    (false, false) => "update",
+                    (true, true) => "both",
+                };
+                (c.name.clone(), kind.to_owned())
+            })
+            .collect();
+        assert_eq!(got, expected, "{name}");
+        assert_eq!(
+            list.shallow as u64,
+            row["shallow"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert!(list.has_capability("side-band-64k"), "{name}: {list:?}");
+        let options = row["options"].as_bool().unwrap();
+        assert_eq!(list.has_capability("push-options"), options, "{name}");
+        if options {
+            assert!(list.has_capability("atomic"), "{name}");
+            assert!(consumed < body.len(), "{name}: options follow the list");
+        } else {
+            assert_eq!(consumed, body.len(), "{name}: the pack follows the list");
+        }
+        for cut in 0..consumed {
+            assert!(
+                matches!(parse(&body[..cut], false), Ok(Parsed::NeedMore { .. })),
+                "{name}: cut at {cut}"
+            );
+        }
+        seen += 1;
+    }
+    assert!(seen >= 7, "the fixture holds every scenario");
+}
