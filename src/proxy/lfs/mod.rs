@@ -14,6 +14,8 @@
 pub mod batch;
 pub mod locks;
 pub mod objects;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 

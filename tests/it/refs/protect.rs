@@ -60,6 +60,14 @@ fn deleting_a_protected_branch_is_refused_on_both_backends() {
         world
             .gate
             .cli_ok(&["protect", "add", &pattern, "refs/heads/main"]);
+        if via == Via::Apache {
+            let out = world.gate.cli_ok(&["check-config"]);
+            assert!(
+                out.stdout
+                    .contains("note: route /git: rewinds (force pushes) of protected refs"),
+                "check-config names the URL route:\n{out}"
+            );
+        }
         let before = world.app_main();
         let out = push(&git, &remote, &[":refs/heads/main"]);
         let rule = format!("protect {pattern} refs/heads/main");
