@@ -175,7 +175,11 @@ pub enum BatchOperation {
 /// The `operation` of a complete batch body, or why it is refused.
 pub fn batch_operation(body: &[u8]) -> Result<BatchOperation, Refusal> {
     let bad = |reason| Refusal::BadBody { reason };
-    if std::str::from_utf8(body).is_err() {
+    // Strict JSON throughout, also in the values the decision skips: lone surrogate
+    // escapes and numbers beyond f64 are refused (git-lfs never sends them).
+    if std::str::from_utf8(body).is_err()
+        || serde_json::from_slice::<serde_json::Value>(body).is_err()
+    {
         return Err(bad("an LFS batch request must be UTF-8 JSON"));
     }
     let top: TopLevel = serde_json::from_slice(body)
@@ -285,6 +289,9 @@ mod tests {
             assert!(op(refused).is_err(), "{refused}");
         }
         assert!(batch_operation(b"{\"operation\":\"download\",\"x\":\"\xff\"}").is_err());
+        // Found by the fuzzer: what serde skips leniently is refused too.
+        assert!(op(r#"{"x":"\uda00ld","operation":"upload"}"#).is_err());
+        assert!(op(r#"{"x":1.2e999999,"operation":"upload"}"#).is_err());
     }
 
     #[test]
