@@ -126,3 +126,92 @@ async fn drain(mut body: Body) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::refs::RefPattern;
+    use crate::repo::RepoPattern;
+    use crate::store::{GrantRule, TokenId, TokenInfo, UserAccess};
+
+    fn principal(grants: &[(&str, Access, &[&str])], token_refs: &[&str]) -> Principal {
+        let refs = |list: &[&str]| -> Vec<RefPattern> {
+            list.iter().map(|r| RefPattern::parse(r).unwrap()).collect()
+        };
+        Principal {
+            token: TokenInfo {
+                id: TokenId(1),
+                user: "alice".parse().unwrap(),
+                name: "ci".parse().unwrap(),
+                public_prefix: String::new(),
+                scopes: crate::vocabulary::ScopeSet::default(),
+                repos: Vec::new(),
+                refs: refs(token_refs),
+                created_at: 0,
+                expires_at: None,
+                last_used_at: None,
+                last_used_ip: None,
+                revoked_at: None,
+            },
+            user: UserAccess {
+                name: "alice".parse().unwrap(),
+                active: true,
+                grants: grants
+                    .iter()
+                    .map(|(pattern, access, list)| GrantRule {
+                        pattern: RepoPattern::parse(pattern).unwrap(),
+                        access: *access,
+                        refs: refs(list),
+                    })
+                    .collect(),
+            },
+        }
+    }
+
+    fn grant_refs(p: &Principal) -> Option<Vec<String>> {
+        let repo = RepoPath::parse("git/team/app").unwrap();
+        let rules = rules(p, &repo, &[]);
+        rules
+            .grant_refs
+            .map(|all| all.iter().map(|r| r.to_string()).collect())
+    }
+
+    #[test]
+    fn covering_write_grants_union_their_refs_and_one_without_refs_lifts_the_limit() {
+        let a: &[&str] = &["refs/heads/a"];
+        let b: &[&str] = &["refs/heads/b"];
+        let none: &[&str] = &[];
+        let p = principal(
+            &[
+                ("git/**", Access::Write, a),
+                ("git/team/*", Access::Write, b),
+            ],
+            &[],
+        );
+        assert_eq!(grant_refs(&p).unwrap(), ["refs/heads/a", "refs/heads/b"]);
+        // Read grants and grants for other repositories do not count.
+        let p = principal(
+            &[
+                ("git/**", Access::Write, a),
+                ("git/team/app", Access::Read, none),
+                ("git/other", Access::Write, none),
+            ],
+            &[],
+        );
+        assert_eq!(grant_refs(&p).unwrap(), ["refs/heads/a"]);
+        let p = principal(
+            &[
+                ("git/**", Access::Write, a),
+                ("git/team/**", Access::Write, none),
+            ],
+            &[],
+        );
+        assert_eq!(grant_refs(&p), None);
+        let p = principal(&[("git/**", Access::Write, none)], &[]);
+        let repo = RepoPath::parse("git/team/app").unwrap();
+        assert!(!rules(&p, &repo, &[]).any());
+        let p = principal(&[("git/**", Access::Write, none)], &["refs/heads/ci/*"]);
+        assert!(rules(&p, &repo, &[]).any());
+    }
+}
