@@ -56,7 +56,7 @@ git lfs install --skip-repo >/dev/null
 VCSGATE_PID=""
 cleanup() {
     if [ -n "$VCSGATE_PID" ]; then kill "$VCSGATE_PID" 2>/dev/null || true; wait "$VCSGATE_PID" 2>/dev/null || true; fi
-    rm -rf "$DIR/work" "$DIR/clone" "$DIR/copy.bin"
+    rm -rf "$DIR/work" "$DIR/clone" "$DIR/copy.bin" "$DIR/big.bin" "$DIR/repos"
 }
 trap cleanup EXIT
 
