@@ -64,18 +64,39 @@ fn chained(name: &str) -> String {
     )
 }
 
+/// The installed hooks directory, removed when the last backend using it is dropped (at
+/// shutdown).
+#[derive(Debug)]
+pub struct HooksDir(PathBuf);
+
+impl HooksDir {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for HooksDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Creates the hooks directory: a fresh directory below `parent`.
-pub fn install(parent: &Path) -> std::io::Result<PathBuf> {
+pub fn install(parent: &Path) -> std::io::Result<HooksDir> {
     let mut suffix = [0u8; 8];
     getrandom::fill(&mut suffix).map_err(|e| std::io::Error::other(e.to_string()))?;
     let hex: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
     let dir = parent.join(format!("vcsgate-hooks-{}-{hex}", std::process::id()));
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
-    write_script(&dir.join("pre-receive"), PRE_RECEIVE)?;
-    for name in CHAINED {
-        write_script(&dir.join(name), &chained(name))?;
+    if let Err(error) = write_script(&dir.join("pre-receive"), PRE_RECEIVE) {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(error);
     }
-    Ok(dir)
+    let installed = HooksDir(dir);
+    for name in CHAINED {
+        write_script(&installed.0.join(name), &chained(name))?;
+    }
+    Ok(installed)
 }
 
 fn write_script(path: &Path, text: &str) -> std::io::Result<()> {
@@ -86,4 +107,27 @@ fn write_script(path: &Path, text: &str) -> std::io::Result<()> {
         .open(path)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_directory_holds_executable_hooks_and_goes_away_when_dropped() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = install(parent.path()).unwrap();
+        let path = dir.path().to_path_buf();
+        use std::os::unix::fs::PermissionsExt;
+        for name in std::iter::once("pre-receive").chain(CHAINED.iter().copied()) {
+            let mode = std::fs::metadata(path.join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700, "{name}");
+        }
+        drop(dir);
+        assert!(!path.exists());
+    }
 }

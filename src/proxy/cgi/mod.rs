@@ -46,7 +46,7 @@ pub struct GitCgi {
     pub project_root: PathBuf,
     /// The hooks directory refusing rewinds of protected refs ([`hooks`]), created when a
     /// push first needs it.
-    pub hooks: std::sync::Arc<std::sync::OnceLock<PathBuf>>,
+    pub hooks: std::sync::Arc<std::sync::OnceLock<hooks::HooksDir>>,
     /// Git LFS on this route (`None`: off).
     pub lfs: Option<crate::config::LfsSettings>,
 }
@@ -114,12 +114,13 @@ impl GitCgi {
     /// The hooks directory, installed on first use.
     fn hooks_dir(&self) -> Result<&Path, CgiError> {
         if let Some(dir) = self.hooks.get() {
-            return Ok(dir);
+            return Ok(dir.path());
         }
         let dir =
             hooks::install(&std::env::temp_dir()).map_err(|source| CgiError::Hooks { source })?;
-        // Another request may have installed one meanwhile: use whichever won.
-        Ok(self.hooks.get_or_init(|| dir))
+        // Another request may have installed one meanwhile: use whichever won (the other
+        // is removed when dropped).
+        Ok(self.hooks.get_or_init(|| dir).path())
     }
 
     /// Runs `git http-backend` for `req`, streaming `body` to it. Returns once the child has
