@@ -54,6 +54,46 @@ for text in \
     seed classify_git "$text"
 done
 
+# Git LFS (PROTOCOLS.md §2): batch with its body, objects, locks.
+oid=4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393
+for text in \
+    'POST /team/app.git/info/lfs/objects/batch\nContent-Type: application/vnd.git-lfs+json\n\n{"operation":"download","transfers":["basic"],"objects":[{"oid":"'$oid'","size":3}]}' \
+    'POST /team/app.git/info/lfs/objects/batch\nContent-Type: application/vnd.git-lfs+json\n\n{"operation":"upload","objects":[],"ref":{"name":"refs/heads/main"}}' \
+    'POST /team/app.git/info/lfs/objects/batch\n\n{"operation":"download","Operation":"upload"}' \
+    "GET /team/app.git/info/lfs/objects/$oid\n" \
+    "PUT /team/app.git/info/lfs/objects/$oid\nContent-Type: application/octet-stream\n\nabc" \
+    "POST /team/app.git/info/lfs/objects/$oid/verify\n\n{\"oid\":\"$oid\",\"size\":3}" \
+    'GET /team/app.git/info/lfs/locks?path=a.bin&limit=5\n' \
+    'POST /team/app.git/info/lfs/locks\n\n{"path":"a.bin"}' \
+    'POST /team/app.git/info/lfs/locks/verify\n\n{}' \
+    'POST /team/app.git/info/lfs/locks/17/unlock\n\n{"force":true}'; do
+    seed canonicalise "$text"
+    seed classify_git "$text"
+done
+for text in \
+    '{"operation":"download","transfers":["basic"],"objects":[{"oid":"'$oid'","size":3}],"hash_algo":"sha256"}' \
+    '{"operation":"upload","objects":[{"oid":"'$oid'","size":3}],"ref":{"name":"refs/heads/main"}}' \
+    '{"operation":"download","operation":"upload"}' \
+    '{"OPERATION":"download"}' \
+    '{"oper\\u0061tion":"download"}' \
+    '{"x":{"operation":"upload"},"operation":"download"}' \
+    '["operation","download"]' \
+    '{"operation":"download"'; do
+    seed lfs_batch "$text"
+done
+
+# Receive-pack command lists: one update with capabilities, shallow + several commands,
+# push options after the flush, a delete, a signed push.
+a=1111111111111111111111111111111111111111
+b=2222222222222222222222222222222222222222
+z=0000000000000000000000000000000000000000
+pkt() { printf '%04x%s' $(( ${#1} + 4 )) "$1"; }
+seed receive_pack "$(pkt "$a $b refs/heads/main")"'\x00'"report-status side-band-64k atomic push-options object-format=sha1 agent=git/2.47.3"'0000'"$(pkt 'ci.skip')"'0000PACK\x00\x00\x00\x02'
+seed receive_pack "$(pkt "shallow $a")""$(pkt "$z $b refs/tags/v1.0")"'\x00'"report-status"'0000'"$(pkt "$a $z refs/heads/old")"'0000'
+seed receive_pack "00c4$a $b refs/heads/main"'\x00'"report-status-v2 side-band-64k quiet object-format=sha1 agent=git/2.47.3"'0000'
+seed receive_pack "$(pkt "$a $b refs/heads/a")""$(pkt "$a $z refs/heads/b")"'0000'
+seed receive_pack "$(pkt 'push-cert')"'\x00'"report-status"'0000'
+
 # Mercurial (PROTOCOLS.md §3): wire commands, batch, X-HgArg-N, X-HgArgs-Post with a body.
 for text in \
     'GET /hg/repo?cmd=capabilities\nAccept: application/mercurial-0.1\n' \

@@ -14,6 +14,7 @@ have() {
 
 missing=()
 have git || missing+=(git)
+have git-lfs || missing+=(git-lfs)
 have hg || missing+=(mercurial)
 { have svn && have svnadmin && have svnlook; } || missing+=(subversion)
 have apache2 || missing+=(apache2)
@@ -32,8 +33,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "scripts/test.sh: installing ${missing[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update
-    apt-get install -y git mercurial subversion apache2 libapache2-mod-svn postgresql openssl \
-        procps chromium chromium-driver
+    apt-get install -y git git-lfs mercurial subversion apache2 libapache2-mod-svn postgresql \
+        openssl procps chromium chromium-driver
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -44,6 +44,7 @@ pub mod names;
 pub mod notify;
 pub mod pages;
 pub mod proxy;
+pub mod refs;
 pub mod repo;
 pub mod router;
 pub mod secret;

@@ -187,7 +187,7 @@ impl fmt::Display for RepoPattern {
     }
 }
 
-fn match_segments(pattern: &[&str], path: &[&str]) -> bool {
+pub(crate) fn match_segments(pattern: &[&str], path: &[&str]) -> bool {
     match pattern.split_first() {
         None => path.is_empty(),
         Some((&"**", rest)) => (0..=path.len()).any(|skip| match_segments(rest, &path[skip..])),

@@ -15,6 +15,7 @@ use super::{ApiError, views};
 use crate::canon::Query;
 use crate::manage::{self, Actor, TokenPolicy, expiry};
 use crate::names::{Email, TokenName, UserName};
+use crate::refs::{Protection, RefPattern};
 use crate::repo::RepoPattern;
 use crate::store::{NewToken, NewUser, Replacement, Store, TokenId, TokenInfo, User, UserChange};
 use crate::token;
@@ -120,6 +121,15 @@ struct GrantIn {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ProtectionIn {
+    repo_pattern: String,
+    ref_pattern: String,
+    allow_delete: Option<bool>,
+    allow_force: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct TokenIn {
     user: Option<String>,
     name: String,
@@ -168,13 +178,13 @@ fn expires_at(given: Option<&str>, now: i64) -> Result<Option<i64>, ApiError> {
         .transpose()
 }
 
-fn no_refs(refs: Option<&Vec<String>>) -> Result<(), ApiError> {
-    match refs {
-        Some(refs) if !refs.is_empty() => Err(ApiError::unprocessable(
-            "refs: ref rules are not supported by this server",
-        )),
-        _ => Ok(()),
-    }
+/// Ref patterns from the request (absent: none, every ref).
+fn ref_patterns(refs: Option<&Vec<String>>) -> Result<Vec<RefPattern>, ApiError> {
+    refs.map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| rule("refs", RefPattern::parse(r)))
+        .collect()
 }
 
 fn generate() -> Result<token::Generated, ApiError> {
@@ -251,6 +261,24 @@ pub async fn execute(ctx: Context, caller: Caller, call: Call) -> Result<Reply, 
                 .await
                 .map_err(shown)?;
             Ok(Reply::no_content().changing(user))
+        }
+        Endpoint::ListProtections => {
+            let all = manage::protections::list(store, &actor)
+                .await
+                .map_err(shown)?;
+            Ok(Reply::ok(all.iter().map(views::protection).collect()))
+        }
+        Endpoint::SetProtection => set_protection(store, &actor, parse(&call, false)?, now).await,
+        Endpoint::DeleteProtection(id) => {
+            actor
+                .require_admin("change protected refs")
+                .map_err(&shown)?;
+            let (repo, refs) = views::parse_protection_id(&id)
+                .ok_or_else(|| ApiError::not_found("no such protection"))?;
+            manage::protections::remove(store, &actor, (&repo, &refs), now)
+                .await
+                .map_err(shown)?;
+            Ok(Reply::no_content())
         }
         Endpoint::ListTokens => list_tokens(store, &actor, &me, &call.query, now).await,
         Endpoint::CreateToken => create_token(&ctx, &actor, &me, parse(&call, false)?).await,
@@ -373,19 +401,20 @@ async fn set_grant(
     let user = user_name("user", &given.user)?;
     let pattern = rule("pattern", RepoPattern::parse(&given.pattern))?;
     let access = rule("access", given.access.parse::<Access>())?;
-    no_refs(given.refs.as_ref())?;
+    let refs = ref_patterns(given.refs.as_ref())?;
     let existing = manage::grants::list(store, actor, Some(&user))
         .await
         .map_err(manage_error(false))?;
     let updated = existing.iter().any(|g| g.pattern == pattern);
-    manage::grants::set(store, actor, (&user, &pattern, access), now)
-        .await
-        .map_err(manage_error(false))?;
     let grant = crate::store::Grant {
         user,
         pattern,
         access,
+        refs,
     };
+    manage::grants::put(store, actor, &grant, now)
+        .await
+        .map_err(manage_error(false))?;
     let view = views::grant(&grant);
     let reply = if updated {
         Reply::ok(view)
@@ -393,6 +422,38 @@ async fn set_grant(
         Reply::created(view)
     };
     Ok(reply.changing(grant.user))
+}
+
+async fn set_protection(
+    store: &dyn Store,
+    actor: &Actor,
+    given: ProtectionIn,
+    now: i64,
+) -> Result<Reply, ApiError> {
+    actor
+        .require_admin("change protected refs")
+        .map_err(manage_error(false))?;
+    let protection = Protection {
+        repo: rule("repo_pattern", RepoPattern::parse(&given.repo_pattern))?,
+        refs: rule("ref_pattern", RefPattern::parse(&given.ref_pattern))?,
+        allow_delete: given.allow_delete.unwrap_or(false),
+        allow_force: given.allow_force.unwrap_or(false),
+    };
+    let existing = manage::protections::list(store, actor)
+        .await
+        .map_err(manage_error(false))?;
+    let updated = existing
+        .iter()
+        .any(|p| p.repo == protection.repo && p.refs == protection.refs);
+    manage::protections::put(store, actor, &protection, now)
+        .await
+        .map_err(manage_error(false))?;
+    let view = views::protection(&protection);
+    Ok(if updated {
+        Reply::ok(view)
+    } else {
+        Reply::created(view)
+    })
 }
 
 async fn list_tokens(
@@ -446,7 +507,7 @@ async fn create_token(
         .iter()
         .map(|p| rule("repos", RepoPattern::parse(p)))
         .collect::<Result<Vec<_>, _>>()?;
-    no_refs(given.refs.as_ref())?;
+    let refs = ref_patterns(given.refs.as_ref())?;
     let expires_at = expires_at(given.expires_at.as_deref(), now)?;
     let secret = generate()?;
     let new = NewToken {
@@ -456,6 +517,7 @@ async fn create_token(
         public_prefix: secret.public_prefix.clone(),
         scopes,
         repos,
+        refs,
         expires_at,
         created_at: now,
     };

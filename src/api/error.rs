@@ -75,9 +75,10 @@ impl ApiError {
             E::UserExists { .. } | E::TokenNameTaken { .. } => {
                 Self::new(StatusCode::CONFLICT, message)
             }
-            E::UnknownUser { .. } | E::UnknownGrant { .. } | E::UnknownToken { .. } => {
-                Self::not_found(message)
-            }
+            E::UnknownUser { .. }
+            | E::UnknownGrant { .. }
+            | E::UnknownToken { .. }
+            | E::UnknownProtection { .. } => Self::not_found(message),
             E::NotABot { .. }
             | E::ManagerIsBot { .. }
             | E::BotNeedsManager { .. }

@@ -15,6 +15,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/grants"),
     ("POST", "/grants"),
     ("DELETE", "/grants/{id}"),
+    ("GET", "/protections"),
+    ("POST", "/protections"),
+    ("DELETE", "/protections/{id}"),
     ("GET", "/tokens"),
     ("POST", "/tokens"),
     ("GET", "/tokens/self"),
@@ -36,6 +39,9 @@ pub enum Endpoint {
     ListGrants,
     SetGrant,
     DeleteGrant(String),
+    ListProtections,
+    SetProtection,
+    DeleteProtection(String),
     ListTokens,
     CreateToken,
     SelfToken,
@@ -53,6 +59,7 @@ impl Endpoint {
             Endpoint::CreateUser
             | Endpoint::PatchUser(_)
             | Endpoint::SetGrant
+            | Endpoint::SetProtection
             | Endpoint::CreateToken => Some(false),
             Endpoint::RotateSelf | Endpoint::RotateToken(_) => Some(true),
             _ => None,
@@ -104,6 +111,20 @@ pub fn find(method: &Method, segments: &[String]) -> Result<Endpoint, ApiError> 
         ),
         ["grants", id] => (
             (m == "DELETE").then(|| Endpoint::DeleteGrant(owned(id))),
+            &["DELETE"],
+        ),
+        ["protections"] => (
+            pick(
+                m,
+                [
+                    ("GET", Endpoint::ListProtections),
+                    ("POST", Endpoint::SetProtection),
+                ],
+            ),
+            &["GET", "POST"],
+        ),
+        ["protections", id] => (
+            (m == "DELETE").then(|| Endpoint::DeleteProtection(owned(id))),
             &["DELETE"],
         ),
         ["tokens"] => (

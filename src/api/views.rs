@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::manage::expiry::format;
 use crate::names::UserName;
+use crate::refs::{Protection, RefPattern};
 use crate::repo::RepoPattern;
 use crate::store::{AuditEvent, Grant, TokenInfo, User};
 
@@ -20,17 +21,16 @@ pub fn user(user: &User) -> Value {
     })
 }
 
-/// A grant's id: its user and pattern (the grant's key), hex-encoded so it is one path
-/// segment.
-pub fn grant_id(user: &UserName, pattern: &RepoPattern) -> String {
-    format!("{user}\n{pattern}")
+/// An id made of an object's two-part key, hex-encoded so it is one path segment.
+fn pair_id(first: &str, second: &str) -> String {
+    format!("{first}\n{second}")
         .bytes()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-/// The user and pattern a grant id names, or `None` for a string that is no grant id.
-pub fn parse_grant_id(id: &str) -> Option<(UserName, RepoPattern)> {
+/// The two parts of a [`pair_id`], or `None` for a string that is none.
+fn parse_pair_id(id: &str) -> Option<(String, String)> {
     if !id.len().is_multiple_of(2) || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
@@ -39,11 +39,47 @@ pub fn parse_grant_id(id: &str) -> Option<(UserName, RepoPattern)> {
         .map(|i| u8::from_str_radix(&id[i..i + 2], 16).ok())
         .collect::<Option<Vec<u8>>>()?;
     let text = String::from_utf8(bytes).ok()?;
-    let (user, pattern) = text.split_once('\n')?;
+    let (first, second) = text.split_once('\n')?;
+    Some((first.to_owned(), second.to_owned()))
+}
+
+/// A grant's id: its user and pattern (the grant's key).
+pub fn grant_id(user: &UserName, pattern: &RepoPattern) -> String {
+    pair_id(user.as_str(), pattern.as_str())
+}
+
+/// The user and pattern a grant id names, or `None` for a string that is no grant id.
+pub fn parse_grant_id(id: &str) -> Option<(UserName, RepoPattern)> {
+    let (user, pattern) = parse_pair_id(id)?;
     Some((
-        UserName::parse(user).ok()?,
-        RepoPattern::parse(pattern).ok()?,
+        UserName::parse(&user).ok()?,
+        RepoPattern::parse(&pattern).ok()?,
     ))
+}
+
+/// A protection's id: its repository and ref patterns.
+pub fn protection_id(protection: &Protection) -> String {
+    pair_id(protection.repo.as_str(), protection.refs.as_str())
+}
+
+/// The patterns a protection id names.
+pub fn parse_protection_id(id: &str) -> Option<(RepoPattern, RefPattern)> {
+    let (repo, refs) = parse_pair_id(id)?;
+    Some((
+        RepoPattern::parse(&repo).ok()?,
+        RefPattern::parse(&refs).ok()?,
+    ))
+}
+
+/// The fields of `protect list --json`, with the id.
+pub fn protection(protection: &Protection) -> Value {
+    json!({
+        "id": protection_id(protection),
+        "repo_pattern": protection.repo.as_str(),
+        "ref_pattern": protection.refs.as_str(),
+        "allow_delete": protection.allow_delete,
+        "allow_force": protection.allow_force,
+    })
 }
 
 pub fn grant(grant: &Grant) -> Value {
@@ -52,7 +88,7 @@ pub fn grant(grant: &Grant) -> Value {
         "user": grant.user.as_str(),
         "pattern": grant.pattern.as_str(),
         "access": grant.access.as_str(),
-        "refs": Vec::<String>::new(),
+        "refs": grant.refs.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
     })
 }
 
@@ -74,7 +110,7 @@ pub fn token(token: &TokenInfo, now: i64) -> Value {
         "name": token.name.as_str(),
         "scopes": token.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
         "repos": token.repos.iter().map(RepoPattern::as_str).collect::<Vec<_>>(),
-        "refs": Vec::<String>::new(),
+        "refs": token.refs.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         "created_at": format(token.created_at),
         "expires_at": token.expires_at.map(format),
         "last_used_at": token.last_used_at.map(format),

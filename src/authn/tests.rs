@@ -42,6 +42,7 @@ async fn setup() -> (tempfile::TempDir, Arc<Authenticator>, Secret, UserName) {
                 public_prefix: generated.public_prefix.clone(),
                 scopes: [Scope::ReadRepository].into_iter().collect::<ScopeSet>(),
                 repos: Vec::new(),
+                refs: Vec::new(),
                 expires_at: Some(NOW + 100),
                 created_at: NOW,
             },

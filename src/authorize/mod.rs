@@ -115,7 +115,7 @@ pub fn authorize(
         .user
         .grants
         .iter()
-        .any(|(pattern, level)| level.covers(access) && pattern.matches(repo));
+        .any(|grant| grant.access.covers(access) && grant.pattern.matches(repo));
     if !granted {
         return Err(Denial::NoGrant {
             who: who(),

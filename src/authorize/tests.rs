@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::repo::RepoPattern;
-use crate::store::{TokenId, TokenInfo, UserAccess};
+use crate::store::{GrantRule, TokenId, TokenInfo, UserAccess};
 use crate::vocabulary::ScopeSet;
 
 const NOW: i64 = 1_800_000_000;
@@ -20,6 +20,7 @@ fn principal(scopes: &[Scope], grants: &[(&str, Access)], limits: &[&str]) -> Pr
                 .iter()
                 .map(|p| RepoPattern::parse(p).unwrap())
                 .collect(),
+            refs: Vec::new(),
             created_at: NOW - 10,
             expires_at: None,
             last_used_at: None,
@@ -31,7 +32,7 @@ fn principal(scopes: &[Scope], grants: &[(&str, Access)], limits: &[&str]) -> Pr
             active: true,
             grants: grants
                 .iter()
-                .map(|(p, a)| (RepoPattern::parse(p).unwrap(), *a))
+                .map(|(p, a)| GrantRule::new(RepoPattern::parse(p).unwrap(), *a))
                 .collect(),
         },
     }

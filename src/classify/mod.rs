@@ -133,6 +133,7 @@ pub enum Progress {
 pub enum BodyRule {
     Hg(hg::PostArgs),
     Svn(svn::MergeBody),
+    LfsBatch(git::lfs::LfsBatch),
 }
 
 impl BodyRule {
@@ -144,6 +145,7 @@ impl BodyRule {
         match self {
             BodyRule::Hg(rule) => rule.feed(prefix, eof),
             BodyRule::Svn(rule) => rule.feed(prefix, eof),
+            BodyRule::LfsBatch(rule) => rule.feed(prefix, eof),
         }
     }
 }

@@ -5,13 +5,15 @@
 use std::sync::Arc;
 
 use super::args::{
-    AuditCommand, GrantCommand, TokenCommand, TokenCreate, UserAdd, UserCommand, UserSet,
+    AuditCommand, GrantCommand, ProtectCommand, TokenCommand, TokenCreate, UserAdd, UserCommand,
+    UserSet,
 };
 use super::{Failure, expiry, output};
 use crate::config::Config;
 use crate::manage::{self, Actor};
 use crate::names::{TokenName, UserName};
 use crate::proxy::gate::unix_now;
+use crate::refs::Protection;
 use crate::store::{self, NewToken, NewUser, Replacement, Store, UserChange};
 use crate::token;
 use crate::vocabulary::Role;
@@ -115,12 +117,27 @@ pub async fn grant(config: &Config, command: GrantCommand) -> Result<(), Failure
             user,
             pattern,
             access,
+            refs,
         } => {
-            let grant = (&user.0, &pattern.0, access.0);
-            manage::grants::set(store, &actor, grant, unix_now())
+            let grant = store::Grant {
+                user: user.0,
+                pattern: pattern.0,
+                access: access.0,
+                refs: refs.into_iter().map(|r| r.0).collect(),
+            };
+            manage::grants::put(store, &actor, &grant, unix_now())
                 .await
                 .map_err(Failure::refused)?;
-            println!("granted {} {} on {}", user.0, access.0, pattern.0);
+            let limited = if grant.refs.is_empty() {
+                String::new()
+            } else {
+                let refs: Vec<&str> = grant.refs.iter().map(|r| r.as_str()).collect();
+                format!(" (refs {})", refs.join(", "))
+            };
+            println!(
+                "granted {} {} on {}{limited}",
+                grant.user, grant.access, grant.pattern
+            );
         }
         GrantCommand::Remove { user, pattern } => {
             manage::grants::remove(store, &actor, &user.0, &pattern.0, unix_now())
@@ -250,6 +267,7 @@ async fn create_token(config: &Config, actor: &Actor, create: TokenCreate) -> Re
         public_prefix: generated.public_prefix.clone(),
         scopes,
         repos: create.repos.into_iter().map(|p| p.0).collect(),
+        refs: create.refs.into_iter().map(|r| r.0).collect(),
         expires_at,
         created_at: now,
     };
@@ -267,5 +285,49 @@ async fn create_token(config: &Config, actor: &Actor, create: TokenCreate) -> Re
             .unwrap_or_default()
     );
     println!("{}", generated.secret.expose());
+    Ok(())
+}
+
+pub async fn protect(config: &Config, command: ProtectCommand) -> Result<(), Failure> {
+    let store = open(config).await?;
+    let (store, actor) = (store.as_ref(), Actor::cli());
+    match command {
+        ProtectCommand::Add {
+            repo_pattern,
+            ref_pattern,
+            allow_delete,
+            allow_force,
+        } => {
+            let protection = Protection {
+                repo: repo_pattern.0,
+                refs: ref_pattern.0,
+                allow_delete,
+                allow_force,
+            };
+            manage::protections::put(store, &actor, &protection, unix_now())
+                .await
+                .map_err(Failure::refused)?;
+            println!("protected: {protection}");
+        }
+        ProtectCommand::Remove {
+            repo_pattern,
+            ref_pattern,
+        } => {
+            let patterns = (&repo_pattern.0, &ref_pattern.0);
+            manage::protections::remove(store, &actor, patterns, unix_now())
+                .await
+                .map_err(Failure::refused)?;
+            println!(
+                "removed protection of {} in {}",
+                ref_pattern.0, repo_pattern.0
+            );
+        }
+        ProtectCommand::List(json) => {
+            let protections = manage::protections::list(store, &actor)
+                .await
+                .map_err(Failure::refused)?;
+            output::protections(&protections, json.json);
+        }
+    }
     Ok(())
 }

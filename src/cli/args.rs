@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::names::{Email, TokenName, UserName};
+use crate::refs::RefPattern;
 use crate::repo::RepoPattern;
 use crate::vocabulary::{Access, Role, Scope};
 
@@ -41,6 +42,32 @@ pub enum Command {
     /// Read the audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Manage protected refs (Git pushes may not delete or rewind them)
+    #[command(subcommand)]
+    Protect(ProtectCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProtectCommand {
+    /// Protect refs matching REF_PATTERN in repositories matching REPO_PATTERN (updates the
+    /// flags of an existing protection)
+    Add {
+        repo_pattern: PatternArg,
+        ref_pattern: RefPatternArg,
+        /// Allow pushes that delete a matching ref
+        #[arg(long)]
+        allow_delete: bool,
+        /// Allow pushes that rewind a matching ref (non-fast-forward)
+        #[arg(long)]
+        allow_force: bool,
+    },
+    /// Remove a protection
+    Remove {
+        repo_pattern: PatternArg,
+        ref_pattern: RefPatternArg,
+    },
+    /// List protections
+    List(JsonFlag),
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +114,10 @@ pub enum GrantCommand {
         user: UserNameArg,
         pattern: PatternArg,
         access: AccessArg,
+        /// Limit pushes under this grant to refs matching PATTERN (repeatable; `*` within a
+        /// segment, `**` across segments)
+        #[arg(long = "refs", value_name = "PATTERN")]
+        refs: Vec<RefPatternArg>,
     },
     /// Remove a grant
     Remove {
@@ -155,6 +186,9 @@ pub struct TokenCreate {
     /// Limit the token to repositories matching PATTERN (repeatable)
     #[arg(long = "repo", value_name = "PATTERN")]
     pub repos: Vec<PatternArg>,
+    /// Limit the token's pushes to refs matching PATTERN (repeatable)
+    #[arg(long = "refs", value_name = "PATTERN")]
+    pub refs: Vec<RefPatternArg>,
     /// Expiry: a date (invalid from its midnight UTC) or an RFC 3339 timestamp with offset
     #[arg(long, value_name = "DATE|RFC3339")]
     pub expires: Option<String>,
@@ -227,6 +261,8 @@ parsed_arg!(UserNameArg, UserName, |s| UserName::parse(s)
 parsed_arg!(TokenNameArg, TokenName, |s| TokenName::parse(s)
     .map_err(|e| e.to_string()));
 parsed_arg!(PatternArg, RepoPattern, |s| RepoPattern::parse(s)
+    .map_err(|e| e.to_string()));
+parsed_arg!(RefPatternArg, RefPattern, |s| RefPattern::parse(s)
     .map_err(|e| e.to_string()));
 parsed_arg!(AccessArg, Access, |s| s
     .parse::<Access>()

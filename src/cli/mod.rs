@@ -73,6 +73,17 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
                 if config.routes.len() == 1 { "" } else { "s" },
                 config.store.redacted_url
             );
+            for route in &config.routes {
+                if route.kind == crate::vocabulary::Vcs::Git
+                    && matches!(route.target, crate::config::Target::Url { .. })
+                {
+                    println!(
+                        "note: route {}: rewinds (force pushes) of protected refs are not \
+                         checked on URL backends; deletes and ref patterns are",
+                        route.prefix
+                    );
+                }
+            }
             Ok(())
         }
         Command::Serve => serve::serve(config).await,
@@ -80,5 +91,6 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Grant(command) => admin::grant(&config, command).await,
         Command::Token(command) => admin::token(&config, command).await,
         Command::Audit(command) => admin::audit(&config, command).await,
+        Command::Protect(command) => admin::protect(&config, command).await,
     }
 }

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use super::expiry::format;
 use crate::api::views;
 use crate::notify::schedule::days_left;
+use crate::refs::{Protection, RefPattern};
 use crate::store::{AuditEvent, ExpiringToken, Grant, TokenInfo, User};
 
 fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
@@ -100,10 +101,55 @@ pub fn grants(grants: &[Grant], json: bool) {
                 g.user.to_string(),
                 g.pattern.to_string(),
                 g.access.to_string(),
+                refs_cell(&g.refs),
             ]
         })
         .collect();
-    print_table(&["USER", "PATTERN", "ACCESS"], rows);
+    print_table(&["USER", "PATTERN", "ACCESS", "REFS"], rows);
+}
+
+/// Ref patterns in a table cell: `*` for none (every ref).
+fn refs_cell(refs: &[RefPattern]) -> String {
+    if refs.is_empty() {
+        return "*".to_owned();
+    }
+    let refs: Vec<&str> = refs.iter().map(RefPattern::as_str).collect();
+    refs.join(",")
+}
+
+pub fn protections(protections: &[Protection], json: bool) {
+    if json {
+        print_json(Value::Array(
+            protections
+                .iter()
+                .map(|p| {
+                    json!({
+                        "repo_pattern": p.repo.as_str(),
+                        "ref_pattern": p.refs.as_str(),
+                        "allow_delete": p.allow_delete,
+                        "allow_force": p.allow_force,
+                    })
+                })
+                .collect(),
+        ));
+        return;
+    }
+    let yes_no = |b: bool| if b { "yes" } else { "no" }.to_owned();
+    let rows = protections
+        .iter()
+        .map(|p| {
+            vec![
+                p.repo.to_string(),
+                p.refs.to_string(),
+                yes_no(p.allow_delete),
+                yes_no(p.allow_force),
+            ]
+        })
+        .collect();
+    print_table(
+        &["REPO PATTERN", "REF PATTERN", "ALLOW DELETE", "ALLOW FORCE"],
+        rows,
+    );
 }
 
 pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
@@ -127,6 +173,7 @@ pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
         header.push("STATUS");
     }
     header.push("LAST FROM");
+    header.push("REFS");
     let rows = tokens
         .iter()
         .map(|t| {
@@ -149,6 +196,7 @@ pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
                 row.push(views::token_status(t, now).to_owned());
             }
             row.push(t.last_used_ip.clone().unwrap_or_else(|| "-".to_owned()));
+            row.push(refs_cell(&t.refs));
             row
         })
         .collect();

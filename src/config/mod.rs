@@ -20,7 +20,9 @@ use crate::secret::Secret;
 
 pub use limits::Limits;
 pub use notify::{NotifyConfig, SmtpConfig, SmtpTls, WebhookConfig};
-pub use route::{BackendIdentity, RouteConfig, SvnLayout, Target};
+pub use route::{
+    BackendIdentity, DEFAULT_LFS_MAX_OBJECT_BYTES, LfsSettings, RouteConfig, SvnLayout, Target,
+};
 pub use throttle::ThrottleSettings;
 
 pub const DEFAULT_CONFIG_FILE: &str = "proxy.toml";

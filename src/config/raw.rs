@@ -52,6 +52,8 @@ pub struct RawRoute {
     pub backend: Option<String>,
     pub repos: Option<String>,
     pub git_binary: Option<String>,
+    pub lfs: Option<bool>,
+    pub lfs_max_object_bytes: Option<u64>,
     pub ca_file: Option<String>,
     pub repo_depth: Option<usize>,
     pub svn_layout: Option<String>,

@@ -23,9 +23,24 @@ pub enum Target {
         /// Extra CA certificate file (PEM) to trust for an `https://` backend.
         ca_file: Option<PathBuf>,
     },
-    /// Serve bare repositories from a local directory with `git http-backend` (CGI).
-    LocalGit { repos: PathBuf, git: PathBuf },
+    /// Serve bare repositories from a local directory with `git http-backend` (CGI), and
+    /// Git LFS from the same directories (`lfs`, `None` when off).
+    LocalGit {
+        repos: PathBuf,
+        git: PathBuf,
+        lfs: Option<LfsSettings>,
+    },
 }
+
+/// Git LFS on a built-in route (`lfs = true`, the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LfsSettings {
+    /// `lfs_max_object_bytes`: larger uploads are refused (and never stored).
+    pub max_object_bytes: u64,
+}
+
+/// Default `lfs_max_object_bytes`: 5 GiB.
+pub const DEFAULT_LFS_MAX_OBJECT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 
 /// How the backend learns who acted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +120,13 @@ fn route(ctx: &Context, index: usize, raw: RawRoute) -> Result<RouteConfig, Erro
             if raw.git_binary.is_some() {
                 return Err(ctx.invalid(key("git_binary"), "", "only with `repos`"));
             }
+            if raw.lfs.is_some() || raw.lfs_max_object_bytes.is_some() {
+                return Err(ctx.invalid(
+                    key("lfs"),
+                    "",
+                    "only with `repos` (URL backends serve LFS themselves)",
+                ));
+            }
             let url = backend_url(ctx, &key("backend"), &backend)?;
             if kind == Vcs::Svn && url.path().trim_end_matches('/') != prefix.trim_end_matches('/')
             {
@@ -136,9 +158,18 @@ fn route(ctx: &Context, index: usize, raw: RawRoute) -> Result<RouteConfig, Erro
             if !repos.is_dir() {
                 return Err(ctx.invalid(key("repos"), repos.display(), "is not a directory"));
             }
+            if raw.lfs_max_object_bytes == Some(0) {
+                return Err(ctx.invalid(key("lfs_max_object_bytes"), 0, "must be at least 1"));
+            }
+            let lfs = raw.lfs.unwrap_or(true).then(|| LfsSettings {
+                max_object_bytes: raw
+                    .lfs_max_object_bytes
+                    .unwrap_or(DEFAULT_LFS_MAX_OBJECT_BYTES),
+            });
             Target::LocalGit {
                 repos,
                 git: PathBuf::from(raw.git_binary.as_deref().unwrap_or("git")),
+                lfs,
             }
         }
     };

@@ -380,3 +380,39 @@ fn notify_errors_name_the_key_and_never_the_secret() {
     let smtp = load_text(&loopback).unwrap().notify.smtp.unwrap();
     assert_eq!((smtp.port, smtp.tls), (2525, SmtpTls::None));
 }
+
+#[test]
+fn lfs_keys_on_built_in_routes_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let repos = dir.path().display().to_string();
+    let builtin = |extra: &str| {
+        format!(
+            "version = 1\n[store]\nurl = \"sqlite://x.db\"\n[[route]]\nprefix = \"/local\"\n\
+             kind = \"git\"\nrepos = \"{repos}\"\n{extra}"
+        )
+    };
+    let lfs_of = |text: &str| match &load_text(text).unwrap().routes[0].target {
+        Target::LocalGit { lfs, .. } => *lfs,
+        Target::Url { .. } => panic!("a built-in route"),
+    };
+    assert_eq!(
+        lfs_of(&builtin("")),
+        Some(LfsSettings {
+            max_object_bytes: DEFAULT_LFS_MAX_OBJECT_BYTES
+        })
+    );
+    assert_eq!(lfs_of(&builtin("lfs = false\n")), None);
+    assert_eq!(
+        lfs_of(&builtin("lfs_max_object_bytes = 1024\n")),
+        Some(LfsSettings {
+            max_object_bytes: 1024
+        })
+    );
+    let message = error_text(&builtin("lfs_max_object_bytes = 0\n"));
+    assert!(message.contains("lfs_max_object_bytes"), "{message}");
+    let message = error_text(&MINIMAL.replace("kind = \"git\"", "kind = \"git\"\nlfs = true"));
+    assert!(
+        message.contains("route[0].lfs") && message.contains("only with `repos`"),
+        "{message}"
+    );
+}

@@ -42,6 +42,8 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("client_key", client_key_target),
     ("config", config_target),
     ("credentials", credentials_target),
+    ("lfs_batch", lfs_batch),
+    ("receive_pack", receive_pack),
 ];
 
 /// Canonicalisation (R1–R5) never panics, and what it lets through has the promised shape.
@@ -86,23 +88,141 @@ pub fn classify_git(data: &[u8]) {
     let Ok(classified) = git::classify(&request) else {
         return;
     };
-    let Classified::Final(verdict) = classified else {
-        panic!("git verdicts never need the body");
+    let segments = &canonical.segments;
+    let lfs = segments.windows(2).any(|w| w[0] == "info" && w[1] == "lfs");
+    let verdict = match classified {
+        Classified::Final(verdict) => verdict,
+        Classified::NeedsBody { repo, mut rule } => {
+            assert!(
+                lfs && segments.ends_with(&["objects".to_owned(), "batch".to_owned()])
+                    && head.method == http::Method::POST,
+                "only the LFS batch needs the body: {segments:?}"
+            );
+            match rule.feed(head.body, true) {
+                Ok(crate::classify::Progress::Complete(op)) => {
+                    crate::classify::Verdict::new(repo, op)
+                }
+                Ok(crate::classify::Progress::NeedMore { .. }) => {
+                    panic!("a complete batch body must decide")
+                }
+                Err(_) => return,
+            }
+        }
     };
-    let Operation::Git(_) = verdict.operation else {
+    let Operation::Git(op) = verdict.operation else {
         panic!("a git verdict with a foreign operation");
     };
-    let segments = &canonical.segments;
     assert!(!verdict.repo.is_empty(), "no repository");
     assert!(
         segments.starts_with(&verdict.repo),
         "repository is not a path prefix"
     );
+    assert_eq!(op.is_lfs(), lfs, "LFS operations exactly below info/lfs");
     let names_push = segments.last().is_some_and(|s| s == "git-receive-pack")
         || canonical.query.get("service") == Some("git-receive-pack");
+    let lfs_write = lfs
+        && match head.method.as_str() {
+            "GET" => false,
+            "PUT" => true,
+            "POST" => {
+                git::lfs::batch_operation(head.body).ok()
+                    != Some(git::lfs::BatchOperation::Download)
+                    || !segments.ends_with(&["objects".to_owned(), "batch".to_owned()])
+            }
+            other => panic!("LFS verdict for method {other}"),
+        };
     match verdict.access() {
-        Access::Read => assert!(!names_push, "read verdict for a push: {segments:?}"),
-        Access::Write => assert!(names_push, "write verdict for a non-push: {segments:?}"),
+        Access::Read => assert!(
+            !names_push && !lfs_write,
+            "read verdict for a write: {segments:?}"
+        ),
+        Access::Write => assert!(
+            names_push || lfs_write,
+            "write verdict for a read: {segments:?}"
+        ),
+    }
+}
+
+/// The LFS batch body rule never panics; a verdict means a JSON object whose only key
+/// equal to `operation` in any ASCII case is `operation` itself, holding that verdict's
+/// string; the answer does not depend on how the body arrives.
+pub fn lfs_batch(data: &[u8]) {
+    use crate::classify::Progress;
+    let decided = git::lfs::batch_operation(data);
+    let mut rule = git::lfs::LfsBatch;
+    for cut in [0, data.len() / 2] {
+        let early = rule.feed(&data[..cut.min(data.len())], false);
+        assert!(
+            matches!(early, Ok(Progress::NeedMore { .. })),
+            "decided before the end"
+        );
+    }
+    let fed = rule.feed(data, true);
+    match (&decided, &fed) {
+        (Ok(op), Ok(Progress::Complete(Operation::Git(got)))) => {
+            let expected = match op {
+                git::lfs::BatchOperation::Download => git::GitOp::LfsBatchDownload,
+                git::lfs::BatchOperation::Upload => git::GitOp::LfsBatchUpload,
+            };
+            assert_eq!(*got, expected);
+        }
+        (Err(_), Err(_)) => {}
+        other => panic!("rule and parser disagree: {other:?}"),
+    }
+    let Ok(op) = decided else {
+        return;
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(data).unwrap_or_else(|e| panic!("accepted non-JSON: {e}"));
+    let object = value
+        .as_object()
+        .unwrap_or_else(|| panic!("accepted a non-object"));
+    let keys: Vec<&String> = object
+        .keys()
+        .filter(|k| k.eq_ignore_ascii_case("operation"))
+        .collect();
+    assert_eq!(keys, ["operation"], "one operation key, spelled exactly");
+    let expected = match op {
+        git::lfs::BatchOperation::Download => "download",
+        git::lfs::BatchOperation::Upload => "upload",
+    };
+    assert_eq!(
+        object.get("operation").and_then(|v| v.as_str()),
+        Some(expected)
+    );
+}
+
+/// The receive-pack command parser never panics; a complete list is decided the same from
+/// every split of the body (every shorter prefix needs more), and its ref names are
+/// well-formed names under `refs/` that match themselves as ref patterns.
+pub fn receive_pack(data: &[u8]) {
+    use crate::refs::commands::{Parsed, parse};
+    let Ok(Parsed::Complete { list, consumed }) = parse(data, false) else {
+        let _ = parse(data, true);
+        return;
+    };
+    assert!(consumed <= data.len() && consumed >= 4);
+    assert_eq!(&data[consumed - 4..consumed], b"0000", "ends at a flush");
+    assert_eq!(
+        parse(&data[..consumed], true),
+        Ok(Parsed::Complete {
+            list: list.clone(),
+            consumed
+        })
+    );
+    for cut in [0, consumed / 3, consumed / 2, consumed - 1] {
+        match parse(&data[..cut], false) {
+            Ok(Parsed::NeedMore { total }) => assert!(total > cut && total <= consumed),
+            other => panic!("prefix of {cut} bytes: {other:?}"),
+        }
+    }
+    assert!(!list.commands.is_empty());
+    for command in &list.commands {
+        assert!(command.name.starts_with("refs/"), "{:?}", command.name);
+        let pattern = crate::refs::RefPattern::parse(&command.name)
+            .unwrap_or_else(|e| panic!("ref name {:?} is no pattern: {e}", command.name));
+        assert!(pattern.matches(&command.name));
+        assert_eq!(command.old.len(), command.new.len());
     }
 }
 

@@ -13,10 +13,20 @@ pub async fn set(
     (user, pattern, access): (&UserName, &RepoPattern, Access),
     now: i64,
 ) -> Result<(), Error> {
+    let grant = Grant {
+        user: user.clone(),
+        pattern: pattern.clone(),
+        access,
+        refs: Vec::new(),
+    };
+    put(store, actor, &grant, now).await
+}
+
+/// Adds a grant with its ref patterns (empty: every ref), or updates the access and ref
+/// patterns of the user's grant for the same pattern.
+pub async fn put(store: &dyn Store, actor: &Actor, grant: &Grant, now: i64) -> Result<(), Error> {
     actor.require_admin("change grants")?;
-    Ok(store
-        .set_grant(user, pattern, access, &actor.audit(now))
-        .await?)
+    Ok(store.put_grant(grant, &actor.audit(now)).await?)
 }
 
 pub async fn remove(

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod expiry;
 pub mod grants;
 pub mod policy;
+pub mod protections;
 pub mod sessions;
 pub mod tokens;
 pub mod users;

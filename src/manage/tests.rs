@@ -33,6 +33,7 @@ fn token_for(owner: &str, token: &str) -> NewToken {
         public_prefix: "vcsg_test".to_owned(),
         scopes: [Scope::ReadRepository].into_iter().collect(),
         repos: Vec::new(),
+        refs: Vec::new(),
         expires_at: None,
         created_at: NOW,
     }

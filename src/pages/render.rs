@@ -10,6 +10,7 @@ use maud::{DOCTYPE, Markup, html};
 use crate::api::views::{grant_id, token_status};
 use crate::manage::expiry::format;
 use crate::names::UserName;
+use crate::refs::RefPattern;
 use crate::repo::RepoPattern;
 use crate::store::{AuditEvent, Grant, TokenInfo, User};
 use crate::vocabulary::Scope;
@@ -124,6 +125,17 @@ fn patterns_text(patterns: &[RepoPattern]) -> String {
     }
 }
 
+fn refs_text(refs: &[RefPattern]) -> String {
+    if refs.is_empty() {
+        "all".to_owned()
+    } else {
+        refs.iter()
+            .map(RefPattern::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 fn time_or(at: Option<i64>, none: &str) -> String {
     at.map(format).unwrap_or_else(|| none.to_owned())
 }
@@ -152,7 +164,7 @@ pub fn token_table(tokens: &[TokenInfo], now: i64, csrf: &str, show_user: bool) 
                                 td data-label="Name" { strong { (token.name) } }
                                 td data-label="Scopes" { (scopes_text(token)) }
                                 td data-label="Repositories" { (patterns_text(&token.repos)) }
-                                td data-label="Refs" { "all" }
+                                td data-label="Refs" { (refs_text(&token.refs)) }
                                 td data-label="Created" { (format(token.created_at)) }
                                 td data-label="Expires" { (time_or(token.expires_at, "never")) }
                                 td data-label="Last used" {
@@ -210,6 +222,7 @@ pub struct TokenForm {
     pub name: String,
     pub scopes: Vec<String>,
     pub repos: String,
+    pub refs: String,
     pub expires: String,
 }
 
@@ -254,6 +267,11 @@ pub fn new_token_form(
                 label for="repos" { "Repositories (one pattern per line; empty: all the owner's grants)" }
                 textarea #repos name="repos" rows="3" { (form.repos) }
                 (field_error(errors, "repos"))
+            }
+            div.field {
+                label for="refs" { "Refs a push may update (one pattern per line, e.g. refs/heads/feature/*; empty: all)" }
+                textarea #refs name="refs" rows="2" { (form.refs) }
+                (field_error(errors, "refs"))
             }
             div.field {
                 label for="expires" { "Expires on" }

@@ -9,6 +9,7 @@ use super::{Content, Context, IDLE_SECS, Page, Request, SESSION_COOKIE, SIGN_IN_
 use crate::api::views::parse_grant_id;
 use crate::manage::{self, Actor, expiry, sessions};
 use crate::names::{Email, TokenName, UserName};
+use crate::refs::RefPattern;
 use crate::repo::RepoPattern;
 use crate::store::{self, NewToken, NewUser, Replacement, Store, TokenId, User, UserChange};
 use crate::token::{self, TokenHash};
@@ -459,6 +460,7 @@ fn prefilled(req: &Request, viewer: &Viewer) -> TokenForm {
         name: req.query.get("name").unwrap_or("").to_owned(),
         scopes,
         repos: req.query.get("repos").unwrap_or("").replace(',', "\n"),
+        refs: req.query.get("refs").unwrap_or("").replace(',', "\n"),
         expires: req.query.get("expires").unwrap_or("").to_owned(),
     }
 }
@@ -488,6 +490,7 @@ async fn create_token(
         name: req.form.text("name"),
         scopes: req.form.all("scopes").map(str::to_owned).collect(),
         repos: req.form.get("repos").unwrap_or("").to_owned(),
+        refs: req.form.get("refs").unwrap_or("").to_owned(),
         expires: req.form.text("expires"),
     };
     let mut errors = Errors::new();
@@ -519,6 +522,14 @@ async fn create_token(
     let repos = repos
         .map_err(|e| errors.insert("repos", e.to_string()))
         .ok();
+    let refs: Result<Vec<RefPattern>, _> = form
+        .refs
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(RefPattern::parse)
+        .collect();
+    let refs = refs.map_err(|e| errors.insert("refs", e.to_string())).ok();
     let expires_at = if form.expires.is_empty() {
         Some(None)
     } else {
@@ -527,8 +538,8 @@ async fn create_token(
             .map_err(|e| errors.insert("expires", e.to_string()))
             .ok()
     };
-    let (Some(owner), Some(name), Some(scopes), Some(repos), Some(expires_at)) =
-        (owner, name, scopes, repos, expires_at)
+    let (Some(owner), Some(name), Some(scopes), Some(repos), Some(refs), Some(expires_at)) =
+        (owner, name, scopes, repos, refs, expires_at)
     else {
         return new_token_page(
             ctx,
@@ -547,6 +558,7 @@ async fn create_token(
         public_prefix: secret.public_prefix.clone(),
         scopes,
         repos,
+        refs,
         expires_at,
         created_at: ctx.now,
     };

@@ -6,6 +6,7 @@ use http::Response;
 
 use super::body::Body;
 use super::cgi::{CgiRequest, GitCgi};
+use super::lfs;
 use super::prepare::Prepared;
 use super::rejection::Rejection;
 use super::upstream::Upstream;
@@ -39,6 +40,7 @@ impl Backend {
                     )
                     .await
             }
+            Backend::BuiltinGit(cgi) if request.lfs.is_some() => serve_lfs(cgi, request).await,
             Backend::BuiltinGit(cgi) => {
                 let cgi_request = CgiRequest {
                     method: &request.method,
@@ -48,6 +50,7 @@ impl Backend {
                     remote_addr: request.peer,
                     remote_user: request.remote_user,
                     access: request.access,
+                    no_rewind: request.no_rewind,
                 };
                 cgi.call(cgi_request, request.body).await.map_err(|error| {
                     tracing::error!(%error, "built-in git backend failed");
@@ -56,4 +59,36 @@ impl Backend {
             }
         }
     }
+}
+
+/// A Git LFS request on a built-in route: served from the repository's directory.
+async fn serve_lfs(cgi: &GitCgi, request: Prepared<'_>) -> Result<Response<Body>, Rejection> {
+    let Some(target) = request.lfs else {
+        return Err(Rejection::BackendFailed);
+    };
+    let found = super::cgi::repository::directory(&cgi.project_root, target.repo);
+    let repo_dir = match found {
+        Ok(Some(dir)) => dir,
+        Ok(None) => {
+            return Ok(lfs::error(
+                http::StatusCode::NOT_FOUND,
+                "repository not found",
+            ));
+        }
+        Err(error) => {
+            tracing::error!(%error, "built-in git backend failed");
+            return Err(Rejection::BackendFailed);
+        }
+    };
+    let content_length = http_body::Body::size_hint(&request.body).exact();
+    let lfs_request = lfs::LfsRequest {
+        op: target.op,
+        repo_dir,
+        base_url: &target.base_url,
+        below: target.below,
+        query: request.query,
+        user: target.user,
+        content_length,
+    };
+    Ok(lfs::serve(cgi.lfs, lfs_request, request.body).await)
 }

@@ -15,11 +15,16 @@ use super::log::AccessRecord;
 use super::prepare::Decided;
 use super::rejection::{self, Rejection};
 use super::served::{self, ServedRoute};
-use super::{framing, settle};
+use super::{framing, refcheck, settle};
 use crate::authn::{Attempt, AuthError, Authenticator, KnownToken};
+use crate::classify::git::GitOp;
+use crate::classify::{Operation, Verdict};
 use crate::config::{Config, PagesConfig};
 use crate::manage::TokenPolicy;
+use crate::refs::{Protection, RewindCheck};
+use crate::repo::RepoPath;
 use crate::router::Router;
+use crate::store::Principal;
 use crate::throttle::{self, Throttle, TrustedProxies};
 use crate::token::TokenHash;
 use crate::{authorize, canon, credentials};
@@ -174,6 +179,54 @@ impl Gate {
             .unwrap_or(Err(AuthError::StoreUnavailable))
     }
 
+    /// Ref rules on a push (`refcheck`): other requests pass unchanged.
+    async fn check_refs(
+        &self,
+        route: &ServedRoute,
+        verdict: &Verdict,
+        principal: &Principal,
+        repo: &RepoPath,
+        (headers, body): (&http::HeaderMap, Body),
+    ) -> Result<(Body, Vec<RewindCheck>), Rejection> {
+        if verdict.operation != Operation::Git(GitOp::ReceivePack) {
+            return Ok((body, Vec::new()));
+        }
+        let protections = self.protections().await?;
+        let enforcement = match route.is_builtin() {
+            true => refcheck::Enforcement::Builtin,
+            false => refcheck::Enforcement::Url,
+        };
+        let limit = self.body_prefix_limit;
+        refcheck::check(
+            principal,
+            repo,
+            &protections,
+            (headers, body),
+            limit,
+            enforcement,
+        )
+        .await
+    }
+
+    /// Every protected-ref rule, read from the store for each push (on the control
+    /// runtime, like token lookups): a change is enforced on the next push.
+    async fn protections(&self) -> Result<Vec<Protection>, Rejection> {
+        let store = Arc::clone(self.authn.store());
+        let read = async move { store.list_protections().await };
+        let listed = match &self.control {
+            Some(control) => control.spawn(read).await.ok(),
+            None => Some(read.await),
+        };
+        match listed {
+            Some(Ok(protections)) => Ok(protections),
+            Some(Err(error)) => {
+                tracing::error!(%error, "cannot read protected refs");
+                Err(AuthError::StoreUnavailable.into())
+            }
+            None => Err(AuthError::StoreUnavailable.into()),
+        }
+    }
+
     /// Handles one request; never fails (refusals become responses).
     pub async fn handle(&self, request: Request<Body>, peer: SocketAddr) -> Response<Body> {
         let method = request.method().clone();
@@ -221,6 +274,15 @@ impl Gate {
         let (verdict, body) = settle::settle(classified, body, self.body_prefix_limit).await?;
         record.decided(&repo, verdict.operation);
         authorize::authorize(&known.principal, verdict.access(), &repo, now)?;
+        let (body, no_rewind) = self
+            .check_refs(
+                route,
+                &verdict,
+                &known.principal,
+                &repo,
+                (&parts.headers, body),
+            )
+            .await?;
         let host = served::client_host(&parts);
         let client = ForwardedFor {
             peer,
@@ -232,6 +294,7 @@ impl Gate {
             depth,
             verdict: &verdict,
             user: &known.principal.user.name,
+            no_rewind: &no_rewind,
         };
         route.forward(&decided, &client, parts, body).await
     }

@@ -9,6 +9,7 @@ use http::{HeaderValue, Method, Response, StatusCode};
 
 use super::body::{self, Body};
 use super::framing::FramingError;
+use super::refcheck::PushRefused;
 use crate::authn::AuthError;
 use crate::authorize::Denial;
 use crate::canon::CanonError;
@@ -32,6 +33,8 @@ pub enum Rejection {
     Framing(#[from] FramingError),
     Auth(#[from] AuthError),
     Denied(#[from] Denial),
+    /// A push a ref rule refuses: answered in receive-pack's own format (`refs::report`).
+    PushRefused(Box<PushRefused>),
     Throttled {
         retry_after_secs: u64,
     },
@@ -90,6 +93,13 @@ impl Rejection {
                 fixed(StatusCode::UNAUTHORIZED, INVALID_CREDENTIALS)
             }
             Rejection::Denied(denial) => (StatusCode::FORBIDDEN, Cow::Owned(denial.to_string())),
+            Rejection::PushRefused(refused) => {
+                let reasons: Vec<String> = refused.denials.iter().map(|d| d.to_string()).collect();
+                (
+                    StatusCode::FORBIDDEN,
+                    Cow::Owned(format!("push refused: {}", reasons.join("; "))),
+                )
+            }
             Rejection::Throttled { .. } => fixed(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too many failed authentications; retry later",
@@ -118,6 +128,9 @@ pub fn respond(
     method: &Method,
     realm: &str,
 ) -> Response<Body> {
+    if let Rejection::PushRefused(refused) = rejection {
+        return push_refused(refused);
+    }
     let (status, message) = rejection.describe();
     let response = match vcs {
         Some(Vcs::Svn) => dav_error(status, &message, svn_errcode(method)),
@@ -156,6 +169,23 @@ fn with_challenge(
     if let Rejection::Throttled { retry_after_secs } = rejection {
         headers.insert(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
     }
+    response
+}
+
+/// git reads a refused push's reasons only from a successful receive-pack answer: report
+/// each ref as rejected, with the reasons as `remote:` lines.
+fn push_refused(refused: &PushRefused) -> Response<Body> {
+    let report = crate::refs::report::refusal(&refused.list, &refused.denials);
+    let mut response = with_status(
+        StatusCode::OK,
+        "application/x-git-receive-pack-result",
+        String::new(),
+    );
+    *response.body_mut() = body::full(report);
+    response.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
     response
 }
 

@@ -57,10 +57,11 @@ impl ServedRoute {
                     },
                 )?,
             )),
-            Target::LocalGit { repos, git } => Backend::BuiltinGit(GitCgi {
-                git: git.clone(),
-                project_root: repos.clone(),
-            }),
+            Target::LocalGit { repos, git, lfs } => {
+                let mut cgi = GitCgi::new(git.clone(), repos.clone());
+                cgi.lfs = *lfs;
+                Backend::BuiltinGit(cgi)
+            }
         };
         let protocol = match config.kind {
             Vcs::Git => Protocol::Git,
@@ -78,6 +79,11 @@ impl ServedRoute {
             backend,
             first_byte_timeout: limits.first_byte_timeout,
         })
+    }
+
+    /// Whether the route serves repositories itself (the built-in Git backend).
+    pub fn is_builtin(&self) -> bool {
+        matches!(self.backend, Backend::BuiltinGit(_))
     }
 
     pub fn config(&self) -> &RouteConfig {

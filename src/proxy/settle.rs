@@ -23,28 +23,49 @@ pub async fn settle(
         Classified::Final(verdict) => return Ok((verdict, body)),
         Classified::NeedsBody { repo, rule } => (repo, rule),
     };
-    let mut body = body;
+    let decide = |prefix: &[u8], eof: bool| match rule.feed(prefix, eof)? {
+        Progress::Complete(operation) => Ok(Step::Done(operation)),
+        Progress::NeedMore { total } => Ok(Step::NeedMore(total)),
+    };
+    let (operation, body) = read_prefix(body, limit, decide).await?;
+    Ok((Verdict::new(repo, operation), body))
+}
+
+/// What a pure body rule says about the prefix read so far.
+pub enum Step<T> {
+    Done(T),
+    /// Nothing can be decided before the prefix holds this many bytes.
+    NeedMore(usize),
+}
+
+/// Reads a bounded prefix of `body` until `decide` (offered the whole prefix so far, and
+/// whether the body ended) is done; returns its answer and a body replaying exactly the
+/// bytes read followed by the rest. A need beyond `limit` is refused before reading it.
+pub async fn read_prefix<T>(
+    mut body: Body,
+    limit: usize,
+    mut decide: impl FnMut(&[u8], bool) -> Result<Step<T>, Rejection>,
+) -> Result<(T, Body), Rejection> {
     let mut prefix = BytesMut::new();
     // Bytes of the last frame beyond the cap: replayed, never fed.
     let mut beyond = Bytes::new();
     let mut eof = false;
     loop {
-        let needed = match rule.feed(&prefix, eof)? {
-            Progress::Complete(operation) => {
-                let verdict = Verdict::new(repo, operation);
-                return Ok((verdict, replay(prefix.freeze(), beyond, body, eof)));
+        let needed = match decide(&prefix, eof)? {
+            Step::Done(answer) => {
+                return Ok((answer, replay(prefix.freeze(), beyond, body, eof)));
             }
-            Progress::NeedMore { .. } if eof => {
+            Step::NeedMore(_) if eof => {
                 return Err(Rejection::Classify(Refusal::BadBody {
                     reason: "body ended before it could be classified",
                 }));
             }
-            Progress::NeedMore { total } => total,
+            Step::NeedMore(total) => total,
         };
         if needed > limit {
             return Err(Rejection::BodyTooLarge { limit });
         }
-        // The rule cannot decide before it has `needed` bytes: read up to there first.
+        // Nothing can be decided before `needed` bytes: read up to there first.
         while prefix.len() < needed && !eof {
             match body.frame().await {
                 None => eof = true,

@@ -66,6 +66,8 @@ actions!(
     TokenRevoke => "token.revoke",
     TokenRotate => "token.rotate",
     PolicyRefusal => "policy.refused",
+    ProtectionSet => "protection.set",
+    ProtectionRemove => "protection.remove",
     SignIn => "session.sign_in",
 );
 

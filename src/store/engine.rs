@@ -11,16 +11,18 @@ use sqlx::{ColumnIndex, Executor, IntoArguments, Pool, Transaction};
 use super::audit::{changes_detail, new_user_detail};
 use super::dialect::{Dialect, Value};
 use super::rows::AuditRow;
-use super::rows::{self, ChangeRow, GrantRow, PrincipalRow, StandingRow, TokenRow, UserRow};
+use super::rows::{
+    self, ChangeRow, GrantRow, PrincipalRow, ProtectionRow, StandingRow, TokenRow, UserRow,
+};
 use super::{
     Audit, AuditAction, AuditEvent, Change, Channel, ClaimedNotice, Error, ExpiringToken, Grant,
     LastUse, NewNotice, NewToken, NewUser, NoticeOutcome, Principal, Replacement, Session, Store,
     TokenId, TokenInfo, User, UserAccess, UserChange, sql,
 };
 use crate::names::{TokenName, UserName};
+use crate::refs::{Protection, RefPattern};
 use crate::repo::RepoPattern;
 use crate::token::TokenHash;
-use crate::vocabulary::Access;
 
 /// A store over a pool of `DB` connections.
 #[derive(Debug)]
@@ -122,6 +124,29 @@ where
         tx.commit().await.map_err(DB::store_error)
     }
 
+    /// Writes the audit row of a protection change and commits. Protections belong to no
+    /// user: the row's target is [`PROTECTIONS_TARGET`], and no change-feed entry is needed
+    /// (servers read protections from the store for each push they check).
+    async fn audit_protection(
+        mut tx: Transaction<'static, DB>,
+        by: &Audit,
+        action: AuditAction,
+        detail: String,
+    ) -> Result<(), Error>
+    where
+        Option<String>: Value<DB>,
+    {
+        exec!(&mut *tx, sql::INSERT_AUDIT;
+            by.at,
+            by.actor.clone(),
+            by.actor_user.as_ref().map(owned),
+            by.client.clone(),
+            action.as_str().to_owned(),
+            PROTECTIONS_TARGET.to_owned(),
+            detail)?;
+        tx.commit().await.map_err(DB::store_error)
+    }
+
     /// The id of `user` (unknown is an error), or `None` when no user is given.
     async fn user_id(&self, user: Option<&UserName>) -> Result<Option<i64>, Error> {
         let Some(user) = user else {
@@ -136,6 +161,9 @@ where
 /// A session's last use is recorded when it is at least this old (not on every page).
 const SESSION_TOUCH_SECS: i64 = 60;
 
+/// The audit target of protection changes.
+pub const PROTECTIONS_TARGET: &str = "protections";
+
 /// A name or pattern as the text column holds it.
 fn owned(value: &impl std::fmt::Display) -> String {
     value.to_string()
@@ -148,6 +176,12 @@ fn token_detail(token: &NewToken) -> String {
         detail.push_str(&format!(
             " repos={}",
             rows::repos_column(&token.repos).replace('\n', ",")
+        ));
+    }
+    if !token.refs.is_empty() {
+        detail.push_str(&format!(
+            " refs={}",
+            RefPattern::column(&token.refs).replace('\n', ",")
         ));
     }
     if let Some(at) = token.expires_at {
@@ -241,17 +275,19 @@ where
         rows::into_users(run!(fetch_all::<UserRow>(&self.pool, sql::LIST_USERS; everyone))?)
     }
 
-    async fn set_grant(
-        &self,
-        user: &UserName,
-        pattern: &RepoPattern,
-        access: Access,
-        by: &Audit,
-    ) -> Result<(), Error> {
+    async fn put_grant(&self, grant: &Grant, by: &Audit) -> Result<(), Error> {
+        let (user, pattern, access) = (&grant.user, &grant.pattern, grant.access);
         let (mut tx, user_id) = self.begin_for(user).await?;
-        exec!(&mut *tx, sql::UPSERT_GRANT; user_id, owned(pattern), owned(&access))?;
-        let entry = (AuditAction::GrantSet, format!("{pattern} {access}"));
-        Self::commit_change(tx, user, by, entry).await
+        let refs = RefPattern::column(&grant.refs);
+        exec!(&mut *tx, sql::UPSERT_GRANT; user_id, owned(pattern), owned(&access), refs)?;
+        let mut detail = format!("{pattern} {access}");
+        if !grant.refs.is_empty() {
+            detail.push_str(&format!(
+                " refs={}",
+                RefPattern::column(&grant.refs).replace('\n', ",")
+            ));
+        }
+        Self::commit_change(tx, user, by, (AuditAction::GrantSet, detail)).await
     }
 
     async fn remove_grant(
@@ -294,7 +330,8 @@ where
             token.scopes.to_list(),
             rows::repos_column(&token.repos),
             token.created_at,
-            token.expires_at
+            token.expires_at,
+            RefPattern::column(&token.refs)
         ))?;
         let entry = (AuditAction::TokenCreate, token_detail(token));
         Self::commit_change(tx, &token.user, by, entry).await?;
@@ -330,9 +367,9 @@ where
     ) -> Result<TokenInfo, Error> {
         let (mut tx, user_id) = self.begin_for(user).await?;
         let now = replacement.created_at;
-        let old = run!(fetch_optional::<(i64, String, String)>(&mut *tx, sql::ACTIVE_TOKEN_DETAILS;
+        let old = run!(fetch_optional::<(i64, String, String, String)>(&mut *tx, sql::ACTIVE_TOKEN_DETAILS;
             user_id, owned(name), now))?;
-        let (old_id, scopes, repos) = old.ok_or_else(|| Error::UnknownToken {
+        let (old_id, scopes, repos, refs) = old.ok_or_else(|| Error::UnknownToken {
             user: user.clone(),
             name: name.clone(),
         })?;
@@ -345,7 +382,8 @@ where
             scopes,
             repos,
             now,
-            replacement.expires_at
+            replacement.expires_at,
+            refs
         ))?;
         let rotated = run!(fetch_one::<TokenRow>(&mut *tx, sql::TOKEN_BY_ID; id))?;
         let rotated = rows::IntoRecord::into_record(rotated)?;
@@ -425,6 +463,45 @@ where
         rows::records(
             run!(fetch_all::<AuditRow>(&self.pool, sql::LIST_AUDIT; user, limit, before))?,
         )
+    }
+
+    async fn put_protection(
+        &self,
+        protection: &Protection,
+        now: i64,
+        by: &Audit,
+    ) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        exec!(&mut *tx, sql::UPSERT_PROTECTION;
+            owned(&protection.repo),
+            owned(&protection.refs),
+            protection.allow_delete,
+            protection.allow_force,
+            now)?;
+        Self::audit_protection(tx, by, AuditAction::ProtectionSet, protection.to_string()).await
+    }
+
+    async fn remove_protection(
+        &self,
+        repo: &RepoPattern,
+        refs: &RefPattern,
+        by: &Audit,
+    ) -> Result<(), Error> {
+        let mut tx = self.begin_write().await?;
+        run!(fetch_optional::<(i64,)>(&mut *tx, sql::DELETE_PROTECTION; owned(repo), owned(refs)))?
+            .ok_or_else(|| Error::UnknownProtection {
+                repo: repo.clone(),
+                refs: refs.clone(),
+            })?;
+        let detail = format!("protect {repo} {refs}");
+        Self::audit_protection(tx, by, AuditAction::ProtectionRemove, detail).await
+    }
+
+    async fn list_protections(&self) -> Result<Vec<Protection>, Error> {
+        rows::records(run!(fetch_all::<ProtectionRow>(
+            &self.pool,
+            sql::LIST_PROTECTIONS
+        ))?)
     }
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), Error> {

@@ -24,6 +24,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::names::{Email, TokenName, UserName};
+use crate::refs::{Protection, RefPattern};
 use crate::repo::RepoPattern;
 use crate::token::TokenHash;
 use crate::vocabulary::{Access, Role, ScopeSet};
@@ -89,6 +90,8 @@ pub struct Grant {
     pub user: UserName,
     pub pattern: RepoPattern,
     pub access: Access,
+    /// Ref patterns a push under this grant may update; empty means every ref.
+    pub refs: Vec<RefPattern>,
 }
 
 /// What `token create` hands the store.
@@ -102,6 +105,8 @@ pub struct NewToken {
     pub scopes: ScopeSet,
     /// Repo patterns that narrow the token; empty means "whatever the grants allow".
     pub repos: Vec<RepoPattern>,
+    /// Ref patterns that narrow the token's pushes; empty means no limit.
+    pub refs: Vec<RefPattern>,
     pub expires_at: Option<i64>,
     pub created_at: i64,
 }
@@ -125,6 +130,7 @@ pub struct TokenInfo {
     pub public_prefix: String,
     pub scopes: ScopeSet,
     pub repos: Vec<RepoPattern>,
+    pub refs: Vec<RefPattern>,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
@@ -148,7 +154,26 @@ pub struct LastUse {
 pub struct UserAccess {
     pub name: UserName,
     pub active: bool,
-    pub grants: Vec<(RepoPattern, Access)>,
+    pub grants: Vec<GrantRule>,
+}
+
+/// One grant as a decision uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRule {
+    pub pattern: RepoPattern,
+    pub access: Access,
+    /// Ref patterns a push may update under this grant; empty means every ref.
+    pub refs: Vec<RefPattern>,
+}
+
+impl GrantRule {
+    pub fn new(pattern: RepoPattern, access: Access) -> Self {
+        GrantRule {
+            pattern,
+            access,
+            refs: Vec::new(),
+        }
+    }
 }
 
 /// Everything a decision about one token needs.
@@ -186,6 +211,8 @@ pub enum Error {
     BotNeedsManager { name: UserName },
     #[error("{manager} is not a manager of {bot}")]
     UnknownManager { bot: UserName, manager: UserName },
+    #[error("no protection for {refs} in {repo}")]
+    UnknownProtection { repo: RepoPattern, refs: RefPattern },
     #[error("user {user} has no grant for {pattern}")]
     UnknownGrant {
         user: UserName,
@@ -266,14 +293,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     -> Result<(), Error>;
     async fn list_users(&self) -> Result<Vec<User>, Error>;
 
-    /// Adds a grant, or updates the access of an existing one for the same pattern.
+    /// Adds a grant without ref patterns, or sets an existing one for the same pattern to
+    /// this access and no ref patterns.
     async fn set_grant(
         &self,
         user: &UserName,
         pattern: &RepoPattern,
         access: Access,
         by: &Audit,
-    ) -> Result<(), Error>;
+    ) -> Result<(), Error> {
+        let grant = Grant {
+            user: user.clone(),
+            pattern: pattern.clone(),
+            access,
+            refs: Vec::new(),
+        };
+        self.put_grant(&grant, by).await
+    }
+    /// Adds a grant, or updates the access and ref patterns of an existing one for the same
+    /// user and pattern.
+    async fn put_grant(&self, grant: &Grant, by: &Audit) -> Result<(), Error>;
     async fn remove_grant(
         &self,
         user: &UserName,
@@ -347,6 +386,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         limit: i64,
         before: Option<i64>,
     ) -> Result<Vec<AuditEvent>, Error>;
+
+    /// Adds a protected-ref rule, or updates the flags of the one with the same patterns.
+    async fn put_protection(
+        &self,
+        protection: &Protection,
+        now: i64,
+        by: &Audit,
+    ) -> Result<(), Error>;
+    /// Removes a protected-ref rule (unknown: an error).
+    async fn remove_protection(
+        &self,
+        repo: &RepoPattern,
+        refs: &RefPattern,
+        by: &Audit,
+    ) -> Result<(), Error>;
+    /// Every protected-ref rule, by repo pattern then ref pattern.
+    async fn list_protections(&self) -> Result<Vec<Protection>, Error>;
 
     /// Records last-use times in one batch (the server calls this periodically).
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), Error>;

@@ -4,8 +4,11 @@
 
 use std::str::FromStr;
 
-use super::{AuditEvent, Change, Error, Grant, Principal, TokenId, TokenInfo, User, UserAccess};
+use super::{
+    AuditEvent, Change, Error, Grant, GrantRule, Principal, TokenId, TokenInfo, User, UserAccess,
+};
 use crate::names::{Email, TokenName, UserName};
+use crate::refs::{Protection, RefPattern};
 use crate::repo::RepoPattern;
 use crate::vocabulary::{Access, ScopeSet};
 
@@ -38,6 +41,10 @@ pub(super) fn parse<T: FromStr>(what: &'static str, value: &str) -> Result<T, Er
 
 fn pattern(value: &str) -> Result<RepoPattern, Error> {
     checked("repo pattern", value, RepoPattern::parse(value))
+}
+
+fn ref_patterns(column: &str) -> Result<Vec<RefPattern>, Error> {
+    checked("ref pattern list", column, RefPattern::parse_column(column))
 }
 
 /// A row that converts into one store record.
@@ -101,6 +108,7 @@ pub struct GrantRow {
     user_name: String,
     pattern: String,
     access: String,
+    refs: String,
 }
 
 impl IntoRecord for GrantRow {
@@ -110,6 +118,31 @@ impl IntoRecord for GrantRow {
             user: parse("user name", &self.user_name)?,
             pattern: pattern(&self.pattern)?,
             access: parse("access", &self.access)?,
+            refs: ref_patterns(&self.refs)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ProtectionRow {
+    repo_pattern: String,
+    ref_pattern: String,
+    allow_delete: bool,
+    allow_force: bool,
+}
+
+impl IntoRecord for ProtectionRow {
+    type Record = Protection;
+    fn into_record(self) -> Result<Protection, Error> {
+        Ok(Protection {
+            repo: pattern(&self.repo_pattern)?,
+            refs: checked(
+                "ref pattern",
+                &self.ref_pattern,
+                RefPattern::parse(&self.ref_pattern),
+            )?,
+            allow_delete: self.allow_delete,
+            allow_force: self.allow_force,
         })
     }
 }
@@ -122,6 +155,7 @@ pub struct TokenRow {
     public_prefix: String,
     scopes: String,
     repos: String,
+    refs: String,
     created_at: i64,
     expires_at: Option<i64>,
     last_used_at: Option<i64>,
@@ -143,6 +177,7 @@ impl IntoRecord for TokenRow {
                 ScopeSet::parse_list(&self.scopes),
             )?,
             repos: parse_repos(&self.repos)?,
+            refs: ref_patterns(&self.refs)?,
             created_at: self.created_at,
             expires_at: self.expires_at,
             last_used_at: self.last_used_at,
@@ -159,6 +194,7 @@ pub struct StandingRow {
     active: bool,
     pattern: Option<String>,
     access: Option<String>,
+    grant_refs: Option<String>,
 }
 
 /// Folds standing rows into one `UserAccess`; `None` for no rows.
@@ -171,9 +207,11 @@ pub fn into_access(rows: Vec<StandingRow>) -> Result<Option<UserAccess>, Error> 
     let mut grants = Vec::with_capacity(rows.len());
     for row in rows {
         match (row.pattern, row.access) {
-            (Some(repo), Some(access)) => {
-                grants.push((pattern(&repo)?, parse::<Access>("access", &access)?));
-            }
+            (Some(repo), Some(access)) => grants.push(GrantRule {
+                pattern: pattern(&repo)?,
+                access: parse::<Access>("access", &access)?,
+                refs: ref_patterns(row.grant_refs.as_deref().unwrap_or(""))?,
+            }),
             (None, None) => {}
             (pattern, access) => {
                 return Err(Error::Corrupt {
@@ -275,6 +313,7 @@ mod tests {
             active: true,
             pattern: pattern.map(str::to_owned),
             access: access.map(str::to_owned),
+            grant_refs: pattern.map(|_| String::new()),
         }
     }
 
@@ -371,6 +410,6 @@ mod tests {
         let access = into_access(rows).unwrap().unwrap();
         assert_eq!(access.name.as_str(), "alice");
         assert_eq!(access.grants.len(), 2);
-        assert_eq!(access.grants[1].1, Access::Write);
+        assert_eq!(access.grants[1].access, Access::Write);
     }
 }

@@ -41,22 +41,24 @@ pub const LIST_USERS: &str = "SELECT u.name, u.active, u.created_at, u.role, u.b
 /// `$1` name → `id`.
 pub const USER_ID: &str = "SELECT id FROM users WHERE name = $1";
 
-/// `$1` user_id, `$2` pattern, `$3` access.
-pub const UPSERT_GRANT: &str = "INSERT INTO grants (user_id, pattern, access) VALUES ($1, $2, $3) \
-     ON CONFLICT (user_id, pattern) DO UPDATE SET access = excluded.access";
+/// `$1` user_id, `$2` pattern, `$3` access, `$4` refs.
+pub const UPSERT_GRANT: &str = "INSERT INTO grants (user_id, pattern, access, refs) \
+     VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (user_id, pattern) DO UPDATE SET access = excluded.access, refs = excluded.refs";
 
 /// `$1` user_id, `$2` pattern → `user_id`, or no row when there was no such grant.
 pub const DELETE_GRANT: &str =
     "DELETE FROM grants WHERE user_id = $1 AND pattern = $2 RETURNING user_id";
 
 /// `$1` user_id or NULL for everyone's.
-pub const LIST_GRANTS: &str = "SELECT u.name AS user_name, g.pattern, g.access \
+pub const LIST_GRANTS: &str = "SELECT u.name AS user_name, g.pattern, g.access, g.refs \
      FROM grants g JOIN users u ON u.id = g.user_id \
      WHERE ($1 IS NULL OR g.user_id = $1) ORDER BY u.name, g.pattern";
 
 /// `$1` name → the user and its grants, one row per grant (a single row with NULL pattern and
 /// access when it has none), no row for an unknown user. One statement: one snapshot.
-pub const USER_STANDING: &str = "SELECT u.name AS user_name, u.active, g.pattern, g.access \
+pub const USER_STANDING: &str = "SELECT u.name AS user_name, u.active, g.pattern, g.access, \
+     g.refs AS grant_refs \
      FROM users u LEFT JOIN grants g ON g.user_id = u.id WHERE u.name = $1 ORDER BY g.pattern";
 
 /// `$1` user_id, `$2` name, `$3` now → the id of an active token with that name.
@@ -65,14 +67,14 @@ pub const ACTIVE_TOKEN_NAMED: &str = "SELECT id FROM tokens \
      AND (expires_at IS NULL OR expires_at > $3)";
 
 /// `$1` user_id, `$2` name, `$3` hash, `$4` public_prefix, `$5` scopes, `$6` repos,
-/// `$7` created_at, `$8` expires_at → `id`.
+/// `$7` created_at, `$8` expires_at, `$9` refs → `id`.
 pub const INSERT_TOKEN: &str = "INSERT INTO tokens \
-     (user_id, name, hash, public_prefix, scopes, repos, created_at, expires_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
+     (user_id, name, hash, public_prefix, scopes, repos, created_at, expires_at, refs) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
 
 /// `$1` user_id, `$2` name, `$3` now → `id`, `scopes`, `repos` of the active token of that
-/// name.
-pub const ACTIVE_TOKEN_DETAILS: &str = "SELECT id, scopes, repos FROM tokens \
+/// name, and its `refs`.
+pub const ACTIVE_TOKEN_DETAILS: &str = "SELECT id, scopes, repos, refs FROM tokens \
      WHERE user_id = $1 AND name = $2 AND revoked_at IS NULL \
      AND (expires_at IS NULL OR expires_at > $3)";
 
@@ -88,7 +90,7 @@ pub const REVOKE_TOKEN: &str = "UPDATE tokens SET revoked_at = $3 \
 macro_rules! token_columns {
     () => {
         "SELECT t.id, u.name AS user_name, t.name, t.public_prefix, t.scopes, t.repos, \
-         t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at"
+         t.refs, t.created_at, t.expires_at, t.last_used_at, t.last_used_ip, t.revoked_at"
     };
 }
 
@@ -111,7 +113,7 @@ pub const TOKEN_BY_ID: &str = concat!(
 /// access when the user has none). One statement: one snapshot.
 pub const LOOKUP_TOKEN: &str = concat!(
     token_columns!(),
-    ", u.active, g.pattern, g.access \
+    ", u.active, g.pattern, g.access, g.refs AS grant_refs \
      FROM tokens t JOIN users u ON u.id = t.user_id \
      LEFT JOIN grants g ON g.user_id = u.id WHERE t.hash = $1 ORDER BY g.pattern"
 );
@@ -204,3 +206,16 @@ pub const FINISH_NOTICE: &str = "UPDATE notices \
 pub const RETRY_NOTICE: &str = "UPDATE notices \
      SET lease_until = NULL, next_attempt_at = $3, last_error = $4 \
      WHERE id = $1 AND attempts = $2 AND outcome IS NULL RETURNING id";
+
+/// `$1` repo_pattern, `$2` ref_pattern, `$3` allow_delete, `$4` allow_force, `$5` created_at.
+pub const UPSERT_PROTECTION: &str = "INSERT INTO protections \
+     (repo_pattern, ref_pattern, allow_delete, allow_force, created_at) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (repo_pattern, ref_pattern) \
+     DO UPDATE SET allow_delete = excluded.allow_delete, allow_force = excluded.allow_force";
+
+/// `$1` repo_pattern, `$2` ref_pattern → `id`, or no row when there was none.
+pub const DELETE_PROTECTION: &str =
+    "DELETE FROM protections WHERE repo_pattern = $1 AND ref_pattern = $2 RETURNING id";
+
+pub const LIST_PROTECTIONS: &str = "SELECT repo_pattern, ref_pattern, allow_delete, allow_force \
+     FROM protections ORDER BY repo_pattern, ref_pattern";

@@ -305,6 +305,46 @@ fn grant_add_updates_access_and_lists() {
             "refs": [],
         }])
     );
+    // --refs (repeatable) limits pushes under the grant; a new `grant add` replaces them.
+    gate.cli_ok(&[
+        "grant",
+        "add",
+        "alice",
+        "git/team/**",
+        "write",
+        "--refs",
+        "refs/heads/feature/*",
+        "--refs",
+        "refs/tags/**",
+    ]);
+    let out = gate.cli_ok(&["grant", "list", "--json"]);
+    let grants: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        grants[0]["refs"],
+        serde_json::json!(["refs/heads/feature/*", "refs/tags/**"])
+    );
+    let bad = gate.cli(&["grant", "add", "alice", "git/x", "write", "--refs", "main"]);
+    assert_eq!(
+        bad.code,
+        Some(2),
+        "a ref pattern outside refs/ is a usage error:\n{bad}"
+    );
+    assert!(bad.stderr.contains("must start with refs/"), "{bad}");
+    let out = gate.cli_ok(&[
+        "token",
+        "create",
+        "alice",
+        "--name",
+        "ci",
+        "--scope",
+        "write_repository",
+        "--refs",
+        "refs/heads/ci/*",
+    ]);
+    assert!(!out.stdout.is_empty());
+    let out = gate.cli_ok(&["token", "list", "--json"]);
+    let tokens: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(tokens[0]["refs"], serde_json::json!(["refs/heads/ci/*"]));
     gate.cli_ok(&["grant", "remove", "alice", "git/team/**"]);
     let out = gate.cli_ok(&["grant", "list", "--json"]);
     assert_eq!(out.stdout.trim(), "[]");

@@ -8,10 +8,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tempfile::TempDir;
 use vcsgate::names::{Email, TokenName, UserName};
+use vcsgate::refs::{Protection, RefPattern};
 use vcsgate::repo::RepoPattern;
 use vcsgate::store::{
-    self, Audit, AuditAction, Error, LastUse, NewToken, NewUser, Replacement, Store, TokenId,
-    TokenInfo, UserChange,
+    self, Audit, AuditAction, Error, GrantRule, LastUse, NewToken, NewUser, Replacement, Store,
+    TokenId, TokenInfo, UserChange,
 };
 use vcsgate::token::TokenHash;
 use vcsgate::vocabulary::{Access, Role, Scope, ScopeSet};
@@ -85,6 +86,8 @@ contract!(
     token_lists_show_active_tokens_or_all,
     lookup_follows_user_standing_and_unknown_hashes_are_none,
     every_mutation_appends_one_change_and_failures_none,
+    ref_patterns_ride_on_grants_and_tokens_and_rotation,
+    protections_are_added_updated_removed_and_audited,
     changes_since_pages_in_order,
     last_use_is_recorded_in_batches_and_never_moves_back,
     concurrent_creates_of_one_name_leave_one_active_token,
@@ -141,6 +144,7 @@ fn new_token(owner: &str, name: &str) -> NewToken {
         public_prefix: format!("vcsg_{n:08}"),
         scopes: [Scope::ReadRepository].into_iter().collect(),
         repos: Vec::new(),
+        refs: Vec::new(),
         expires_at: None,
         created_at: NOW,
     }
@@ -237,7 +241,10 @@ async fn grants_are_added_updated_removed_and_listed_per_user(backend: Backend) 
     let alices = view(store.list_grants(Some(&alice)).await.unwrap());
     assert_eq!(alices, [row("alice", "git/team/**", Access::Write)]);
     let standing = store.user_access(&alice).await.unwrap().unwrap();
-    assert_eq!(standing.grants, [(pattern("git/team/**"), Access::Write)]);
+    assert_eq!(
+        standing.grants,
+        [GrantRule::new(pattern("git/team/**"), Access::Write)]
+    );
 }
 
 async fn acting_on_unknown_users_and_grants_is_refused(backend: Backend) {
@@ -308,6 +315,7 @@ async fn tokens_round_trip_through_create_list_and_lookup(backend: Backend) {
         public_prefix: token.public_prefix.clone(),
         scopes: token.scopes,
         repos: token.repos.clone(),
+        refs: Vec::new(),
         created_at: NOW,
         expires_at: Some(NOW + DAY),
         last_used_at: None,
@@ -322,7 +330,10 @@ async fn tokens_round_trip_through_create_list_and_lookup(backend: Backend) {
     );
     assert_eq!(found.user.name, user("alice"));
     assert!(found.user.active);
-    assert_eq!(found.user.grants, [(pattern("git/**"), Access::Write)]);
+    assert_eq!(
+        found.user.grants,
+        [GrantRule::new(pattern("git/**"), Access::Write)]
+    );
 
     // A token without limits or expiry keeps them empty.
     let plain = new_token("alice", "laptop");
@@ -506,8 +517,8 @@ async fn lookup_follows_user_standing_and_unknown_hashes_are_none(backend: Backe
     assert_eq!(
         found.user.grants,
         [
-            (pattern("git/a"), Access::Read),
-            (pattern("git/b"), Access::Write)
+            GrantRule::new(pattern("git/a"), Access::Read),
+            GrantRule::new(pattern("git/b"), Access::Write)
         ]
     );
     assert_eq!(store.user_access(&alice).await.unwrap(), Some(found.user));
@@ -972,7 +983,10 @@ async fn databases_of_the_first_schema_upgrade_in_place(backend: Backend) {
     assert_eq!(found.token.repos, [pattern("git/team/*")]);
     assert_eq!(found.token.expires_at, Some(NOW + DAY));
     assert_eq!(found.token.last_used_at, Some(NOW + 5));
-    assert_eq!(found.user.grants, [(pattern("git/**"), Access::Write)]);
+    assert_eq!(
+        found.user.grants,
+        [GrantRule::new(pattern("git/**"), Access::Write)]
+    );
     assert_eq!(store.latest_change().await.unwrap(), 2);
     // The new tables work on the upgraded database.
     store
@@ -1148,6 +1162,7 @@ async fn rotating_replaces_the_secret_and_revokes_the_old_one_at_once(backend: B
         public_prefix: "vcsg_new".to_owned(),
         scopes: old.scopes,
         repos: old.repos.clone(),
+        refs: Vec::new(),
         created_at: NOW + 10,
         expires_at: Some(NOW + 10 + 2 * DAY),
         last_used_at: None,
@@ -1257,4 +1272,110 @@ async fn postgres_errors_never_show_the_password() {
         assert!(!shown.contains("s3cretpw"), "{shown}");
     }
     assert!(!store::redact_url(&refused).contains("s3cretpw"));
+}
+
+fn refs(patterns: &[&str]) -> Vec<RefPattern> {
+    patterns
+        .iter()
+        .map(|p| RefPattern::parse(p).unwrap())
+        .collect()
+}
+
+async fn ref_patterns_ride_on_grants_and_tokens_and_rotation(backend: Backend) {
+    let store = store_with_users(&backend, &["alice"]).await;
+    let alice = user("alice");
+    let grant = store::Grant {
+        user: alice.clone(),
+        pattern: pattern("git/**"),
+        access: Access::Write,
+        refs: refs(&["refs/heads/feature/*", "refs/tags/**"]),
+    };
+    store.put_grant(&grant, &by()).await.unwrap();
+    assert_eq!(
+        store.list_grants(Some(&alice)).await.unwrap(),
+        std::slice::from_ref(&grant)
+    );
+    let mut token = new_token("alice", "ci");
+    token.refs = refs(&["refs/heads/ci/*"]);
+    store.create_token(&token, &by()).await.unwrap();
+    let found = store.lookup_token(&token.hash).await.unwrap().unwrap();
+    assert_eq!(found.token.refs, token.refs);
+    let mut expected = GrantRule::new(pattern("git/**"), Access::Write);
+    expected.refs = grant.refs.clone();
+    assert_eq!(found.user.grants, [expected]);
+    // Rotation keeps the refs; set_grant without refs clears them.
+    let replacement = Replacement {
+        hash: TokenHash::of("rotated-ref-token"),
+        public_prefix: "vcsg_rotated".to_owned(),
+        expires_at: None,
+        created_at: NOW + 1,
+    };
+    let rotated = store
+        .rotate_token(&alice, &token_name("ci"), &replacement, &by())
+        .await
+        .unwrap();
+    assert_eq!(rotated.refs, token.refs);
+    grant_fn(&store, &alice).await;
+    let standing = store.user_access(&alice).await.unwrap().unwrap();
+    assert!(standing.grants[0].refs.is_empty());
+    let audit = store.list_audit(Some(&alice), 10).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.detail.contains("refs=refs/heads/feature/*,refs/tags/**")),
+        "{audit:?}"
+    );
+}
+
+async fn grant_fn(store: &Arc<dyn Store>, who: &UserName) {
+    grant(store, who, "git/**", Access::Write).await;
+}
+
+async fn protections_are_added_updated_removed_and_audited(backend: Backend) {
+    let store = store_with_users(&backend, &["protections"]).await;
+    let main = Protection {
+        repo: pattern("git/**"),
+        refs: RefPattern::parse("refs/heads/main").unwrap(),
+        allow_delete: false,
+        allow_force: false,
+    };
+    let tags = Protection {
+        repo: pattern("git/app"),
+        refs: RefPattern::parse("refs/tags/*").unwrap(),
+        allow_delete: true,
+        allow_force: false,
+    };
+    store.put_protection(&tags, NOW, &by()).await.unwrap();
+    store.put_protection(&main, NOW, &by()).await.unwrap();
+    let forced = Protection {
+        allow_force: true,
+        ..main.clone()
+    };
+    store.put_protection(&forced, NOW, &by()).await.unwrap();
+    assert_eq!(
+        store.list_protections().await.unwrap(),
+        [forced.clone(), tags.clone()]
+    );
+    store
+        .remove_protection(&tags.repo, &tags.refs, &by())
+        .await
+        .unwrap();
+    let again = store.remove_protection(&tags.repo, &tags.refs, &by()).await;
+    assert!(
+        matches!(again, Err(Error::UnknownProtection { .. })),
+        "{again:?}"
+    );
+    assert_eq!(store.list_protections().await.unwrap(), [forced]);
+    let audit = store.list_audit(None, 10).await.unwrap();
+    let actions: Vec<AuditAction> = audit.iter().map(|e| e.action).collect();
+    assert_eq!(
+        &actions[..4],
+        [
+            AuditAction::ProtectionRemove,
+            AuditAction::ProtectionSet,
+            AuditAction::ProtectionSet,
+            AuditAction::ProtectionSet
+        ]
+    );
+    assert_eq!(audit[0].detail, "protect git/app refs/tags/*");
 }

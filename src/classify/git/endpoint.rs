@@ -74,7 +74,12 @@ fn is_hex(text: &str, lengths: &[usize]) -> bool {
 
 /// Whether the path reaches Git LFS (`…/info/lfs/…`).
 pub(super) fn is_lfs<S: AsRef<str>>(segments: &[S]) -> bool {
+    lfs_at(segments).is_some()
+}
+
+/// Where the first `info/lfs` starts.
+pub(super) fn lfs_at<S: AsRef<str>>(segments: &[S]) -> Option<usize> {
     segments
         .windows(2)
-        .any(|w| w[0].as_ref() == "info" && w[1].as_ref() == "lfs")
+        .position(|w| w[0].as_ref() == "info" && w[1].as_ref() == "lfs")
 }

@@ -13,7 +13,7 @@
 //! Everything else is refused: other methods (WebDAV from `git http-push`), other suffixes,
 //! a trailing `/`, other query keys or values (compared after decoding, so
 //! `service=git%2Dreceive-pack` is receive-pack), a query on POST (the path alone names
-//! the service), and Git LFS (`info/lfs/…`, not supported yet).
+//! the service). Git LFS (`info/lfs/…`) is classified by [`lfs`].
 //!
 //! Content types are compared byte for byte with what git sends: parameters such as
 //! `; charset=utf-8` and case variants are refused, as git-http-backend itself answers 415
@@ -21,6 +21,7 @@
 //! proxy whether to forward it.
 
 mod endpoint;
+pub mod lfs;
 mod repository;
 
 #[cfg(test)]
@@ -33,7 +34,7 @@ use crate::canon::truncated;
 use crate::vocabulary::Access;
 
 use super::{Classified, Operation, Refusal, Request, Verdict};
-use endpoint::{Endpoint, is_lfs, match_suffix};
+use endpoint::{Endpoint, lfs_at, match_suffix};
 
 /// Every Git request vcsgate lets through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,24 @@ pub enum GitOp {
     ReceivePack,
     /// Dumb protocol: `info/refs` without a service, `HEAD`, `objects/…`
     DumbFetch,
+    /// LFS `POST info/lfs/objects/batch` with `operation` `download`
+    LfsBatchDownload,
+    /// LFS `POST info/lfs/objects/batch` with `operation` `upload`
+    LfsBatchUpload,
+    /// LFS `GET info/lfs/objects/<oid>`
+    LfsDownload,
+    /// LFS `PUT info/lfs/objects/<oid>`
+    LfsUpload,
+    /// LFS `POST info/lfs/objects/<oid>/verify`
+    LfsVerify,
+    /// LFS `GET info/lfs/locks`
+    LfsLockList,
+    /// LFS `POST info/lfs/locks`
+    LfsLockCreate,
+    /// LFS `POST info/lfs/locks/verify`
+    LfsLockVerify,
+    /// LFS `POST info/lfs/locks/<id>/unlock`
+    LfsUnlock,
 }
 
 impl GitOp {
@@ -58,8 +77,18 @@ impl GitOp {
             GitOp::UploadPackAdvertisement
             | GitOp::UploadPack
             | GitOp::UploadArchive
-            | GitOp::DumbFetch => Access::Read,
-            GitOp::ReceivePackAdvertisement | GitOp::ReceivePack => Access::Write,
+            | GitOp::DumbFetch
+            | GitOp::LfsBatchDownload
+            | GitOp::LfsDownload
+            | GitOp::LfsLockList => Access::Read,
+            GitOp::ReceivePackAdvertisement
+            | GitOp::ReceivePack
+            | GitOp::LfsBatchUpload
+            | GitOp::LfsUpload
+            | GitOp::LfsVerify
+            | GitOp::LfsLockCreate
+            | GitOp::LfsLockVerify
+            | GitOp::LfsUnlock => Access::Write,
         }
     }
 
@@ -71,6 +100,36 @@ impl GitOp {
             GitOp::UploadArchive => "git-upload-archive",
             GitOp::ReceivePack => "git-receive-pack",
             GitOp::DumbFetch => "git-dumb-fetch",
+            GitOp::LfsBatchDownload => "lfs-batch-download",
+            GitOp::LfsBatchUpload => "lfs-batch-upload",
+            GitOp::LfsDownload => "lfs-download",
+            GitOp::LfsUpload => "lfs-upload",
+            GitOp::LfsVerify => "lfs-verify",
+            GitOp::LfsLockList => "lfs-lock-list",
+            GitOp::LfsLockCreate => "lfs-lock-create",
+            GitOp::LfsLockVerify => "lfs-lock-verify",
+            GitOp::LfsUnlock => "lfs-unlock",
+        }
+    }
+
+    /// Whether the operation is Git LFS (`info/lfs/…`).
+    pub fn is_lfs(self) -> bool {
+        match self {
+            GitOp::UploadPackAdvertisement
+            | GitOp::ReceivePackAdvertisement
+            | GitOp::UploadPack
+            | GitOp::UploadArchive
+            | GitOp::ReceivePack
+            | GitOp::DumbFetch => false,
+            GitOp::LfsBatchDownload
+            | GitOp::LfsBatchUpload
+            | GitOp::LfsDownload
+            | GitOp::LfsUpload
+            | GitOp::LfsVerify
+            | GitOp::LfsLockList
+            | GitOp::LfsLockCreate
+            | GitOp::LfsLockVerify
+            | GitOp::LfsUnlock => true,
         }
     }
 }
@@ -82,6 +141,10 @@ const RECEIVE_PACK_REQUEST: &str = "application/x-git-receive-pack-request";
 /// Classifies a canonical Git request below its route prefix. The verdict's repository is
 /// every segment before the endpoint, `.git` not yet stripped.
 pub fn classify(request: &Request<'_>) -> Result<Classified, Refusal> {
+    let segments = request.segments;
+    if let Some(at) = lfs_at(segments) {
+        return lfs::classify(request, at);
+    }
     let method = request.method;
     let (get, post) = (
         *method == Method::GET || *method == Method::HEAD,
@@ -89,12 +152,6 @@ pub fn classify(request: &Request<'_>) -> Result<Classified, Refusal> {
     );
     if !get && !post {
         return Err(refuse_method(method));
-    }
-    let segments = request.segments;
-    if is_lfs(segments) {
-        return Err(Refusal::NotSupported {
-            what: "Git LFS (info/lfs)",
-        });
     }
     let (endpoint, len) = match match_suffix(segments) {
         Some(found) if !request.trailing_slash => found,

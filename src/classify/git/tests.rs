@@ -18,6 +18,8 @@ use crate::vocabulary::Access;
 pub(crate) enum Rejected {
     Canon(CanonError),
     Refusal(Refusal),
+    /// The verdict depends on the body (an LFS batch request).
+    NeedsBody,
 }
 
 /// Classifies a request given as strings, the way a golden transcript records it: method,
@@ -48,7 +50,7 @@ pub(crate) fn classify_raw(
     };
     match classify(&request).map_err(Rejected::Refusal)? {
         Classified::Final(verdict) => Ok(verdict),
-        Classified::NeedsBody { .. } => panic!("git never needs the body: {target}"),
+        Classified::NeedsBody { .. } => Err(Rejected::NeedsBody),
     }
 }
 
@@ -439,27 +441,84 @@ fn unknown_suffixes_are_refused() {
     assert!(classify_raw("GET", &hex, NONE).is_ok(), "control row");
 }
 
+const OID: &str = "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393";
+
+/// PROTOCOLS.md §2 and ACCESS.md "Git LFS": the paths and methods git-lfs uses.
 #[test]
 #[rustfmt::skip]
-fn lfs_is_refused_for_now() {
-    let lfs = || {
-        Refused(Refusal::NotSupported {
-            what: "Git LFS (info/lfs)",
-        })
-    };
+fn lfs_paths_and_methods() {
+    let obj = format!("/team/app.git/info/lfs/objects/{OID}");
+    let verify = format!("{obj}/verify");
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let (obj, verify) = (leak(obj), leak(verify));
     check(&[
-        ("POST", "/team/app.git/info/lfs/objects/batch", &[("Content-Type", "application/vnd.git-lfs+json")], lfs()),
-        ("GET", "/team/app.git/info/lfs/locks", NONE, lfs()),
-        ("POST", "/team/app.git/info/lfs/locks", NONE, lfs()),
-        ("POST", "/team/app.git/info/lfs/locks/verify", NONE, lfs()),
-        ("POST", "/team/app.git/info/lfs/locks/1/unlock", NONE, lfs()),
-        ("GET", "/team/app.git/info/lfs/objects/0123", NONE, lfs()),
-        ("GET", "/team/app.git/info/lfs", NONE, lfs()),
-        ("GET", "/team/app/info/lfs/objects/batch", NONE, lfs()),
-        ("GET", "/team/info/lfs/app.git/info/refs?service=git-upload-pack", NONE, lfs()),
-        // Other methods are refused by method first.
-        ("PUT", "/team/app.git/info/lfs/objects/0123", NONE, method_refused("PUT")),
+        ("GET", obj, NONE, Read("team/app.git", LfsDownload)),
+        ("PUT", obj, &[("Content-Type", "application/octet-stream")], Write("team/app.git", LfsUpload)),
+        ("POST", verify, NONE, Write("team/app.git", LfsVerify)),
+        ("GET", "/team/app.git/info/lfs/locks", NONE, Read("team/app.git", LfsLockList)),
+        ("GET", "/team/app.git/info/lfs/locks?path=a.bin&limit=10", NONE, Read("team/app.git", LfsLockList)),
+        ("GET", "/team/app/info/lfs/locks?refspec=refs%2Fheads%2Fmain", NONE, Read("team/app", LfsLockList)),
+        ("POST", "/team/app.git/info/lfs/locks", NONE, Write("team/app.git", LfsLockCreate)),
+        ("POST", "/team/app.git/info/lfs/locks/verify", NONE, Write("team/app.git", LfsLockVerify)),
+        ("POST", "/team/app.git/info/lfs/locks/17/unlock", NONE, Write("team/app.git", LfsUnlock)),
+        ("POST", "/team/app.git/info/lfs/locks/ab-12_x/unlock", NONE, Write("team/app.git", LfsUnlock)),
+        // Methods the table does not list.
+        ("HEAD", obj, NONE, method_refused("HEAD")),
+        ("POST", obj, NONE, method_refused("POST")),
+        ("DELETE", obj, NONE, method_refused("DELETE")),
+        ("GET", verify, NONE, method_refused("GET")),
+        ("PUT", "/team/app.git/info/lfs/locks", NONE, method_refused("PUT")),
+        ("GET", "/team/app.git/info/lfs/locks/verify", NONE, method_refused("GET")),
+        ("GET", "/team/app.git/info/lfs/locks/1/unlock", NONE, method_refused("GET")),
+        ("DELETE", "/team/app.git/info/lfs/locks/1", NONE, lfs_unknown("locks/1")),
+        ("GET", "/team/app.git/info/lfs/objects/batch", NONE, method_refused("GET")),
+        ("post", "/team/app.git/info/lfs/locks", NONE, Canon(CanonError::MethodSyntax)),
+        // Queries where none is used, and unknown keys on the lock list.
+        ("GET", "/team/app.git/info/lfs/locks?user=x", NONE, unexpected(super::lfs::LOCK_LIST_KEYS_FOR_TESTS)),
+        ("POST", "/team/app.git/info/lfs/locks?x=1", NONE, unexpected(&[])),
+        ("POST", "/team/app.git/info/lfs/objects/batch?x=1", NONE, unexpected(&[])),
+        // Object ids: 64 lower-case hex only; lock ids: a plain token.
+        ("GET", "/team/app.git/info/lfs/objects/0123", NONE, lfs_unknown("objects/0123")),
+        ("PUT", "/team/app.git/info/lfs/objects/4D7A214614AB2935C943F9E0FF69D22EADBB8F32B1258DAAA5E2CA24D17E2393", NONE, lfs_unknown("objects/4D7A214614AB2935C943F9E0FF69D22EADBB8F32B1258DAAA5E2CA24D17E2393")),
+        ("POST", "/team/app.git/info/lfs/locks/a%20b/unlock", NONE, lfs_unknown("locks/a b/unlock")),
+        // Other paths, a trailing slash, the bare prefix.
+        ("GET", "/team/app.git/info/lfs", NONE, lfs_unknown("")),
+        ("GET", "/team/app.git/info/lfs/", NONE, lfs_unknown("")),
+        ("GET", "/team/app.git/info/lfs/locks/", NONE, lfs_unknown("locks")),
+        ("POST", "/team/app.git/info/lfs/objects/batch/x", NONE, lfs_unknown("objects/batch/x")),
+        ("GET", "/team/app.git/info/LFS/locks", NONE, Refused(Refusal::UnknownEndpoint { vcs: "git", what: lfs_unknown_text_plain("team/app.git/info/LFS/locks") })),
+        ("GET", "/team/info/lfs/app.git/info/refs?service=git-upload-pack", NONE, lfs_unknown("app.git/info/refs")),
+        // Repositories: none, or one containing an endpoint.
+        ("GET", "/info/lfs/locks", NONE, Refused(Refusal::NoRepository)),
+        ("GET", "/x/info/refs/info/lfs/locks", NONE, Refused(Refusal::BadRepository {
+            reason: "it contains a Git endpoint (info/refs, HEAD, objects/…, git-…-pack, \
+                     info/lfs) before the end of the path" })),
+        // The batch needs its body; a compressed one is refused from the head.
+        ("POST", "/team/app.git/info/lfs/objects/batch", &[("Content-Encoding", "gzip")], Refused(Refusal::NotSupported {
+            what: "a compressed (Content-Encoding) LFS batch request" })),
     ]);
+    assert_eq!(
+        classify_raw("POST", "/team/app.git/info/lfs/objects/batch", &[("Content-Type", "application/vnd.git-lfs+json")]),
+        Err(Rejected::NeedsBody)
+    );
+}
+
+fn lfs_unknown(below: &str) -> Expect {
+    let shown = if below.is_empty() { "(nothing)" } else { below };
+    Refused(Refusal::UnknownEndpoint {
+        vcs: "git",
+        what: format!(
+            "info/lfs/{shown:?} (expected objects/batch, objects/<sha256>, \
+             objects/<sha256>/verify, locks, locks/verify or locks/<id>/unlock)"
+        ),
+    })
+}
+
+fn lfs_unknown_text_plain(path: &str) -> String {
+    format!(
+        "{path:?} (expected …/info/refs, …/git-upload-pack, …/git-receive-pack, \
+         …/git-upload-archive or a dumb-protocol file)"
+    )
 }
 
 #[test]

@@ -87,6 +87,27 @@ pub fn build(
     env
 }
 
+/// Adds the pre-receive hook that refuses rewinds of `checks` (`super::hooks`):
+/// `core.hooksPath` as one more command-line config value, and the refs with their rules.
+pub fn guard_rewinds(
+    env: &mut Vec<(&'static str, OsString)>,
+    hooks: &Path,
+    checks: &[crate::refs::RewindCheck],
+) {
+    for (name, value) in env.iter_mut() {
+        if *name == "GIT_CONFIG_COUNT" {
+            *value = "3".into();
+        }
+    }
+    env.push(("GIT_CONFIG_KEY_2", "core.hooksPath".into()));
+    env.push(("GIT_CONFIG_VALUE_2", hooks.as_os_str().to_owned()));
+    let lines: Vec<String> = checks
+        .iter()
+        .map(|check| format!("{}\t{}", check.name, check.rule))
+        .collect();
+    env.push((super::hooks::NO_REWIND_VAR, lines.join("\n").into()));
+}
+
 /// CGI's `PATH_INFO` is decoded (Apache decodes it too; git http-backend uses it as a file
 /// path). The canonicaliser already refused every escape that could change the path's shape;
 /// this decodes with the same strict decoder, re-checks the result and refuses anything but
@@ -128,6 +149,7 @@ mod tests {
             remote_addr: "192.0.2.7:4711".parse().unwrap(),
             remote_user: Some("alice"),
             access,
+            no_rewind: &[],
         }
     }
 

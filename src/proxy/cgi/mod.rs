@@ -13,15 +13,16 @@
 
 mod env;
 mod head;
+pub mod hooks;
 mod output;
 mod process;
-mod repository;
+pub mod repository;
 #[cfg(test)]
 mod tests;
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 
 use bytes::{Bytes, BytesMut};
@@ -33,6 +34,7 @@ use tokio::sync::oneshot;
 pub use head::{HeadError, MAX_HEAD_BYTES};
 
 use crate::proxy::body::Body;
+use crate::refs::RewindCheck;
 use crate::vocabulary::Access;
 
 /// A directory of bare repositories served by `git http-backend`.
@@ -42,6 +44,11 @@ pub struct GitCgi {
     pub git: PathBuf,
     /// `GIT_PROJECT_ROOT`: the directory holding the repositories.
     pub project_root: PathBuf,
+    /// The hooks directory refusing rewinds of protected refs ([`hooks`]), created when a
+    /// push first needs it.
+    pub hooks: std::sync::Arc<std::sync::OnceLock<hooks::HooksDir>>,
+    /// Git LFS on this route (`None`: off).
+    pub lfs: Option<crate::config::LfsSettings>,
 }
 
 /// One request as the built-in backend needs it. The proxy has already classified and
@@ -59,6 +66,8 @@ pub struct CgiRequest<'a> {
     pub remote_user: Option<&'a str>,
     /// The verdict: a read runs with receive-pack forced off, a write with it on.
     pub access: Access,
+    /// Protected refs this push may not rewind (checked in a pre-receive hook).
+    pub no_rewind: &'a [RewindCheck],
 }
 
 /// Why the built-in backend produced no response (the proxy answers 502).
@@ -83,11 +92,37 @@ pub enum CgiError {
     },
     #[error("git http-backend sent a malformed CGI head: {0}")]
     Head(#[from] HeadError),
+    #[error("cannot install the pre-receive hook for protected refs: {source}")]
+    Hooks {
+        #[source]
+        source: std::io::Error,
+    },
     #[error("git http-backend ended ({status:?}) before completing its CGI head")]
     NoHead { status: Option<ExitStatus> },
 }
 
 impl GitCgi {
+    pub fn new(git: PathBuf, project_root: PathBuf) -> Self {
+        GitCgi {
+            git,
+            project_root,
+            hooks: Default::default(),
+            lfs: None,
+        }
+    }
+
+    /// The hooks directory, installed on first use.
+    fn hooks_dir(&self) -> Result<&Path, CgiError> {
+        if let Some(dir) = self.hooks.get() {
+            return Ok(dir.path());
+        }
+        let dir =
+            hooks::install(&std::env::temp_dir()).map_err(|source| CgiError::Hooks { source })?;
+        // Another request may have installed one meanwhile: use whichever won (the other
+        // is removed when dropped).
+        Ok(self.hooks.get_or_init(|| dir).path())
+    }
+
     /// Runs `git http-backend` for `req`, streaming `body` to it. Returns once the child has
     /// sent its head; the response body then streams the child's stdout.
     pub async fn call(
@@ -102,7 +137,10 @@ impl GitCgi {
             repository::Resolved::Found(path_info) => path_info,
             repository::Resolved::Missing => return Ok(not_found()),
         };
-        let vars = env::build(&self.project_root, &req, path_info, content_length, &path);
+        let mut vars = env::build(&self.project_root, &req, path_info, content_length, &path);
+        if !req.no_rewind.is_empty() {
+            env::guard_rewinds(&mut vars, self.hooks_dir()?, req.no_rewind);
+        }
         let mut child = Command::new(&self.git)
             .arg("http-backend")
             .env_clear()

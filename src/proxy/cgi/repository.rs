@@ -40,8 +40,34 @@ pub(super) fn resolve(root: &Path, path_info: &OsString) -> Result<Resolved, Cgi
         return Ok(Resolved::Missing);
     };
     let (repo, endpoint) = segments.split_at(len);
-    let Some((last, parents)) = repo.split_last() else {
+    let Some((parents, name)) = pick(root, repo)? else {
         return Ok(Resolved::Missing);
+    };
+    let mut rewritten = String::new();
+    for segment in parents.iter().chain([&name.as_str()]).chain(endpoint) {
+        rewritten.push('/');
+        rewritten.push_str(segment);
+    }
+    Ok(Resolved::Found(OsString::from_vec(rewritten.into_bytes())))
+}
+
+/// The directory serving the repository named by `repo` (segments below the route, the
+/// last one with or without `.git`): `ROOT/…/x.git` or `ROOT/…/x`, `None` when neither is
+/// a bare repository.
+pub fn directory<S: AsRef<str>>(root: &Path, repo: &[S]) -> Result<Option<PathBuf>, CgiError> {
+    let repo: Vec<&str> = repo.iter().map(AsRef::as_ref).collect();
+    Ok(pick(root, &repo)?.map(|(parents, name)| {
+        parents
+            .iter()
+            .fold(root.to_path_buf(), |dir, s| dir.join(s))
+            .join(name)
+    }))
+}
+
+/// The parent segments and the chosen directory name for `repo`.
+fn pick<'r>(root: &Path, repo: &'r [&'r str]) -> Result<Option<(&'r [&'r str], String)>, CgiError> {
+    let Some((last, parents)) = repo.split_last() else {
+        return Ok(None);
     };
     let stem = last.strip_suffix(".git").unwrap_or(last);
     let parent: PathBuf = parents
@@ -52,21 +78,13 @@ pub(super) fn resolve(root: &Path, path_info: &OsString) -> Result<Resolved, Cgi
         .into_iter()
         .filter(|name| is_bare_repository(&parent.join(name)))
         .collect();
-    let name = match found.as_slice() {
-        [] => return Ok(Resolved::Missing),
-        [name] => *name,
-        _ => {
-            return Err(CgiError::AmbiguousRepository {
-                stem: parent.join(stem),
-            });
-        }
-    };
-    let mut rewritten = String::new();
-    for segment in parents.iter().chain([&name]).chain(endpoint) {
-        rewritten.push('/');
-        rewritten.push_str(segment);
+    match found.as_slice() {
+        [] => Ok(None),
+        [name] => Ok(Some((parents, (*name).to_owned()))),
+        _ => Err(CgiError::AmbiguousRepository {
+            stem: parent.join(stem),
+        }),
     }
-    Ok(Resolved::Found(OsString::from_vec(rewritten.into_bytes())))
 }
 
 /// A directory git takes for a bare repository when asked for it by this exact path: it has

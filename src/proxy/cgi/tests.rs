@@ -56,10 +56,7 @@ fn fixture() -> (TempDir, GitCgi, PathBuf, String) {
     let url = format!("file://{}", bare.display());
     git(&work, &["push", "-q", &url, "HEAD:refs/heads/main"]);
     let sha = git(&work, &["rev-parse", "HEAD"]);
-    let cgi = GitCgi {
-        git: PathBuf::from("git"),
-        project_root: root,
-    };
+    let cgi = GitCgi::new(PathBuf::from("git"), root);
     (scratch, cgi, work, sha)
 }
 
@@ -103,6 +100,7 @@ impl<'a> Call<'a> {
             remote_addr: "127.0.0.1:40000".parse().unwrap(),
             remote_user: Some("alice"),
             access: self.access,
+            no_rewind: &[],
         };
         cgi.call(req, body).await
     }
@@ -342,10 +340,7 @@ fn shell_backend(script: &str) -> (TempDir, GitCgi) {
     let root = tempfile::tempdir().unwrap();
     std::fs::write(root.path().join("http-backend"), script).unwrap();
     repository_shape(root.path());
-    let cgi = GitCgi {
-        git: PathBuf::from("/bin/sh"),
-        project_root: root.path().to_owned(),
-    };
+    let cgi = GitCgi::new(PathBuf::from("/bin/sh"), root.path().to_owned());
     (root, cgi)
 }
 
@@ -395,10 +390,7 @@ async fn a_malformed_head_is_an_error() {
 async fn a_missing_binary_is_a_spawn_error() {
     let root = tempfile::tempdir().unwrap();
     repository_shape(root.path());
-    let cgi = GitCgi {
-        git: PathBuf::from("/nonexistent/git"),
-        project_root: root.path().to_owned(),
-    };
+    let cgi = GitCgi::new(PathBuf::from("/nonexistent/git"), root.path().to_owned());
     let err = info_refs_call()
         .send(&cgi, body::empty())
         .await

@@ -16,9 +16,11 @@ use super::body::Body;
 use super::framing;
 use super::headers::{self, ForwardedFor};
 use crate::canon::CanonicalRequest;
-use crate::classify::Verdict;
+use crate::classify::git::GitOp;
+use crate::classify::{Operation, Verdict};
 use crate::config::RouteConfig;
 use crate::names::UserName;
+use crate::refs::RewindCheck;
 use crate::vocabulary::Access;
 
 /// What the gate decided about a request that is about to be forwarded.
@@ -29,6 +31,8 @@ pub struct Decided<'a> {
     pub depth: usize,
     pub verdict: &'a Verdict,
     pub user: &'a UserName,
+    /// Protected refs the push may not rewind (enforced by the built-in backend only).
+    pub no_rewind: &'a [RewindCheck],
 }
 
 /// A request ready for a backend.
@@ -45,6 +49,23 @@ pub struct Prepared<'a> {
     /// push only with a user); `None` for reads.
     pub remote_user: Option<&'a str>,
     pub peer: SocketAddr,
+    pub no_rewind: &'a [RewindCheck],
+    /// For Git LFS requests: what the built-in backend needs to serve them.
+    pub lfs: Option<LfsTarget<'a>>,
+}
+
+/// A Git LFS request as the built-in backend serves it.
+#[derive(Debug, Clone)]
+pub struct LfsTarget<'a> {
+    pub op: GitOp,
+    /// The repository's segments below the route prefix (`.git` not stripped).
+    pub repo: &'a [String],
+    /// Decoded segments below `info/lfs`.
+    pub below: Vec<String>,
+    /// `scheme://host/…/info/lfs` as the client reached it (batch hrefs).
+    pub base_url: String,
+    /// The vcsgate user (lock owner).
+    pub user: &'a str,
 }
 
 const GIT_PROTOCOL: HeaderName = HeaderName::from_static("git-protocol");
@@ -77,6 +98,7 @@ pub fn prepare<'a>(
         headers.insert(DESTINATION, value);
     }
     let access = decided.verdict.access();
+    let lfs = lfs_target(decided, client);
     Prepared {
         method: parts.method,
         below: raw_below(&decided.canonical.raw_path, decided.depth),
@@ -86,7 +108,40 @@ pub fn prepare<'a>(
         access,
         remote_user: (access == Access::Write).then_some(decided.user.as_str()),
         peer: client.peer,
+        no_rewind: decided.no_rewind,
+        lfs,
     }
+}
+
+/// For an LFS operation: its repository, the path below `info/lfs`, and the URL of
+/// `…/info/lfs` as the client reached it.
+fn lfs_target<'a>(decided: &Decided<'a>, client: &ForwardedFor<'_>) -> Option<LfsTarget<'a>> {
+    let Operation::Git(op) = decided.verdict.operation else {
+        return None;
+    };
+    if !op.is_lfs() {
+        return None;
+    }
+    let repo = &decided.verdict.repo;
+    // Segments up to and including `info/lfs`.
+    let upto = decided.depth + repo.len() + 2;
+    let below = decided.canonical.segments.get(upto..)?.to_vec();
+    let raw: Vec<&str> = decided
+        .canonical
+        .raw_path
+        .split('/')
+        .skip(1)
+        .take(upto)
+        .collect();
+    let scheme = if client.tls { "https" } else { "http" };
+    let host = client.host.unwrap_or("localhost");
+    Some(LfsTarget {
+        op,
+        repo,
+        below,
+        base_url: format!("{scheme}://{host}/{}", raw.join("/")),
+        user: decided.user.as_str(),
+    })
 }
 
 /// The raw path below the first `depth` segments (`""` or starting with `/`). The raw path

@@ -59,6 +59,7 @@ fn run(
     verdict.forwarding = forwarding;
     let user = UserName::parse("alice").unwrap();
     let decided = Decided {
+        no_rewind: &[],
         canonical: &canonical,
         depth: 1,
         verdict: &verdict,

@@ -281,6 +281,44 @@ fn run_contract(store_url: Option<String>) {
     assert_eq!(grants.as_array().unwrap().len(), 1, "{grants}");
     assert_eq!(grants[0]["access"], "write");
     assert_eq!(grants[0]["refs"], json!([]));
+    let with_refs = json!({"user": "alice", "pattern": "git/team/**", "access": "write",
+        "refs": ["refs/heads/feature/*"]});
+    let refs = w
+        .expect(&w.root, ("POST", "/grants"), Some(with_refs), 200)
+        .json;
+    assert_eq!(refs["refs"], json!(["refs/heads/feature/*"]));
+    let bad_refs = json!({"user": "alice", "pattern": "git/team/**", "access": "write",
+        "refs": ["heads/../x"]});
+    w.expect(&w.root, ("POST", "/grants"), Some(bad_refs), 422);
+
+    // Protections: admin only.
+    let protect = json!({"repo_pattern": "git/**", "ref_pattern": "refs/heads/main"});
+    w.expect(
+        &w.alice,
+        ("POST", "/protections"),
+        Some(protect.clone()),
+        403,
+    );
+    let made_protection = w
+        .expect(&w.root, ("POST", "/protections"), Some(protect), 201)
+        .json;
+    assert_eq!(made_protection["allow_delete"], false);
+    let flags =
+        json!({"repo_pattern": "git/**", "ref_pattern": "refs/heads/main", "allow_force": true});
+    let changed = w
+        .expect(&w.root, ("POST", "/protections"), Some(flags), 200)
+        .json;
+    assert_eq!(
+        (changed["allow_force"].as_bool(), &changed["id"]),
+        (Some(true), &made_protection["id"])
+    );
+    let listed = w.expect(&w.root, ("GET", "/protections"), None, 200).json;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    w.expect(&w.alice, ("GET", "/protections"), None, 403);
+    let protection_path = format!("/protections/{}", made_protection["id"].as_str().unwrap());
+    w.expect(&w.root, ("DELETE", &protection_path), None, 204);
+    w.expect(&w.root, ("DELETE", &protection_path), None, 404);
+
     let grant_path = format!("/grants/{}", made["id"].as_str().unwrap());
     w.expect(&w.alice, ("DELETE", &grant_path), None, 403);
     w.expect(&w.root, ("DELETE", &grant_path), None, 204);
@@ -334,6 +372,35 @@ fn run_contract(store_url: Option<String>) {
     w.expect(&w.root, ("GET", &format!("/tokens/{own_id}")), None, 200);
     w.expect(&w.alice, ("GET", "/tokens/999999"), None, 404);
     w.expect(&w.alice, ("GET", "/tokens/abc"), None, 404);
+
+    let limited = json!({"name": "feature", "scopes": ["write_repository"],
+        "refs": ["refs/heads/feature/**"]});
+    let limited = w
+        .expect(&w.alice, ("POST", "/tokens"), Some(limited), 201)
+        .json;
+    assert_eq!(limited["refs"], json!(["refs/heads/feature/**"]));
+    let limited_id = limited["id"].as_str().unwrap().to_owned();
+    let rotated_limited = w
+        .expect(
+            &w.alice,
+            ("POST", &format!("/tokens/{limited_id}/rotate")),
+            None,
+            201,
+        )
+        .json;
+    assert_eq!(
+        rotated_limited["refs"], limited["refs"],
+        "rotation keeps the refs"
+    );
+    w.expect(
+        &w.alice,
+        (
+            "DELETE",
+            &format!("/tokens/{}", rotated_limited["id"].as_str().unwrap()),
+        ),
+        None,
+        204,
+    );
 
     let bot_token = w.expect(
         &w.bob,

@@ -151,3 +151,8 @@ pub fn give_to_apache(path: &Path) {
         path.display()
     );
 }
+
+/// `git-lfs` (git finds it on PATH as `git lfs`).
+pub fn git_lfs() -> PathBuf {
+    require("git-lfs", "git-lfs")
+}
