@@ -10,16 +10,17 @@ mod feed;
 mod health;
 
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use dashmap::DashMap;
 
 use crate::authorize::{self, Denial};
-use crate::credentials::CredentialError;
+use crate::credentials::{CredentialError, CredentialForm};
+use crate::names::UserName;
 use crate::secret::Secret;
-use crate::store::{LastUse, Principal, Store, TokenId};
+use crate::store::{LastUse, Principal, Store, TokenId, UserAccess};
 use crate::token::{self, TokenHash};
 
 pub use feed::ChangeFeed;
@@ -58,6 +59,33 @@ pub enum Attempt {
     Unknown(TokenHash),
 }
 
+/// Who a request acts as: a token's user, or the reserved user `anonymous` for a request
+/// without credentials.
+#[derive(Debug, Clone)]
+pub enum Subject {
+    Token {
+        known: Arc<KnownToken>,
+        form: CredentialForm,
+    },
+    Anonymous(Arc<UserAccess>),
+}
+
+impl Subject {
+    pub fn user(&self) -> &UserName {
+        match self {
+            Subject::Token { known, .. } => &known.principal.user.name,
+            Subject::Anonymous(user) => &user.name,
+        }
+    }
+
+    pub fn form(&self) -> CredentialForm {
+        match self {
+            Subject::Token { form, .. } => *form,
+            Subject::Anonymous(_) => CredentialForm::Anonymous,
+        }
+    }
+}
+
 /// A remembered token decision.
 #[derive(Debug)]
 pub struct KnownToken {
@@ -70,6 +98,9 @@ pub struct KnownToken {
 pub struct Authenticator {
     store: Arc<dyn Store>,
     tokens: DashMap<TokenHash, Arc<KnownToken>>,
+    /// The standing of the reserved user `anonymous` (requests without credentials), once
+    /// looked up; evicted like a token's user.
+    anonymous: RwLock<Option<Arc<UserAccess>>>,
     /// Bumped whenever the feed evicts, before it evicts; a lookup that raced with an
     /// eviction is not remembered (see [`Authenticator::remember`]).
     generation: AtomicU64,
@@ -87,6 +118,7 @@ impl Authenticator {
         Authenticator {
             store,
             tokens: DashMap::new(),
+            anonymous: RwLock::new(None),
             generation: AtomicU64::new(0),
             dirty_last_used: DashMap::new(),
             health: Health::new(grace),
@@ -136,6 +168,11 @@ impl Authenticator {
     }
 
     fn admit(&self, known: Arc<KnownToken>, now: i64) -> Result<Arc<KnownToken>, AuthError> {
+        // `anonymous` holds no tokens (the store refuses them and migration 0005 revoked any
+        // older ones); should one exist anyway, it is not a credential.
+        if known.principal.user.name.is_anonymous() {
+            return Err(AuthError::Unknown);
+        }
         authorize::check_standing(&known.principal, now).map_err(AuthError::Standing)?;
         Ok(known)
     }
@@ -176,6 +213,38 @@ impl Authenticator {
         }
     }
 
+    /// The remembered standing of `anonymous`, if any (checks store health like
+    /// [`Authenticator::begin`]).
+    pub fn anonymous_remembered(&self) -> Result<Option<Arc<UserAccess>>, AuthError> {
+        if !self.health.is_available() {
+            return Err(AuthError::StoreUnavailable);
+        }
+        let slot = self.anonymous.read().unwrap_or_else(|e| e.into_inner());
+        Ok(slot.clone())
+    }
+
+    /// Looks up the standing of `anonymous` in the store and remembers it (unless the feed
+    /// evicted anything meanwhile, as in [`Authenticator::remember`]). A store without the
+    /// user (it cannot happen after migration 0005) means no anonymous access.
+    pub async fn look_up_anonymous(&self) -> Result<Arc<UserAccess>, AuthError> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let name = UserName::anonymous();
+        let found = self.store.user_access(&name).await.map_err(|error| {
+            tracing::error!(%error, "lookup of the anonymous user failed");
+            AuthError::StoreUnavailable
+        })?;
+        let access = Arc::new(found.unwrap_or(UserAccess {
+            name,
+            active: false,
+            grants: Vec::new(),
+        }));
+        let mut slot = self.anonymous.write().unwrap_or_else(|e| e.into_inner());
+        if self.generation.load(Ordering::Acquire) == generation {
+            *slot = Some(Arc::clone(&access));
+        }
+        Ok(access)
+    }
+
     /// Records that an authenticated request used `known` at `now` from `client`; kept in
     /// memory at a minute's resolution and written by [`Authenticator::flush_last_used`].
     pub fn record_use(&self, known: &KnownToken, now: i64, client: IpAddr) {
@@ -197,6 +266,10 @@ impl Authenticator {
             return;
         }
         self.generation.fetch_add(1, Ordering::AcqRel);
+        if users.iter().any(UserName::is_anonymous) {
+            let mut slot = self.anonymous.write().unwrap_or_else(|e| e.into_inner());
+            *slot = None;
+        }
         self.tokens
             .retain(|_, known| !users.contains(&known.principal.user.name));
     }

@@ -52,6 +52,8 @@ pub struct RawRoute {
     pub ca_file: Option<String>,
     pub repo_depth: Option<usize>,
     pub svn_layout: Option<String>,
+    pub url_token_paths: Option<Vec<String>>,
+    pub feed_paths: Option<Vec<String>>,
     pub identity: Option<RawIdentity>,
 }
 

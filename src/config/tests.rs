@@ -257,3 +257,85 @@ fn tokens_policy_is_optional_days_with_the_default_within_the_maximum() {
     }
     assert!(error_text(&format!("{MINIMAL}[tokens]\nmax_days = 3\n")).contains("max_days"));
 }
+
+const HG_ROUTE: &str = r#"
+version = 1
+[store]
+url = "sqlite://vcsgate.db"
+[[route]]
+prefix = "/hg"
+kind = "hg"
+backend = "http://127.0.0.1:8000"
+"#;
+
+#[test]
+fn url_token_and_feed_paths() {
+    let config = load_text(&format!(
+        "{HG_ROUTE}repo_depth = 2\nurl_token_paths = [\"archive/*\", \"raw-file/**\"]\n"
+    ))
+    .unwrap();
+    let paths = &config.routes[0].paths;
+    let names: Vec<&str> = paths.url_token_paths.iter().map(|p| p.as_str()).collect();
+    assert_eq!(names, ["archive/*", "raw-file/**"]);
+    let feeds: Vec<&str> = paths.feed_paths.iter().map(|p| p.as_str()).collect();
+    assert_eq!(feeds, crate::access::HG_DEFAULT_FEED_PATHS);
+    // off by default; feeds default to hgweb's on hg routes only
+    let git = load_text(MINIMAL).unwrap();
+    assert!(git.routes[0].paths.url_token_paths.is_empty());
+    assert!(git.routes[0].paths.feed_paths.is_empty());
+    let hg = load_text(HG_ROUTE).unwrap();
+    assert!(hg.routes[0].paths.url_token_paths.is_empty());
+    assert_eq!(hg.routes[0].paths.feed_paths.len(), 8);
+    let off = load_text(&format!("{HG_ROUTE}repo_depth = 1\nfeed_paths = []\n")).unwrap();
+    assert!(off.routes[0].paths.feed_paths.is_empty());
+    let svn = format!("{MINIMAL}url_token_paths = [\"trunk/**\"]\n");
+    assert_eq!(
+        load_text(&svn).unwrap().routes[0]
+            .paths
+            .url_token_paths
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn bad_url_token_and_feed_paths_are_refused() {
+    let rows = [
+        (
+            format!("{HG_ROUTE}url_token_paths = [\"archive/*\"]\n"),
+            "repo_depth",
+        ),
+        (
+            format!("{HG_ROUTE}feed_paths = [\"atom-log\"]\n"),
+            "repo_depth",
+        ),
+        (
+            format!("{HG_ROUTE}repo_depth = 2\nurl_token_paths = [\"/archive\"]\n"),
+            "url_token_paths",
+        ),
+        (
+            format!("{HG_ROUTE}repo_depth = 2\nurl_token_paths = [\"a//b\"]\n"),
+            "url_token_paths",
+        ),
+        (
+            format!("{HG_ROUTE}repo_depth = 2\nurl_token_paths = [\"a/**x\"]\n"),
+            "url_token_paths",
+        ),
+        (
+            format!("{HG_ROUTE}repo_depth = 2\nfeed_paths = [\"../x\"]\n"),
+            "feed_paths",
+        ),
+        (
+            format!("{HG_ROUTE}repo_depth = 2\nfeed_paths = [\"\"]\n"),
+            "feed_paths",
+        ),
+        (
+            format!("{HG_ROUTE}repo_depth = 2\nurl_token_paths = \"archive/*\"\n"),
+            "url_token_paths",
+        ),
+    ];
+    for (text, key) in rows {
+        let error = error_text(&text);
+        assert!(error.contains(key), "{text}: {error}");
+    }
+}

@@ -14,6 +14,11 @@ pub async fn set(
     now: i64,
 ) -> Result<(), Error> {
     actor.require_admin("change grants")?;
+    if user.is_anonymous() && access == Access::Write {
+        return Err(Error::Reserved {
+            what: "receive write grants (anonymous may only read)",
+        });
+    }
     Ok(store
         .set_grant(user, pattern, access, &actor.audit(now))
         .await?)

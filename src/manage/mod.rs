@@ -24,6 +24,10 @@ pub enum Error {
         action: &'static str,
         missing: &'static str,
     },
+    /// The reserved user `anonymous` cannot do this (ACCESS.md "Anonymous read"); the API
+    /// answers 422.
+    #[error("anonymous is the reserved user for requests without credentials: it cannot {what}")]
+    Reserved { what: &'static str },
     /// The token lifetime policy refused the expiry.
     #[error(transparent)]
     Policy(#[from] PolicyError),

@@ -16,11 +16,18 @@ use super::prepare::Decided;
 use super::rejection::{self, Rejection};
 use super::served::{self, ServedRoute};
 use super::{framing, settle};
-use crate::authn::{Attempt, AuthError, Authenticator, KnownToken};
+use crate::access;
+use crate::authn::{Attempt, AuthError, Authenticator, KnownToken, Subject};
+use crate::authorize::Presented;
+use crate::classify::Classified;
 use crate::config::Config;
+use crate::credentials::CredentialForm;
 use crate::router::Router;
+use crate::secret::Secret;
+use crate::store::UserAccess;
 use crate::throttle::{self, Throttle, TrustedProxies};
 use crate::token::TokenHash;
+use crate::vocabulary::Access;
 use crate::{authorize, canon, credentials};
 
 const X_FORWARDED_FOR: &str = "x-forwarded-for";
@@ -82,24 +89,29 @@ impl Gate {
 
     /// Authenticates, throttling clients that keep presenting invalid credentials. A token
     /// remembered as valid is never throttled; a request without credentials (every
-    /// client's first) never counts; a store lookup takes its unit of the client's budget
-    /// before it runs, so requests in flight together cannot exceed the budget.
+    /// client's first) never counts and is decided as `anonymous`; a store lookup takes its
+    /// unit of the client's budget before it runs, so requests in flight together cannot
+    /// exceed the budget. `url_token` is the `?auth_token=` value the path accepted (never
+    /// together with an `Authorization` header: refused before).
     async fn authenticate(
         &self,
         headers: &http::HeaderMap,
+        url_token: Option<Secret>,
         peer: SocketAddr,
         now: i64,
-    ) -> Result<Arc<KnownToken>, Rejection> {
+    ) -> Result<Subject, Rejection> {
         let client_ip = throttle::client_ip(
             peer.ip(),
             headers.get_all(X_FORWARDED_FOR).iter(),
             &self.trusted_proxies,
         );
         let client = throttle::ClientKey::of(client_ip);
-        let presented = match credentials::presented_token(headers) {
-            Ok(Some(presented)) => presented,
-            Ok(None) => return Err(AuthError::Missing.into()),
-            Err(error) => return Err(self.failed(client, error.into())),
+        let (presented, form) = match (credentials::presented(headers), url_token) {
+            (Ok(Some(presented)), None) => presented,
+            (Ok(None), Some(token)) => (token, CredentialForm::Url),
+            (Ok(None), None) => return Ok(Subject::Anonymous(self.anonymous().await?)),
+            (Ok(Some(_)), Some(_)) => return Err(access::UrlTokenRefusal::Both.into()),
+            (Err(error), _) => return Err(self.failed(client, error.into())),
         };
         let throttled = |t: throttle::Throttled| Rejection::Throttled {
             retry_after_secs: t.retry_after_secs,
@@ -116,7 +128,22 @@ impl Gate {
             }
         };
         self.authn.record_use(&known, now, client_ip);
-        Ok(known)
+        Ok(Subject::Token { known, form })
+    }
+
+    /// The standing of `anonymous`: from memory, or one store lookup on the control runtime.
+    async fn anonymous(&self) -> Result<Arc<UserAccess>, AuthError> {
+        if let Some(user) = self.authn.anonymous_remembered()? {
+            return Ok(user);
+        }
+        let Some(control) = &self.control else {
+            return self.authn.look_up_anonymous().await;
+        };
+        let authn = Arc::clone(&self.authn);
+        control
+            .spawn(async move { authn.look_up_anonymous().await })
+            .await
+            .unwrap_or(Err(AuthError::StoreUnavailable))
     }
 
     /// A failed authentication: charged to the client when it counts as one.
@@ -163,7 +190,9 @@ impl Gate {
         let (mut parts, body) = request.into_parts();
         canon::check_request_target(parts.version, &parts.uri)?;
         canon::strip_untrusted_headers(&mut parts.headers);
-        let canonical = canon::canonicalise(&parts.method, &parts.uri, &parts.headers)?;
+        let mut canonical = canon::canonicalise(&parts.method, &parts.uri, &parts.headers)?;
+        // Out of the query before anything else reads it: never classified, forwarded, logged.
+        let url_token = canonical.take_auth_token()?;
         let (route, depth) = self
             .router
             .find(&canonical.segments)
@@ -172,13 +201,35 @@ impl Gate {
         let classified = route.classify(&canonical, depth, &parts.headers)?;
         let repo = route.repo_path(classified.repo())?;
         framing::check_body(&parts.method, route.config().kind, &body.size_hint())?;
+        let below = &canonical.segments[depth.min(canonical.segments.len())..];
+        let area = access::area(&route.config().paths, &parts.method, below, &classified);
+        let authorization = parts.headers.contains_key(http::header::AUTHORIZATION);
+        access::check_url_token(area, url_token.is_some(), authorization)?;
         let now = unix_now();
-        let known = self.authenticate(&parts.headers, peer, now).await?;
-        record.authenticated(&known.principal);
+        let subject = self
+            .authenticate(&parts.headers, url_token, peer, now)
+            .await?;
+        record.authenticated(&subject);
+        if let (Subject::Anonymous(user), Classified::NeedsBody { .. }) = (&subject, &classified) {
+            // No body is read for anonymous unless it may read the repository at all.
+            authorize::authorize_anonymous(user, Access::Read, &repo)?;
+        }
         // The repository is decided from the head; settling only decides the operation.
         let (verdict, body) = settle::settle(classified, body, self.body_prefix_limit).await?;
         record.decided(&repo, verdict.operation);
-        authorize::authorize(&known.principal, verdict.access(), &repo, now)?;
+        match &subject {
+            Subject::Token { known, form } => {
+                let presented = Presented {
+                    area,
+                    by_url: *form == CredentialForm::Url,
+                };
+                let principal = &known.principal;
+                authorize::authorize_presented(principal, verdict.access(), &repo, presented, now)?;
+            }
+            Subject::Anonymous(user) => {
+                authorize::authorize_anonymous(user, verdict.access(), &repo)?;
+            }
+        }
         let host = served::client_host(&parts);
         let client = ForwardedFor {
             peer,
@@ -189,7 +240,7 @@ impl Gate {
             canonical: &canonical,
             depth,
             verdict: &verdict,
-            user: &known.principal.user.name,
+            user: subject.user(),
         };
         route.forward(&decided, &client, parts, body).await
     }

@@ -1,6 +1,7 @@
 //! The access log: one structured line per request, written when the response body has
 //! been sent (or abandoned), with client address, route, repo path, operation, user, token
-//! name, status, bytes and duration. It never holds a secret: no header values, no query
+//! name, the credential form (`basic`, `bearer`, `url`, `anonymous`), status, bytes and
+//! duration. It never holds a secret: no header values, no query
 //! string.
 
 use std::fmt::Write as _;
@@ -12,10 +13,11 @@ use http_body_util::BodyExt;
 
 use super::body::{Body, Observed, Observer};
 use super::rejection::Rejection;
+use crate::authn::Subject;
 use crate::classify::Operation;
 use crate::config::RouteConfig;
+use crate::credentials::CredentialForm;
 use crate::repo::RepoPath;
-use crate::store::Principal;
 use crate::vocabulary::Vcs;
 
 /// What is known about a request so far.
@@ -33,6 +35,7 @@ pub struct AccessRecord {
     operation: Option<&'static str>,
     user: Option<String>,
     token: Option<String>,
+    credential: Option<CredentialForm>,
     refusal: Option<String>,
 }
 
@@ -62,6 +65,7 @@ impl AccessRecord {
             operation: None,
             user: None,
             token: None,
+            credential: None,
             refusal: None,
         }
     }
@@ -75,9 +79,12 @@ impl AccessRecord {
         self.route = Some(route.prefix.clone());
     }
 
-    pub fn authenticated(&mut self, principal: &Principal) {
-        self.user = Some(principal.token.user.to_string());
-        self.token = Some(principal.token.name.to_string());
+    pub fn authenticated(&mut self, subject: &Subject) {
+        self.user = Some(subject.user().to_string());
+        self.credential = Some(subject.form());
+        if let Subject::Token { known, .. } = subject {
+            self.token = Some(known.principal.token.name.to_string());
+        }
     }
 
     pub fn decided(&mut self, repo: &RepoPath, operation: Operation) {
@@ -125,7 +132,8 @@ impl AccessRecord {
         let _ = writeln!(
             line,
             " {level:>5} request client={} method={} version={:?} path={} vcs={:?} route={} \
-             repo={} operation={:?} user={} token={} status={} bytes={bytes} duration_ms={} \
+             repo={} operation={:?} user={} token={} credential={} status={} bytes={bytes} \
+             duration_ms={} \
              complete={complete} refusal={}",
             self.peer.ip(),
             self.method.as_ref().map_or("-", Method::as_str),
@@ -137,6 +145,7 @@ impl AccessRecord {
             self.operation.unwrap_or("-"),
             dash(&self.user),
             dash(&self.token),
+            self.credential.map_or("-", CredentialForm::as_str),
             status.as_u16(),
             self.started.elapsed().as_millis(),
             dash(&self.refusal),

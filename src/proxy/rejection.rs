@@ -9,6 +9,7 @@ use http::{HeaderValue, Method, Response, StatusCode};
 
 use super::body::{self, Body};
 use super::framing::FramingError;
+use crate::access::UrlTokenRefusal;
 use crate::authn::AuthError;
 use crate::authorize::Denial;
 use crate::canon::CanonError;
@@ -30,6 +31,8 @@ pub enum Rejection {
     Classify(#[from] Refusal),
     Repo(#[from] RepoError),
     Framing(#[from] FramingError),
+    /// `?auth_token=` where it is not accepted (checked before any lookup).
+    UrlToken(#[from] UrlTokenRefusal),
     Auth(#[from] AuthError),
     Denied(#[from] Denial),
     Throttled {
@@ -63,6 +66,7 @@ impl Rejection {
             Rejection::Classify(e) => bad(e),
             Rejection::Repo(e) => bad(e),
             Rejection::Framing(e) => bad(e),
+            Rejection::UrlToken(e) => bad(e),
             Rejection::BodyTooLarge { limit } => (
                 StatusCode::BAD_REQUEST,
                 Cow::Owned(format!("request body prefix exceeds {limit} bytes")),
@@ -258,6 +262,9 @@ mod tests {
         let rows: Vec<(Rejection, StatusCode)> = vec![
             (CanonError::BadEscape.into(), StatusCode::BAD_REQUEST),
             (Refusal::NoRepository.into(), StatusCode::BAD_REQUEST),
+            (UrlTokenRefusal::NotAccepted.into(), StatusCode::BAD_REQUEST),
+            (UrlTokenRefusal::Both.into(), StatusCode::BAD_REQUEST),
+            (CanonError::EmptyAuthToken.into(), StatusCode::BAD_REQUEST),
             (
                 Rejection::BodyTooLarge { limit: 9 },
                 StatusCode::BAD_REQUEST,
