@@ -20,6 +20,7 @@ have apache2 || missing+=(apache2)
 [ -f /usr/lib/apache2/modules/mod_dav_svn.so ] || missing+=(libapache2-mod-svn)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 have openssl || missing+=(openssl)
+have curl || missing+=(curl)
 { [ -x /usr/bin/kill ] || [ -x /bin/kill ]; } || missing+=(procps)
 
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -32,7 +33,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update
     apt-get install -y git mercurial subversion apache2 libapache2-mod-svn postgresql openssl \
-        procps
+        procps curl
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
