@@ -68,6 +68,32 @@ for text in \
     seed classify_hg "$text"
 done
 
+# URL and feed tokens (ACCESS.md): auth_token placements — plain, encoded name and value,
+# duplicates (also encoded), empty, other spellings, look-alikes, beside page parameters.
+for text in \
+    'GET /hg/team/app/archive/tip.tar.gz?auth_token=vcsg_abc\n' \
+    'GET /hg/team/app/raw-file/tip/README?style=raw&auth_token=vcsg_abc&rev=1\n' \
+    'GET /hg/team/app/raw-file/tip/README?auth%5Ftoken=vcsg%5Fabc\n' \
+    'GET /hg/team/app/archive/tip.zip?auth_token=a&auth_token=b\n' \
+    'GET /hg/team/app/archive/tip.zip?auth_token=a&auth%5ftoken=a\n' \
+    'GET /hg/team/app/archive/tip.zip?auth_token=\n' \
+    'GET /hg/team/app/archive/tip.zip?auth_token\n' \
+    'GET /hg/team/app/archive/tip.zip?Auth_Token=vcsg_abc\n' \
+    'GET /hg/team/app/atom-log?auth_tokens=x&auth-token=y\n' \
+    'GET /hg/team/app?cmd=capabilities&auth_token=vcsg_abc\n' \
+    'HEAD /hg/team/app/rss-log/x?auth_token=vcsg_abc\n' \
+    'POST /hg/team/app/archive/tip.zip?auth_token=vcsg_abc\n' \
+    'GET /hg/team/app/atom-log?auth_token=vcsg_abc\nAuthorization: Bearer vcsg_abc\n'; do
+    seed canonicalise "$text"
+    seed classify_hg "$text"
+done
+for text in \
+    'GET /svn/repo/trunk/README?auth_token=vcsg_abc\n' \
+    'PROPFIND /svn/repo/trunk?auth_token=vcsg_abc\nDepth: 0\n'; do
+    seed canonicalise "$text"
+    seed classify_svn "$text"
+done
+
 # Subversion (PROTOCOLS.md §4): reads, HTTP v2 commit, v1 activity, COPY, MERGE body.
 for text in \
     'OPTIONS /svn/repo\nContent-Type: text/xml\n\n<?xml version="1.0" encoding="utf-8"?><D:options xmlns:D="DAV:"><D:activity-collection-set/></D:options>' \
