@@ -119,7 +119,12 @@ fn anonymous_is_reserved_in_the_cli() {
 #[test]
 fn hg_clones_a_public_repository_without_credentials_and_a_push_is_challenged_then_refused() {
     let world = HgAccess::start();
-    make_public(&world.gate, "hg/team/app", "/hg/team/app?cmd=capabilities");
+    let probe = "/hg/team/app?cmd=capabilities";
+    // anonymous's standing is looked up (and remembered) before the grant: the change feed
+    // must evict it
+    let response = http::get(world.port(), probe, &[]);
+    assert_eq!(response.status, 401, "{response:?}");
+    make_public(&world.gate, "hg/team/app", probe);
     let hg = HgClient::new();
     let out = hg.run(&["clone", &world.url("app"), "app"], None);
     world.check(out.ok(), &format!("anonymous hg clone: {out}"));
@@ -155,9 +160,31 @@ fn hg_clones_a_public_repository_without_credentials_and_a_push_is_challenged_th
     let writes: Vec<String> = world
         .backend_requests()
         .into_iter()
-        .filter(|l| l.contains("cmd=unbundle") || l.contains("unbundle"))
+        .filter(|l| l.contains("unbundle"))
         .collect();
     assert!(writes.is_empty(), "unbundle reached hg serve: {writes:?}");
+
+    // removing the grant (or disabling anonymous) ends public access within a second
+    world
+        .gate
+        .cli_ok(&["grant", "remove", "anonymous", "hg/team/app"]);
+    let closed = crate::support::poll::until(
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_millis(50),
+        || http::get(world.port(), probe, &[]).status == 401,
+    );
+    world.check(closed.is_some(), "public access ended after grant remove");
+    make_public(&world.gate, "hg/team/app", probe);
+    world.gate.cli_ok(&["user", "disable", "anonymous"]);
+    let closed = crate::support::poll::until(
+        std::time::Duration::from_secs(5),
+        std::time::Duration::from_millis(50),
+        || http::get(world.port(), probe, &[]).status == 401,
+    );
+    world.check(
+        closed.is_some(),
+        "public access ended after user disable anonymous",
+    );
 }
 
 #[test]
