@@ -238,6 +238,8 @@ impl Authenticator {
             active: false,
             grants: Vec::new(),
         }));
+        #[cfg(test)]
+        self.before_remember.run();
         let mut slot = self.anonymous.write().unwrap_or_else(|e| e.into_inner());
         if self.generation.load(Ordering::Acquire) == generation {
             *slot = Some(Arc::clone(&access));

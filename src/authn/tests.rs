@@ -210,3 +210,63 @@ async fn a_lookup_racing_an_eviction_is_not_remembered() {
         Err(AuthError::Standing(crate::authorize::Denial::Revoked))
     ));
 }
+
+#[tokio::test]
+async fn anonymous_is_remembered_and_evicted_by_the_feed() {
+    let (_dir, authn, _, _) = setup().await;
+    let mut feed = ChangeFeed::start(Arc::clone(&authn)).await.unwrap();
+    assert!(authn.anonymous_remembered().unwrap().is_none());
+    let standing = authn.look_up_anonymous().await.unwrap();
+    assert!(standing.active && standing.grants.is_empty());
+    assert!(authn.anonymous_remembered().unwrap().is_some());
+    let anonymous = UserName::anonymous();
+    let pattern = RepoPattern::parse("git/oss/**").unwrap();
+    authn
+        .store()
+        .set_grant(&anonymous, &pattern, Access::Read, &by())
+        .await
+        .unwrap();
+    feed.poll().await;
+    assert!(authn.anonymous_remembered().unwrap().is_none(), "evicted");
+    let standing = authn.look_up_anonymous().await.unwrap();
+    assert_eq!(standing.grants, [(pattern, Access::Read)]);
+    // A change to another user leaves it remembered.
+    authn
+        .store()
+        .set_user_active(&UserName::parse("alice").unwrap(), false, &by())
+        .await
+        .unwrap();
+    feed.poll().await;
+    assert!(authn.anonymous_remembered().unwrap().is_some());
+}
+
+/// Like [`a_lookup_racing_an_eviction_is_not_remembered`] for the standing of `anonymous`:
+/// a grant given (and processed by the feed) between the store's answer and the remembering
+/// must not be hidden by the stale answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_racing_an_eviction_of_anonymous_is_not_remembered() {
+    let (_dir, authn, _, _) = setup().await;
+    let mut feed = ChangeFeed::start(Arc::clone(&authn)).await.unwrap();
+    let store = Arc::clone(authn.store());
+    let pattern = RepoPattern::parse("git/oss/**").unwrap();
+    let granted = pattern.clone();
+    authn.before_remember.set(move || {
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async move {
+                store
+                    .set_grant(&UserName::anonymous(), &granted, Access::Read, &by())
+                    .await
+                    .unwrap();
+                feed.poll().await;
+            });
+        });
+    });
+    let stale = authn.look_up_anonymous().await.unwrap();
+    assert!(stale.grants.is_empty(), "the answer read before the grant");
+    assert!(
+        authn.anonymous_remembered().unwrap().is_none(),
+        "remembered after the eviction"
+    );
+    let fresh = authn.look_up_anonymous().await.unwrap();
+    assert_eq!(fresh.grants, [(pattern, Access::Read)]);
+}
