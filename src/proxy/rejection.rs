@@ -90,6 +90,10 @@ impl Rejection {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "token store unavailable; try again shortly",
             ),
+            // Without credentials: say that a token is needed (and for what).
+            Rejection::Denied(denial @ Denial::Anonymous { .. }) => {
+                (StatusCode::UNAUTHORIZED, Cow::Owned(denial.to_string()))
+            }
             Rejection::Denied(denial) if denial.is_unauthenticated() => {
                 fixed(StatusCode::UNAUTHORIZED, INVALID_CREDENTIALS)
             }
@@ -227,6 +231,14 @@ mod tests {
         );
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(r.headers()[WWW_AUTHENTICATE], "Basic realm=\"vcsgate\"");
+        let anonymous = Rejection::Denied(Denial::Anonymous {
+            access: crate::vocabulary::Access::Write,
+            repo: crate::repo::RepoPath::parse("git/oss/lib").unwrap(),
+        });
+        let r = respond(&anonymous, Some(Vcs::Git), &Method::GET, "vcsgate");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(r.headers()[WWW_AUTHENTICATE], "Basic realm=\"vcsgate\"");
+        assert!(anonymous.message().starts_with("authentication required to write"));
         let expired = Rejection::Denied(Denial::Expired);
         assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(

@@ -248,3 +248,15 @@ pub fn access_lines(gate: &Gate, path: &str) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// Whether an access-log line for `path` holding every one of `fields` shows up within a
+/// few seconds (workers write their lines when they run out of work, so a line may follow
+/// the response it describes).
+pub fn logged(gate: &Gate, path: &str, fields: &[&str]) -> bool {
+    let found = || {
+        access_lines(gate, path)
+            .iter()
+            .any(|line| fields.iter().all(|field| line.contains(field)))
+    };
+    poll::until(Duration::from_secs(10), Duration::from_millis(20), found).is_some()
+}

@@ -2,7 +2,7 @@
 //! credentials; every write without credentials gets the 401 challenge, the client retries
 //! with its read-only token and is refused (403), and the backend never sees the write.
 
-use super::{HgAccess, access_lines, make_public};
+use super::{HgAccess, logged, make_public};
 use crate::git_e2e::{Via, World};
 use crate::support::git::{Cred, GitClient};
 use crate::support::hg::HgClient;
@@ -28,11 +28,13 @@ fn git_clones_a_public_repository_without_credentials_and_a_push_is_challenged_t
     );
     let before = world.app_main();
     assert_eq!(git.rev("app", "HEAD"), before);
-    let lines = access_lines(&world.gate, "/git/team/app.git/info/refs");
+    let app_refs_path = "/git/team/app.git/info/refs";
     world.check(
-        lines
-            .iter()
-            .any(|l| l.contains("user=anonymous") && l.contains("credential=anonymous")),
+        logged(
+            &world.gate,
+            app_refs_path,
+            &["user=anonymous", "credential=anonymous"],
+        ),
         "the access log names the anonymous user and credential form",
     );
 
@@ -62,6 +64,10 @@ fn git_clones_a_public_repository_without_credentials_and_a_push_is_challenged_t
     let response = http::get(world.gate.port(), receive, &[]);
     assert_eq!(response.status, 401, "{response:?}");
     assert_eq!(
+        response.body.trim(),
+        "authentication required to write git/team/app: use an access token as the password"
+    );
+    assert_eq!(
         response.header("www-authenticate"),
         Some("Basic realm=\"vcsgate\"")
     );
@@ -72,11 +78,12 @@ fn git_clones_a_public_repository_without_credentials_and_a_push_is_challenged_t
         out.stderr.contains("lacks write_repository"),
         &format!("git shows why: {out}"),
     );
-    let lines = access_lines(&world.gate, "/git/team/app.git/info/refs");
     world.check(
-        lines
-            .iter()
-            .any(|l| l.contains("status=403") && l.contains("credential=basic")),
+        logged(
+            &world.gate,
+            app_refs_path,
+            &["status=403", "credential=basic", "user=alice token=ci"],
+        ),
         "the retry with the token is logged as basic",
     );
     assert_eq!(world.app_main(), before, "the backend is unchanged");

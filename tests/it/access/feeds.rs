@@ -1,7 +1,7 @@
 //! Feed tokens (RhodeCode's): a `read_feed` token reads hgweb's feeds (the default
 //! `feed_paths` of hg routes) by URL, Basic or Bearer, and nothing else.
 
-use super::{HgAccess, access_lines, curl};
+use super::{HgAccess, curl, logged};
 use crate::support::hg::HgClient;
 use crate::support::http;
 
@@ -42,18 +42,17 @@ fn feeds_with_a_feed_token_by_url_basic_and_bearer() {
         &format!("atom-tags by Bearer: {response:?}"),
     );
 
-    let forms = |path: &str| -> Vec<String> {
-        access_lines(&world.gate, path)
-            .into_iter()
-            .filter(|l| l.contains("token=feed") && l.contains("status=200"))
-            .collect()
-    };
-    world.check(
-        forms("/hg/team/app/atom-log")[0].contains("credential=url")
-            && forms("/hg/team/app/rss-log")[0].contains("credential=basic")
-            && forms("/hg/team/app/atom-tags")[0].contains("credential=bearer"),
-        "each form is logged",
-    );
+    for (path, form) in [
+        ("/hg/team/app/atom-log", "credential=url"),
+        ("/hg/team/app/rss-log", "credential=basic"),
+        ("/hg/team/app/atom-tags", "credential=bearer"),
+    ] {
+        let fields = ["token=feed", "status=200", form];
+        world.check(
+            logged(&world.gate, path, &fields),
+            &format!("{path}: {form}"),
+        );
+    }
     // a feed path takes read_repository too (by header)
     let read = [http::basic("alice", &world.tokens.read)];
     assert_eq!(http::get(port, "/hg/team/app/atom-log", &read).status, 200);

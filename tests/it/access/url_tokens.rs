@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use super::{HgAccess, SvnAccess, access_lines, curl};
+use super::{HgAccess, SvnAccess, curl, logged};
 use crate::support::hg::HgClient;
 use crate::support::svn::SvnClient;
 use crate::support::{http, process, tools};
@@ -47,11 +47,9 @@ fn hgweb_archive_and_raw_file_downloads_with_a_url_token() {
         "HEAD with a URL token: {response:?}"
     );
 
-    let lines = access_lines(&world.gate, "/hg/team/app/raw-file/tip/README");
+    let path = "/hg/team/app/raw-file/tip/README";
     world.check(
-        lines
-            .iter()
-            .any(|l| l.contains("credential=url") && l.contains("token=web")),
+        logged(&world.gate, path, &["credential=url", "token=web"]),
         "the access log names the form and the token (never its value)",
     );
     let backend = world.backend_requests();
@@ -121,8 +119,22 @@ fn a_url_token_is_refused_everywhere_else() {
     world.check(response.status == 400, &format!("both: {response:?}"));
     let lines = world.backend_requests();
     assert_eq!(lines.len(), before, "nothing reached hg serve: {lines:?}");
+    // every refusal is logged without a user: no token was looked up
+    let unauthenticated = ["status=400", "user=- token=- credential=-"];
+    for path in [
+        "/hg/team/app/log",
+        "/hg/team/app/rev/tip",
+        "/hg/team/app/raw-rev/tip",
+        "/hg/team/app",
+        "/hg/team/app/archive/tip.zip",
+    ] {
+        world.check(
+            logged(&world.gate, path, &unauthenticated),
+            &format!("{path} refused before authentication"),
+        );
+    }
     world.check(
-        !world.gate.log().contains(" user=alice token=web "),
+        !world.gate.log().contains("token=web"),
         "no refused request was looked up",
     );
 
@@ -172,9 +184,8 @@ fn svn_file_download_with_a_url_token() {
     );
     world.check(status == 200, &format!("svn file download: {status}"));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "readme\n");
-    let lines = access_lines(&world.gate, "/svn/repo/trunk/README");
     world.check(
-        lines.iter().any(|l| l.contains("credential=url")),
+        logged(&world.gate, "/svn/repo/trunk/README", &["credential=url"]),
         "logged as a URL credential",
     );
 
