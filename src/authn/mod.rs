@@ -8,6 +8,7 @@
 
 mod feed;
 mod health;
+pub mod oidc;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::Failure;
+use crate::authn::oidc::{Issuer, KeySet};
 use crate::authn::{Authenticator, ChangeFeed};
 use crate::config::Config;
 use crate::proxy::admission::Admission;
@@ -34,7 +35,17 @@ pub fn check_files(config: &Config) -> Result<(), Failure> {
     for route in &config.routes {
         ServedRoute::new(route, &config.limits).map_err(config_failure)?;
     }
+    oidc_issuers(config)?;
     Ok(())
+}
+
+/// Every `[[oidc]]` issuer with its keys (a JWKS file that does not load is a config error).
+fn oidc_issuers(config: &Config) -> Result<Vec<(Issuer, KeySet)>, Failure> {
+    config
+        .oidc
+        .iter()
+        .map(|o| Ok((o.issuer.clone(), o.load_keys().map_err(config_failure)?)))
+        .collect()
 }
 
 /// How often addresses whose failure budget has refilled are forgotten.

@@ -4,6 +4,7 @@
 //! [`Config`] whose relative paths are resolved against the config file's directory.
 
 mod limits;
+pub mod oidc;
 mod raw;
 mod route;
 mod secrets;
@@ -39,6 +40,8 @@ pub struct Config {
     pub throttle: ThrottleSettings,
     /// `[tokens]`: default and maximum token lifetimes.
     pub tokens: TokenPolicy,
+    /// `[[oidc]]` issuers whose JWTs act as a vcsgate user (ACCESS.md).
+    pub oidc: Vec<oidc::OidcIssuer>,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +149,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
     let limits = limits::limits(&ctx, raw.limits)?;
     let throttle = throttle::throttle(&ctx, raw.throttle)?;
     let tokens = tokens::tokens(&ctx, raw.tokens)?;
+    let oidc = oidc::issuers(&ctx, raw.oidc)?;
     Ok(Config {
         path: ctx.path,
         server,
@@ -154,6 +158,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         limits,
         throttle,
         tokens,
+        oidc,
     })
 }
 

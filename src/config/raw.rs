@@ -14,6 +14,28 @@ pub struct RawConfig {
     pub tokens: Option<RawTokens>,
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
+    #[serde(default)]
+    pub oidc: Vec<RawOidc>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOidc {
+    pub issuer: Option<String>,
+    pub jwks_file: Option<String>,
+    pub jwks_url: Option<String>,
+    pub audience: Option<String>,
+    pub user: Option<String>,
+    pub max_ttl_secs: Option<u64>,
+    pub allow: Option<Vec<RawOidcAllow>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOidcAllow {
+    pub claims: Option<std::collections::BTreeMap<String, String>>,
+    pub repos: Option<Vec<String>>,
+    pub access: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

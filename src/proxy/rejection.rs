@@ -238,7 +238,11 @@ mod tests {
         let r = respond(&anonymous, Some(Vcs::Git), &Method::GET, "vcsgate");
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(r.headers()[WWW_AUTHENTICATE], "Basic realm=\"vcsgate\"");
-        assert!(anonymous.message().starts_with("authentication required to write"));
+        assert!(
+            anonymous
+                .message()
+                .starts_with("authentication required to write")
+        );
         let expired = Rejection::Denied(Denial::Expired);
         assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(
