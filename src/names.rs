@@ -80,6 +80,13 @@ impl UserName {
     }
 }
 
+impl TokenName {
+    /// The name an OIDC identity goes by where a token name is shown (it has no token).
+    pub fn oidc() -> Self {
+        TokenName("oidc".to_owned())
+    }
+}
+
 /// The longest address SMTP carries (RFC 5321's path limit less its angle brackets).
 pub const MAX_EMAIL_LEN: usize = 254;
 

@@ -11,8 +11,8 @@ mod health;
 pub mod oidc;
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use dashmap::DashMap;
@@ -34,6 +34,16 @@ pub const LAST_USED_FLUSH_INTERVAL: Duration = Duration::from_secs(10);
 /// Granularity of recorded last-use times.
 const LAST_USED_GRANULARITY_SECS: i64 = 60;
 
+/// Most verified JWTs remembered at once (expired ones are dropped first).
+const MAX_VERIFIED_JWTS: usize = 10_000;
+
+/// OIDC issuers and the JWTs verified so far.
+#[derive(Debug)]
+struct OidcState {
+    issuers: Vec<(oidc::Issuer, oidc::KeySet)>,
+    verified: DashMap<[u8; 32], Arc<oidc::Verified>>,
+}
+
 /// Why a request is not authenticated.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -49,6 +59,8 @@ pub enum AuthError {
     Standing(Denial),
     #[error("the token store is unavailable")]
     StoreUnavailable,
+    #[error("JWT refused: {0}")]
+    Oidc(#[from] oidc::OidcError),
 }
 
 /// The outcome of [`Authenticator::begin`].
@@ -69,6 +81,12 @@ pub enum Subject {
         form: CredentialForm,
     },
     Anonymous(Arc<UserAccess>),
+    /// A CI job's JWT: the configured user, with what the JWT's claims allow.
+    Oidc {
+        verified: Arc<oidc::Verified>,
+        user: Arc<UserAccess>,
+        form: CredentialForm,
+    },
 }
 
 impl Subject {
@@ -76,12 +94,13 @@ impl Subject {
         match self {
             Subject::Token { known, .. } => &known.principal.user.name,
             Subject::Anonymous(user) => &user.name,
+            Subject::Oidc { user, .. } => &user.name,
         }
     }
 
     pub fn form(&self) -> CredentialForm {
         match self {
-            Subject::Token { form, .. } => *form,
+            Subject::Token { form, .. } | Subject::Oidc { form, .. } => *form,
             Subject::Anonymous(_) => CredentialForm::Anonymous,
         }
     }
@@ -99,9 +118,13 @@ pub struct KnownToken {
 pub struct Authenticator {
     store: Arc<dyn Store>,
     tokens: DashMap<TokenHash, Arc<KnownToken>>,
-    /// The standing of the reserved user `anonymous` (requests without credentials), once
-    /// looked up; evicted like a token's user.
-    anonymous: RwLock<Option<Arc<UserAccess>>>,
+    /// Standings (active, grants) of users looked up by name: the reserved `anonymous`
+    /// (requests without credentials) and the users OIDC identities act as; evicted like a
+    /// token's user.
+    standings: DashMap<UserName, Arc<UserAccess>>,
+    /// `[[oidc]]` issuers with their keys, and JWTs verified before (by the SHA-256 of the
+    /// JWT, until their `exp`).
+    oidc: Option<OidcState>,
     /// Bumped whenever the feed evicts, before it evicts; a lookup that raced with an
     /// eviction is not remembered (see [`Authenticator::remember`]).
     generation: AtomicU64,
@@ -119,7 +142,8 @@ impl Authenticator {
         Authenticator {
             store,
             tokens: DashMap::new(),
-            anonymous: RwLock::new(None),
+            standings: DashMap::new(),
+            oidc: None,
             generation: AtomicU64::new(0),
             dirty_last_used: DashMap::new(),
             health: Health::new(grace),
@@ -217,35 +241,88 @@ impl Authenticator {
     /// The remembered standing of `anonymous`, if any (checks store health like
     /// [`Authenticator::begin`]).
     pub fn anonymous_remembered(&self) -> Result<Option<Arc<UserAccess>>, AuthError> {
+        self.standing_remembered(&UserName::anonymous())
+    }
+
+    /// Looks up the standing of `anonymous` (see [`Authenticator::look_up_standing`]).
+    pub async fn look_up_anonymous(&self) -> Result<Arc<UserAccess>, AuthError> {
+        self.look_up_standing(&UserName::anonymous()).await
+    }
+
+    /// The remembered standing of a user, if any (checks store health).
+    pub fn standing_remembered(
+        &self,
+        name: &UserName,
+    ) -> Result<Option<Arc<UserAccess>>, AuthError> {
         if !self.health.is_available() {
             return Err(AuthError::StoreUnavailable);
         }
-        let slot = self.anonymous.read().unwrap_or_else(|e| e.into_inner());
-        Ok(slot.clone())
+        Ok(self
+            .standings
+            .get(name)
+            .map(|entry| Arc::clone(entry.value())))
     }
 
-    /// Looks up the standing of `anonymous` in the store and remembers it (unless the feed
-    /// evicted anything meanwhile, as in [`Authenticator::remember`]). A store without the
-    /// user (it cannot happen after migration 0005) means no anonymous access.
-    pub async fn look_up_anonymous(&self) -> Result<Arc<UserAccess>, AuthError> {
+    /// Looks up a user's standing in the store and remembers it (unless the feed evicted
+    /// anything meanwhile, as in [`Authenticator::remember`]). An unknown user (`anonymous`
+    /// cannot be one after migration 0005) is inactive without grants: no access.
+    pub async fn look_up_standing(&self, name: &UserName) -> Result<Arc<UserAccess>, AuthError> {
         let generation = self.generation.load(Ordering::Acquire);
-        let name = UserName::anonymous();
-        let found = self.store.user_access(&name).await.map_err(|error| {
-            tracing::error!(%error, "lookup of the anonymous user failed");
+        let found = self.store.user_access(name).await.map_err(|error| {
+            tracing::error!(%error, user = %name, "lookup of a user's standing failed");
             AuthError::StoreUnavailable
         })?;
         let access = Arc::new(found.unwrap_or(UserAccess {
-            name,
+            name: name.clone(),
             active: false,
             grants: Vec::new(),
         }));
         #[cfg(test)]
         self.before_remember.run();
-        let mut slot = self.anonymous.write().unwrap_or_else(|e| e.into_inner());
-        if self.generation.load(Ordering::Acquire) == generation {
-            *slot = Some(Arc::clone(&access));
+        if let dashmap::Entry::Vacant(slot) = self.standings.entry(name.clone())
+            && self.generation.load(Ordering::Acquire) == generation
+        {
+            slot.insert(Arc::clone(&access));
         }
         Ok(access)
+    }
+
+    /// Turns on OIDC identities for these issuers and their keys.
+    pub fn enable_oidc(&mut self, issuers: Vec<(oidc::Issuer, oidc::KeySet)>) {
+        if !issuers.is_empty() {
+            self.oidc = Some(OidcState {
+                issuers,
+                verified: DashMap::new(),
+            });
+        }
+    }
+
+    /// Verifies a JWT (or finds it verified before and not expired at `now`). Returns the
+    /// verification and whether it came from memory. Without `[[oidc]]` issuers a JWT is an
+    /// unknown credential.
+    pub fn verify_jwt(
+        &self,
+        jwt: &Secret,
+        now: i64,
+    ) -> Result<(Arc<oidc::Verified>, bool), AuthError> {
+        let state = self.oidc.as_ref().ok_or(AuthError::Unknown)?;
+        let key: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(jwt.expose().as_bytes()).into();
+        if let Some(found) = state.verified.get(&key)
+            && now < found.exp.saturating_add(oidc::verify::LEEWAY_SECS)
+        {
+            return Ok((Arc::clone(found.value()), true));
+        }
+        let verified = Arc::new(oidc::verify(jwt.expose(), &state.issuers, now)?);
+        if state.verified.len() >= MAX_VERIFIED_JWTS {
+            state
+                .verified
+                .retain(|_, v| now < v.exp.saturating_add(oidc::verify::LEEWAY_SECS));
+            if state.verified.len() >= MAX_VERIFIED_JWTS {
+                state.verified.clear();
+            }
+        }
+        state.verified.insert(key, Arc::clone(&verified));
+        Ok((verified, false))
     }
 
     /// Records that an authenticated request used `known` at `now` from `client`; kept in
@@ -269,10 +346,7 @@ impl Authenticator {
             return;
         }
         self.generation.fetch_add(1, Ordering::AcqRel);
-        if users.iter().any(UserName::is_anonymous) {
-            let mut slot = self.anonymous.write().unwrap_or_else(|e| e.into_inner());
-            *slot = None;
-        }
+        self.standings.retain(|name, _| !users.contains(name));
         self.tokens
             .retain(|_, known| !users.contains(&known.principal.user.name));
     }

@@ -30,6 +30,12 @@ pub enum Denial {
         who: Who,
         repo: RepoPath,
     },
+    /// A CI job's JWT whose claims allow no such access to the repository (`[[oidc.allow]]`).
+    OutsideOidcRules {
+        user: UserName,
+        access: Access,
+        repo: RepoPath,
+    },
     /// A request without credentials that the reserved user `anonymous` may not make: a
     /// write, or a read no grant of `anonymous` covers (401, so clients prompt).
     Anonymous {
@@ -60,7 +66,8 @@ impl Denial {
             }
             Denial::MissingScope { .. }
             | Denial::NoGrant { .. }
-            | Denial::OutsideTokenRepos { .. } => false,
+            | Denial::OutsideTokenRepos { .. }
+            | Denial::OutsideOidcRules { .. } => false,
         }
     }
 }
@@ -81,6 +88,10 @@ impl fmt::Display for Denial {
             Denial::OutsideTokenRepos { who, repo } => {
                 write!(f, "{who} is not valid for {repo}")
             }
+            Denial::OutsideOidcRules { user, access, repo } => write!(
+                f,
+                "the OIDC identity acting as {user} has no {access} rule for {repo}"
+            ),
             Denial::Anonymous { access, repo } => write!(
                 f,
                 "authentication required to {access} {repo}: use an access token as the password"
@@ -184,6 +195,45 @@ pub fn authorize_anonymous(
             repo: repo.clone(),
         })
     }
+}
+
+/// The decision for a CI job's JWT acting as `user` (its standing): the user is active, one
+/// of the repositories its claims allow (`allowed`, from `[[oidc.allow]]`) covers the repo
+/// path with enough access, and so does one of the user's grants.
+pub fn authorize_oidc(
+    user: &UserAccess,
+    allowed: &[(crate::repo::RepoPattern, Access)],
+    access: Access,
+    repo: &RepoPath,
+) -> Result<(), Denial> {
+    if !user.active {
+        return Err(Denial::UserDisabled);
+    }
+    let ruled = allowed
+        .iter()
+        .any(|(pattern, level)| level.covers(access) && pattern.matches(repo));
+    if !ruled {
+        return Err(Denial::OutsideOidcRules {
+            user: user.name.clone(),
+            access,
+            repo: repo.clone(),
+        });
+    }
+    let granted = user
+        .grants
+        .iter()
+        .any(|(pattern, level)| level.covers(access) && pattern.matches(repo));
+    if !granted {
+        return Err(Denial::NoGrant {
+            who: Who {
+                user: user.name.clone(),
+                token: TokenName::oidc(),
+            },
+            access,
+            repo: repo.clone(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -269,3 +269,40 @@ fn narrow_scopes_by_url_and_by_header() {
         Err(Denial::OutsideTokenRepos { .. })
     ));
 }
+
+#[test]
+fn oidc_needs_a_rule_and_a_grant() {
+    let ci = principal(&[], &[("git/team/**", Access::Write)], &[]).user;
+    let rules = [
+        (RepoPattern::parse("git/team/app").unwrap(), Access::Write),
+        (RepoPattern::parse("git/team/lib").unwrap(), Access::Read),
+        (RepoPattern::parse("git/other").unwrap(), Access::Write),
+    ];
+    let app = repo("git/team/app");
+    assert_eq!(authorize_oidc(&ci, &rules, Access::Write, &app), Ok(()));
+    let lib = repo("git/team/lib");
+    assert_eq!(authorize_oidc(&ci, &rules, Access::Read, &lib), Ok(()));
+    let denial = authorize_oidc(&ci, &rules, Access::Write, &lib).unwrap_err();
+    assert_eq!(
+        denial.to_string(),
+        "the OIDC identity acting as alice has no write rule for git/team/lib"
+    );
+    assert!(!denial.is_unauthenticated());
+    // a rule without a grant
+    let other = repo("git/other");
+    assert!(matches!(
+        authorize_oidc(&ci, &rules, Access::Read, &other),
+        Err(Denial::NoGrant { .. })
+    ));
+    // a grant without a rule
+    assert!(matches!(
+        authorize_oidc(&ci, &rules, Access::Read, &repo("git/team/x")),
+        Err(Denial::OutsideOidcRules { .. })
+    ));
+    let mut disabled = ci.clone();
+    disabled.active = false;
+    assert_eq!(
+        authorize_oidc(&disabled, &rules, Access::Read, &app),
+        Err(Denial::UserDisabled)
+    );
+}

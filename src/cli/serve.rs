@@ -59,7 +59,10 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
             config.store.redacted_url
         ))
     })?;
-    let authn = Arc::new(Authenticator::new(store, config.store.outage_grace));
+    let issuers = oidc_issuers(&config)?;
+    let mut authn = Authenticator::new(store, config.store.outage_grace);
+    authn.enable_oidc(issuers);
+    let authn = Arc::new(authn);
     let feed = ChangeFeed::start(Arc::clone(&authn))
         .await
         .map_err(|e| Failure::refused(format!("cannot read the change feed: {e}")))?;

@@ -17,11 +17,12 @@ use super::rejection::{self, Rejection};
 use super::served::{self, ServedRoute};
 use super::{framing, settle};
 use crate::access;
-use crate::authn::{Attempt, AuthError, Authenticator, KnownToken, Subject};
+use crate::authn::{Attempt, AuthError, Authenticator, KnownToken, Subject, oidc};
 use crate::authorize::Presented;
 use crate::classify::Classified;
 use crate::config::Config;
 use crate::credentials::CredentialForm;
+use crate::names::UserName;
 use crate::router::Router;
 use crate::secret::Secret;
 use crate::store::UserAccess;
@@ -109,13 +110,33 @@ impl Gate {
         let (presented, form) = match (credentials::presented(headers), url_token) {
             (Ok(Some(presented)), None) => presented,
             (Ok(None), Some(token)) => (token, CredentialForm::Url),
-            (Ok(None), None) => return Ok(Subject::Anonymous(self.anonymous().await?)),
+            (Ok(None), None) => {
+                let anonymous = self.standing(&UserName::anonymous()).await?;
+                return Ok(Subject::Anonymous(anonymous));
+            }
             (Ok(Some(_)), Some(_)) => return Err(access::UrlTokenRefusal::Both.into()),
             (Err(error), _) => return Err(self.failed(client, error.into())),
         };
         let throttled = |t: throttle::Throttled| Rejection::Throttled {
             retry_after_secs: t.retry_after_secs,
         };
+        if oidc::looks_like_jwt(presented.expose()) {
+            // A JWT is a header credential only (never in a URL).
+            if form == CredentialForm::Url {
+                return Err(self.failed(client, AuthError::Unknown));
+            }
+            self.throttle.check(client).map_err(throttled)?;
+            let verified = match self.authn.verify_jwt(&presented, now) {
+                Ok((verified, _)) => verified,
+                Err(error) => return Err(self.failed(client, error)),
+            };
+            let user = self.standing(&verified.user).await?;
+            return Ok(Subject::Oidc {
+                verified,
+                user,
+                form,
+            });
+        }
         let known = match self.authn.begin(&presented, now) {
             Ok(Attempt::Known(known)) => known,
             Ok(Attempt::Unknown(hash)) => {
@@ -131,17 +152,19 @@ impl Gate {
         Ok(Subject::Token { known, form })
     }
 
-    /// The standing of `anonymous`: from memory, or one store lookup on the control runtime.
-    async fn anonymous(&self) -> Result<Arc<UserAccess>, AuthError> {
-        if let Some(user) = self.authn.anonymous_remembered()? {
+    /// A user's standing (`anonymous`, or the user a JWT acts as): from memory, or one store
+    /// lookup on the control runtime.
+    async fn standing(&self, name: &UserName) -> Result<Arc<UserAccess>, AuthError> {
+        if let Some(user) = self.authn.standing_remembered(name)? {
             return Ok(user);
         }
         let Some(control) = &self.control else {
-            return self.authn.look_up_anonymous().await;
+            return self.authn.look_up_standing(name).await;
         };
         let authn = Arc::clone(&self.authn);
+        let name = name.clone();
         control
-            .spawn(async move { authn.look_up_anonymous().await })
+            .spawn(async move { authn.look_up_standing(&name).await })
             .await
             .unwrap_or(Err(AuthError::StoreUnavailable))
     }
@@ -228,6 +251,9 @@ impl Gate {
             }
             Subject::Anonymous(user) => {
                 authorize::authorize_anonymous(user, verdict.access(), &repo)?;
+            }
+            Subject::Oidc { verified, user, .. } => {
+                authorize::authorize_oidc(user, &verified.allowed, verdict.access(), &repo)?;
             }
         }
         let host = served::client_host(&parts);

@@ -1,7 +1,7 @@
 //! The access log: one structured line per request, written when the response body has
 //! been sent (or abandoned), with client address, route, repo path, operation, user, token
-//! name, the credential form (`basic`, `bearer`, `url`, `anonymous`), status, bytes and
-//! duration. It never holds a secret: no header values, no query
+//! name, the credential form (`basic`, `bearer`, `url`, `anonymous`), an OIDC identity's
+//! `jti` and `sub`, status, bytes and duration. It never holds a secret: no header values, no query
 //! string.
 
 use std::fmt::Write as _;
@@ -36,6 +36,9 @@ pub struct AccessRecord {
     user: Option<String>,
     token: Option<String>,
     credential: Option<CredentialForm>,
+    /// An OIDC identity's `jti` and `sub` claims (printable ASCII only, bounded).
+    jti: Option<String>,
+    sub: Option<String>,
     refusal: Option<String>,
 }
 
@@ -66,6 +69,8 @@ impl AccessRecord {
             user: None,
             token: None,
             credential: None,
+            jti: None,
+            sub: None,
             refusal: None,
         }
     }
@@ -82,8 +87,16 @@ impl AccessRecord {
     pub fn authenticated(&mut self, subject: &Subject) {
         self.user = Some(subject.user().to_string());
         self.credential = Some(subject.form());
-        if let Subject::Token { known, .. } = subject {
-            self.token = Some(known.principal.token.name.to_string());
+        match subject {
+            Subject::Token { known, .. } => {
+                self.token = Some(known.principal.token.name.to_string());
+            }
+            Subject::Oidc { verified, .. } => {
+                self.token = Some("oidc".to_owned());
+                self.jti = verified.jti.as_deref().map(claim_text);
+                self.sub = verified.sub.as_deref().map(claim_text);
+            }
+            Subject::Anonymous(_) => {}
         }
     }
 
@@ -132,8 +145,8 @@ impl AccessRecord {
         let _ = writeln!(
             line,
             " {level:>5} request client={} method={} version={:?} path={} vcs={:?} route={} \
-             repo={} operation={:?} user={} token={} credential={} status={} bytes={bytes} \
-             duration_ms={} \
+             repo={} operation={:?} user={} token={} credential={} jti={} sub={} status={} \
+             bytes={bytes} duration_ms={} \
              complete={complete} refusal={}",
             self.peer.ip(),
             self.method.as_ref().map_or("-", Method::as_str),
@@ -146,12 +159,27 @@ impl AccessRecord {
             dash(&self.user),
             dash(&self.token),
             self.credential.map_or("-", CredentialForm::as_str),
+            dash(&self.jti),
+            dash(&self.sub),
             status.as_u16(),
             self.started.elapsed().as_millis(),
             dash(&self.refusal),
         );
         crate::logging::write_line(line.as_bytes());
     }
+}
+
+/// Longest claim value kept in a log line.
+const MAX_LOGGED_CLAIM: usize = 128;
+
+/// A claim as logged: printable ASCII without spaces (others become `?`), at most
+/// [`MAX_LOGGED_CLAIM`] characters.
+fn claim_text(value: &str) -> String {
+    value
+        .chars()
+        .take(MAX_LOGGED_CLAIM)
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect()
 }
 
 fn dash(value: &Option<String>) -> &str {
@@ -179,6 +207,16 @@ impl Observer for LogOnFinish {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn claims_are_logged_printable_and_bounded() {
+        assert_eq!(
+            super::claim_text("repo:team/app:ref:main"),
+            "repo:team/app:ref:main"
+        );
+        assert_eq!(super::claim_text("a b\nc\u{e9}"), "a?b?c?");
+        assert_eq!(super::claim_text(&"x".repeat(500)).len(), 128);
+    }
+
     #[test]
     fn levels_pad_like_tracing() {
         assert_eq!(format!(" {:>5}", tracing::Level::INFO), "  INFO");

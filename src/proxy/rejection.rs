@@ -84,7 +84,8 @@ impl Rejection {
                 AuthError::Credentials(_)
                 | AuthError::Format(_)
                 | AuthError::Unknown
-                | AuthError::Standing(_),
+                | AuthError::Standing(_)
+                | AuthError::Oidc(_),
             ) => fixed(StatusCode::UNAUTHORIZED, INVALID_CREDENTIALS),
             Rejection::Auth(AuthError::StoreUnavailable) => fixed(
                 StatusCode::SERVICE_UNAVAILABLE,

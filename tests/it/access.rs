@@ -9,13 +9,16 @@
 //!   download (content checked), refused on other paths, methods, as a VCS credential, with
 //!   the wrong scope, and never reaching a backend or a log;
 //! - [`feeds`]: hgweb feeds with a `read_feed` token by URL, Basic and Bearer, refused
-//!   elsewhere.
+//!   elsewhere;
+//! - [`oidc`]: CI jobs' JWTs (minted here with the test keys of `tests/fixtures/oidc`) clone
+//!   and push as their claims allow, and every refusal leaves the backend unchanged.
 //!
 //! Every log (vcsgate's, Apache's, hg serve's and the recorder's in front of it) is scanned
 //! for every token on drop ([`crate::support::secrets`]), URL tokens included.
 
 mod anonymous;
 mod feeds;
+mod oidc;
 mod url_tokens;
 
 use std::path::{Path, PathBuf};
