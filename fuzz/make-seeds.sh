@@ -135,6 +135,27 @@ for text in \
     seed credentials "$text"
 done
 
+# JWTs (OIDC): one signed with the test key rsa-1 (tests/fixtures/oidc), and broken ones.
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+jwt_part() { printf '%s' "$1" | b64url; }
+keys="$here/../tests/fixtures/oidc"
+claims='{"iss":"https://token.actions.example","aud":"vcsgate","sub":"repo:team/app:ref:refs/heads/main","repository":"team/app","ref":"refs/heads/main","iat":1800000000,"nbf":1800000000,"exp":1800000600}'
+signed_input="$(jwt_part '{"alg":"RS256","kid":"rsa-1","typ":"JWT"}').$(jwt_part "$claims")"
+signature=$(printf '%s' "$signed_input" | openssl dgst -sha256 -sign "$keys/rsa-1.pem" | b64url)
+for text in \
+    "$signed_input.$signature" \
+    "$(jwt_part '{"alg":"ES256","kid":"ec-1"}').$(jwt_part "$claims").c2lnbmF0dXJl" \
+    "$(jwt_part '{"alg":"none","kid":"rsa-1"}').$(jwt_part "$claims").c2ln" \
+    "$(jwt_part '{"alg":"HS256","kid":"rsa-1"}').$(jwt_part "$claims").c2ln" \
+    "$(jwt_part '{"alg":"RS256"}').$(jwt_part "$claims").c2ln" \
+    "$(jwt_part '{"alg":"RS256","kid":""}').$(jwt_part "$claims").c2ln" \
+    "$(jwt_part '{"alg":"RS256","kid":"rsa-1"}').$(jwt_part '{"iss":5}').c2ln" \
+    "eyJhbGciOiJSUzI1NiJ9.eyJ.c2ln" \
+    "eyJ.x" \
+    "vcsg_0123456789abcdefghijABCDEFGHIJxyAbCdEf"; do
+    seed jwt "$text"
+done
+
 # Config: a minimal file and one using every table.
 seed config 'version = 1\n[store]\nurl = "sqlite://vcsgate.db"\n[[route]]\nprefix = "/git"\nkind = "git"\nbackend = "http://127.0.0.1:8081/git"\n'
 seed config 'version = 1\n[server]\nlisten = "127.0.0.1:8443"\nrealm = "vcs"\n[server.tls]\ncert = "c.pem"\nkey = "k.pem"\n[store]\nurl = "postgres://vcs@db.example/vcsgate"\npassword_env = "PGPASSWORD"\noutage_grace_secs = 10\n[[route]]\nprefix = "/git"\nkind = "git"\nrepos = "/srv/git"\ngit_binary = "/usr/bin/git"\nrepo_depth = 2\n[[route]]\nprefix = "/hg"\nkind = "hg"\nbackend = "http://127.0.0.1:8000/"\n[[route]]\nprefix = "/svn"\nkind = "svn"\nbackend = "https://127.0.0.1:8443/svn"\nca_file = "ca.pem"\nsvn_layout = "parent"\n[route.identity]\nmode = "header"\nheader = "X-Vcsgate-User"\n[throttle]\nburst = 5\nper_minute = 6\nmax_tracked_clients = 1000\ntrusted_proxies = ["10.0.0.0/8", "::1"]\n'

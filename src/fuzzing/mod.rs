@@ -11,6 +11,7 @@
 pub mod chunked;
 pub mod head;
 pub mod hg_model;
+pub mod jwt;
 pub mod routes;
 
 #[cfg(test)]
@@ -42,6 +43,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("client_key", client_key_target),
     ("config", config_target),
     ("credentials", credentials_target),
+    ("jwt", jwt::jwt_target),
 ];
 
 /// Canonicalisation (R1–R5) never panics, and what it lets through has the promised shape.

@@ -147,7 +147,10 @@ pub fn inspect(jwt: &str) -> Result<Unverified, OidcError> {
         Algorithm::ES256 => Algorithm::ES256,
         _ => return Err(OidcError::Algorithm),
     };
-    let kid = header.kid.ok_or(OidcError::MissingKid)?;
+    let kid = header
+        .kid
+        .filter(|kid| !kid.is_empty())
+        .ok_or(OidcError::MissingKid)?;
     let payload = jwt.split('.').nth(1).ok_or(OidcError::Malformed)?;
     let bytes = URL_SAFE_NO_PAD
         .decode(payload)
