@@ -252,3 +252,30 @@ fn every_refusal_leaves_the_backend_unchanged() {
     assert_eq!(world.app_main(), before, "the backend is unchanged");
     assert!(world.backend_receive_pack_requests().is_empty());
 }
+
+#[test]
+fn check_config_loads_every_jwks_file() {
+    let ok = crate::support::vcsgate::Gate::new(GateConfig::new().top_level("oidc", oidc_config()));
+    let out = ok.cli(&["check-config"]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let mut missing = oidc_config();
+    missing.as_array_mut().unwrap()[0]
+        .as_table_mut()
+        .unwrap()
+        .insert("jwks_file".into(), "no-such-jwks.json".into());
+    let gate = crate::support::vcsgate::Gate::new(GateConfig::new().top_level("oidc", missing));
+    let out = gate.cli(&["check-config"]);
+    assert_eq!(out.code, Some(64), "{out}");
+    assert!(out.stderr.contains("no-such-jwks.json"), "{out}");
+    let mut url = oidc_config();
+    let table = url.as_array_mut().unwrap()[0].as_table_mut().unwrap();
+    table.remove("jwks_file");
+    table.insert(
+        "jwks_url".into(),
+        "https://token.actions.example/jwks".into(),
+    );
+    let gate = crate::support::vcsgate::Gate::new(GateConfig::new().top_level("oidc", url));
+    let out = gate.cli(&["check-config"]);
+    assert_eq!(out.code, Some(64), "jwks_url is not supported yet: {out}");
+    assert!(out.stderr.contains("jwks_url"), "{out}");
+}
