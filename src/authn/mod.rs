@@ -40,8 +40,17 @@ const MAX_VERIFIED_JWTS: usize = 10_000;
 /// OIDC issuers and the JWTs verified so far.
 #[derive(Debug)]
 struct OidcState {
-    issuers: Vec<(oidc::Issuer, oidc::KeySet)>,
+    issuers: Vec<oidc::IssuerKeys>,
     verified: DashMap<[u8; 32], Arc<oidc::Verified>>,
+}
+
+impl OidcState {
+    /// A JWT verified before whose `exp` has not passed at `now`.
+    fn remembered(&self, key: &[u8; 32], now: i64) -> Option<Arc<oidc::Verified>> {
+        let found = self.verified.get(key)?;
+        (now < found.exp.saturating_add(oidc::verify::LEEWAY_SECS))
+            .then(|| Arc::clone(found.value()))
+    }
 }
 
 /// Why a request is not authenticated.
@@ -288,7 +297,7 @@ impl Authenticator {
     }
 
     /// Turns on OIDC identities for these issuers and their keys.
-    pub fn enable_oidc(&mut self, issuers: Vec<(oidc::Issuer, oidc::KeySet)>) {
+    pub fn enable_oidc(&mut self, issuers: Vec<oidc::IssuerKeys>) {
         if !issuers.is_empty() {
             self.oidc = Some(OidcState {
                 issuers,
@@ -300,19 +309,17 @@ impl Authenticator {
     /// Verifies a JWT (or finds it verified before and not expired at `now`). Returns the
     /// verification and whether it came from memory. Without `[[oidc]]` issuers a JWT is an
     /// unknown credential.
-    pub fn verify_jwt(
+    pub async fn verify_jwt(
         &self,
         jwt: &Secret,
         now: i64,
     ) -> Result<(Arc<oidc::Verified>, bool), AuthError> {
         let state = self.oidc.as_ref().ok_or(AuthError::Unknown)?;
         let key: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(jwt.expose().as_bytes()).into();
-        if let Some(found) = state.verified.get(&key)
-            && now < found.exp.saturating_add(oidc::verify::LEEWAY_SECS)
-        {
-            return Ok((Arc::clone(found.value()), true));
+        if let Some(known) = state.remembered(&key, now) {
+            return Ok((known, true));
         }
-        let verified = Arc::new(oidc::verify(jwt.expose(), &state.issuers, now)?);
+        let verified = Arc::new(oidc::verify_current(&state.issuers, jwt.expose(), now).await?);
         if state.verified.len() >= MAX_VERIFIED_JWTS {
             state
                 .verified

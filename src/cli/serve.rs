@@ -3,9 +3,10 @@
 use std::sync::Arc;
 
 use super::Failure;
-use crate::authn::oidc::{Issuer, KeySet};
+use crate::authn::oidc::IssuerKeys;
 use crate::authn::{Authenticator, ChangeFeed};
 use crate::config::Config;
+use crate::config::oidc::JwksSource;
 use crate::proxy::admission::Admission;
 use crate::proxy::gate::Gate;
 use crate::proxy::served::ServedRoute;
@@ -39,13 +40,34 @@ pub fn check_files(config: &Config) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Every `[[oidc]]` issuer with its keys (a JWKS file that does not load is a config error).
-fn oidc_issuers(config: &Config) -> Result<Vec<(Issuer, KeySet)>, Failure> {
-    config
-        .oidc
-        .iter()
-        .map(|o| Ok((o.issuer.clone(), o.load_keys().map_err(config_failure)?)))
-        .collect()
+/// Every `[[oidc]]` issuer's JWKS file loads (a `jwks_url` is only fetched by `serve`).
+fn oidc_issuers(config: &Config) -> Result<(), Failure> {
+    for issuer in &config.oidc {
+        issuer.load_keys().map_err(config_failure)?;
+    }
+    Ok(())
+}
+
+/// The issuers with their keys as `serve` keeps them: files loaded (a bad one is a config
+/// error), URLs fetched (an unreachable one is logged; its JWTs are refused until a fetch
+/// succeeds).
+async fn oidc_keys(config: &Config) -> Result<Vec<IssuerKeys>, Failure> {
+    let mut out = Vec::with_capacity(config.oidc.len());
+    for configured in &config.oidc {
+        let issuer = configured.issuer.clone();
+        let keys = match (
+            configured.load_keys().map_err(config_failure)?,
+            &configured.jwks,
+        ) {
+            (Some(keys), _) => IssuerKeys::fixed(issuer, keys),
+            (None, JwksSource::Url { url, ca_file }) => {
+                IssuerKeys::remote(issuer, url.clone(), ca_file.clone()).await
+            }
+            (None, JwksSource::File(_)) => continue,
+        };
+        out.push(keys);
+    }
+    Ok(out)
 }
 
 /// How often addresses whose failure budget has refilled are forgotten.
@@ -59,7 +81,7 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
             config.store.redacted_url
         ))
     })?;
-    let issuers = oidc_issuers(&config)?;
+    let issuers = oidc_keys(&config).await?;
     let mut authn = Authenticator::new(store, config.store.outage_grace);
     authn.enable_oidc(issuers);
     let authn = Arc::new(authn);

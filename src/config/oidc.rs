@@ -20,7 +20,12 @@ pub const DEFAULT_OIDC_MAX_TTL_SECS: i64 = 3600;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JwksSource {
     File(PathBuf),
-    Url(http::Uri),
+    /// Fetched at start and again on an unknown `kid` (at most once a minute); `ca_file`
+    /// adds a CA to the system roots.
+    Url {
+        url: http::Uri,
+        ca_file: Option<PathBuf>,
+    },
 }
 
 /// A validated `[[oidc]]` table.
@@ -47,17 +52,13 @@ pub enum KeyLoadError {
         #[source]
         source: JwksError,
     },
-    #[error(
-        "oidc issuer {issuer}: jwks_url is not supported by this build yet; download the \
-         issuer's JWKS and give it as jwks_file"
-    )]
-    UrlNotSupported { issuer: String },
 }
 
 impl OidcIssuer {
-    /// Loads the issuer's keys (`check-config` and `serve` both do, so a bad file is a
-    /// config error before anything is served).
-    pub fn load_keys(&self) -> Result<KeySet, KeyLoadError> {
+    /// Loads the issuer's keys from its `jwks_file` (`check-config` and `serve` both do, so a
+    /// bad file is a config error before anything is served); `None` for a `jwks_url`, which
+    /// `serve` fetches.
+    pub fn load_keys(&self) -> Result<Option<KeySet>, KeyLoadError> {
         let issuer = || self.issuer.issuer.clone();
         match &self.jwks {
             JwksSource::File(path) => {
@@ -66,13 +67,15 @@ impl OidcIssuer {
                     path: path.clone(),
                     source,
                 })?;
-                KeySet::parse(&text).map_err(|source| KeyLoadError::Jwks {
-                    issuer: issuer(),
-                    path: path.clone(),
-                    source,
-                })
+                KeySet::parse(&text)
+                    .map(Some)
+                    .map_err(|source| KeyLoadError::Jwks {
+                        issuer: issuer(),
+                        path: path.clone(),
+                        source,
+                    })
             }
-            JwksSource::Url(_) => Err(KeyLoadError::UrlNotSupported { issuer: issuer() }),
+            JwksSource::Url { .. } => Ok(None),
         }
     }
 }
@@ -115,8 +118,16 @@ fn issuer(ctx: &Context, index: usize, raw: RawOidc) -> Result<OidcIssuer, Error
         ));
     }
     let jwks = match (raw.jwks_file, raw.jwks_url) {
-        (Some(file), None) => JwksSource::File(ctx.resolve(&file)),
-        (None, Some(url)) => JwksSource::Url(jwks_url(ctx, &key("jwks_url"), &url)?),
+        (Some(file), None) => {
+            if raw.jwks_ca_file.is_some() {
+                return Err(ctx.invalid(key("jwks_ca_file"), "", "only with `jwks_url`"));
+            }
+            JwksSource::File(ctx.resolve(&file))
+        }
+        (None, Some(url)) => JwksSource::Url {
+            url: jwks_url(ctx, &key("jwks_url"), &url)?,
+            ca_file: raw.jwks_ca_file.as_deref().map(|f| ctx.resolve(f)),
+        },
         (Some(_), Some(_)) => {
             return Err(ctx.invalid(
                 key("jwks_url"),

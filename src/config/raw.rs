@@ -24,6 +24,7 @@ pub struct RawOidc {
     pub issuer: Option<String>,
     pub jwks_file: Option<String>,
     pub jwks_url: Option<String>,
+    pub jwks_ca_file: Option<String>,
     pub audience: Option<String>,
     pub user: Option<String>,
     pub max_ttl_secs: Option<u64>,

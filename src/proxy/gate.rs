@@ -126,7 +126,7 @@ impl Gate {
                 return Err(self.failed(client, AuthError::Unknown));
             }
             self.throttle.check(client).map_err(throttled)?;
-            let verified = match self.authn.verify_jwt(&presented, now) {
+            let verified = match self.authn.verify_jwt(&presented, now).await {
                 Ok((verified, _)) => verified,
                 Err(error) => return Err(self.failed(client, error)),
             };

@@ -176,6 +176,20 @@ pub fn verify(jwt: &str, issuers: &[(Issuer, KeySet)], now: i64) -> Result<Verif
         .iter()
         .find(|(issuer, _)| issuer.issuer == seen.issuer)
         .ok_or(OidcError::UnknownIssuer)?;
+    verify_with(jwt, &seen, issuer, keys, now)
+}
+
+/// Verifies `jwt` (already [`inspect`]ed as `seen`) against one issuer and its keys.
+pub fn verify_with(
+    jwt: &str,
+    seen: &Unverified,
+    issuer: &Issuer,
+    keys: &KeySet,
+    now: i64,
+) -> Result<Verified, OidcError> {
+    if seen.issuer != issuer.issuer {
+        return Err(OidcError::UnknownIssuer);
+    }
     let jwk = keys.keys.get(&seen.kid).ok_or(OidcError::UnknownKid)?;
     if !fits(jwk, seen.algorithm) {
         return Err(OidcError::KeyMismatch);

@@ -276,6 +276,104 @@ fn check_config_loads_every_jwks_file() {
     );
     let gate = crate::support::vcsgate::Gate::new(GateConfig::new().top_level("oidc", url));
     let out = gate.cli(&["check-config"]);
-    assert_eq!(out.code, Some(64), "jwks_url is not supported yet: {out}");
-    assert!(out.stderr.contains("jwks_url"), "{out}");
+    assert_eq!(
+        out.code,
+        Some(0),
+        "a jwks_url is fetched by serve, not check-config: {out}"
+    );
+}
+
+/// `openssl s_server -WWW`: serves the files of its directory over HTTPS on loopback with
+/// the test PKI's server certificate (SAN 127.0.0.1); stopped on drop.
+struct JwksServer {
+    daemon: crate::support::process::Daemon,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl JwksServer {
+    fn start(pki: &crate::support::tls::TestPki, jwks: &str) -> JwksServer {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("jwks.json"), fixture(jwks)).unwrap();
+        let port = crate::support::ports::free_port();
+        let log = std::fs::File::create(dir.path().join("s_server.log")).unwrap();
+        let mut cmd = std::process::Command::new(crate::support::tools::openssl());
+        cmd.args(["s_server", "-quiet", "-WWW", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-cert")
+            .arg(pki.server_cert())
+            .arg("-key")
+            .arg(pki.server_key())
+            .current_dir(dir.path())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        let daemon = crate::support::process::Daemon::spawn("openssl s_server", &mut cmd);
+        let up = crate::support::poll::until(
+            std::time::Duration::from_secs(10),
+            std::time::Duration::from_millis(20),
+            || crate::support::poll::accepts(port),
+        );
+        assert!(up.is_some(), "openssl s_server did not start on {port}");
+        JwksServer { daemon, port, dir }
+    }
+
+    fn url(&self) -> String {
+        format!("https://127.0.0.1:{}/jwks.json", self.port)
+    }
+
+    /// Publishes another JWKS (a key rotation).
+    fn publish(&self, jwks: &str) {
+        std::fs::write(self.dir.path().join("jwks.json"), fixture(jwks)).unwrap();
+    }
+}
+
+#[test]
+fn keys_from_a_jwks_url_are_fetched_refetched_for_a_new_kid_and_kept_when_unreachable() {
+    let pki = crate::support::tls::TestPki::generate();
+    let mut server = JwksServer::start(&pki, "jwks-1.json");
+    let mut config = oidc_config();
+    let table = config.as_array_mut().unwrap()[0].as_table_mut().unwrap();
+    table.remove("jwks_file");
+    table.insert("jwks_url".into(), server.url().into());
+    let ca = pki.ca_pem().display().to_string();
+    table.insert("jwks_ca_file".into(), ca.into());
+    let mut world = World::with_config(Via::Builtin, GateConfig::new().top_level("oidc", config));
+    world.gate.user_add("ci");
+    world.gate.grant("ci", "local/team/**", "write");
+    world.gate.serve();
+    let port = world.gate.port();
+    let refs = "/local/team/app.git/info/refs?service=git-upload-pack";
+    let status = |token: &str| http::get(port, refs, &[http::basic("x", token)]).status;
+
+    let first = jwt(&claims("team/app", "refs/heads/main"));
+    world.check(status(&first) == 200, "a JWT signed with a fetched key");
+    // the issuer rotates its keys: the new kid makes vcsgate fetch again
+    server.publish("jwks-2.json");
+    let mut rotated = claims("team/app", "refs/heads/main");
+    rotated["jti"] = json!("rotated");
+    let rotated = mint(Algorithm::RS256, "rsa-2", "rsa-2.pem", &rotated);
+    world.check(
+        status(&rotated) == 200,
+        "a JWT signed with a rotated-in key",
+    );
+    // another new kid within the minute: not fetched again, so refused although the issuer
+    // publishes it by now
+    server.publish("jwks-3.json");
+    let mut unknown = claims("team/app", "refs/heads/main");
+    unknown["jti"] = json!("unknown");
+    let unknown = mint(Algorithm::RS256, "rsa-3", "rsa-2.pem", &unknown);
+    assert_eq!(status(&unknown), 401);
+    // the issuer goes away: the keys fetched before stay in use
+    server.daemon.stop();
+    let mut later = claims("team/app", "refs/heads/main");
+    later["jti"] = json!("later");
+    let later = jwt(&later);
+    world.check(
+        status(&later) == 200,
+        "keys kept while the issuer is unreachable",
+    );
+    world.gate.stop();
+    let log = world.gate.log();
+    assert!(log.contains("JWKS fetched"), "{log}");
+    assert!(log.contains("JWKS refetched for an unknown kid"), "{log}");
 }
