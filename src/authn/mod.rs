@@ -37,6 +37,11 @@ const LAST_USED_GRANULARITY_SECS: i64 = 60;
 /// Most verified JWTs remembered at once (expired ones are dropped first).
 const MAX_VERIFIED_JWTS: usize = 10_000;
 
+/// What verified JWTs are remembered by: the SHA-256 of the JWT.
+fn jwt_key(jwt: &Secret) -> [u8; 32] {
+    <sha2::Sha256 as sha2::Digest>::digest(jwt.expose().as_bytes()).into()
+}
+
 /// OIDC issuers and the JWTs verified so far.
 #[derive(Debug)]
 struct OidcState {
@@ -306,19 +311,25 @@ impl Authenticator {
         }
     }
 
-    /// Verifies a JWT (or finds it verified before and not expired at `now`). Returns the
-    /// verification and whether it came from memory. Without `[[oidc]]` issuers a JWT is an
-    /// unknown credential.
+    /// A JWT verified before and not expired at `now`, if any. Without `[[oidc]]` issuers a
+    /// JWT is an unknown credential.
+    pub fn remembered_jwt(
+        &self,
+        jwt: &Secret,
+        now: i64,
+    ) -> Result<Option<Arc<oidc::Verified>>, AuthError> {
+        let state = self.oidc.as_ref().ok_or(AuthError::Unknown)?;
+        Ok(state.remembered(&jwt_key(jwt), now))
+    }
+
+    /// Verifies a JWT against the issuers' keys and remembers it until its `exp`.
     pub async fn verify_jwt(
         &self,
         jwt: &Secret,
         now: i64,
-    ) -> Result<(Arc<oidc::Verified>, bool), AuthError> {
+    ) -> Result<Arc<oidc::Verified>, AuthError> {
         let state = self.oidc.as_ref().ok_or(AuthError::Unknown)?;
-        let key: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(jwt.expose().as_bytes()).into();
-        if let Some(known) = state.remembered(&key, now) {
-            return Ok((known, true));
-        }
+        let key = jwt_key(jwt);
         let verified = Arc::new(oidc::verify_current(&state.issuers, jwt.expose(), now).await?);
         if state.verified.len() >= MAX_VERIFIED_JWTS {
             state
@@ -329,7 +340,7 @@ impl Authenticator {
             }
         }
         state.verified.insert(key, Arc::clone(&verified));
-        Ok((verified, false))
+        Ok(verified)
     }
 
     /// Records that an authenticated request used `known` at `now` from `client`; kept in

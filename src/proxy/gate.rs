@@ -125,9 +125,16 @@ impl Gate {
             if form == CredentialForm::Url {
                 return Err(self.failed(client, AuthError::Unknown));
             }
-            self.throttle.check(client).map_err(throttled)?;
-            let verified = match self.authn.verify_jwt(&presented, now).await {
-                Ok((verified, _)) => verified,
+            // Like a remembered token, a JWT verified before is never throttled.
+            let verified = match self.authn.remembered_jwt(&presented, now) {
+                Ok(Some(verified)) => verified,
+                Ok(None) => {
+                    self.throttle.check(client).map_err(throttled)?;
+                    match self.authn.verify_jwt(&presented, now).await {
+                        Ok(verified) => verified,
+                        Err(error) => return Err(self.failed(client, error)),
+                    }
+                }
                 Err(error) => return Err(self.failed(client, error)),
             };
             let user = self.standing(&verified.user).await?;
