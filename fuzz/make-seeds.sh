@@ -108,6 +108,32 @@ for text in \
     seed classify_hg "$text"
 done
 
+# URL and feed tokens (ACCESS.md): auth_token placements — plain, encoded name and value,
+# duplicates (also encoded), empty, other spellings, look-alikes, beside page parameters.
+for text in \
+    'GET /hg/team/app/archive/tip.tar.gz?auth_token=vcsg_abc\n' \
+    'GET /hg/team/app/raw-file/tip/README?style=raw&auth_token=vcsg_abc&rev=1\n' \
+    'GET /hg/team/app/raw-file/tip/README?auth%5Ftoken=vcsg%5Fabc\n' \
+    'GET /hg/team/app/archive/tip.zip?auth_token=a&auth_token=b\n' \
+    'GET /hg/team/app/archive/tip.zip?auth_token=a&auth%5ftoken=a\n' \
+    'GET /hg/team/app/archive/tip.zip?auth_token=\n' \
+    'GET /hg/team/app/archive/tip.zip?auth_token\n' \
+    'GET /hg/team/app/archive/tip.zip?Auth_Token=vcsg_abc\n' \
+    'GET /hg/team/app/atom-log?auth_tokens=x&auth-token=y\n' \
+    'GET /hg/team/app?cmd=capabilities&auth_token=vcsg_abc\n' \
+    'HEAD /hg/team/app/rss-log/x?auth_token=vcsg_abc\n' \
+    'POST /hg/team/app/archive/tip.zip?auth_token=vcsg_abc\n' \
+    'GET /hg/team/app/atom-log?auth_token=vcsg_abc\nAuthorization: Bearer vcsg_abc\n'; do
+    seed canonicalise "$text"
+    seed classify_hg "$text"
+done
+for text in \
+    'GET /svn/repo/trunk/README?auth_token=vcsg_abc\n' \
+    'PROPFIND /svn/repo/trunk?auth_token=vcsg_abc\nDepth: 0\n'; do
+    seed canonicalise "$text"
+    seed classify_svn "$text"
+done
+
 # Subversion (PROTOCOLS.md §4): reads, HTTP v2 commit, v1 activity, COPY, MERGE body.
 for text in \
     'OPTIONS /svn/repo\nContent-Type: text/xml\n\n<?xml version="1.0" encoding="utf-8"?><D:options xmlns:D="DAV:"><D:activity-collection-set/></D:options>' \
@@ -147,6 +173,27 @@ for text in \
     "Digest username=\"a\"\n" \
     "Bearer a\nBearer b\n"; do
     seed credentials "$text"
+done
+
+# JWTs (OIDC): one signed with the test key rsa-1 (tests/fixtures/oidc), and broken ones.
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+jwt_part() { printf '%s' "$1" | b64url; }
+keys="$here/../tests/fixtures/oidc"
+claims='{"iss":"https://token.actions.example","aud":"vcsgate","sub":"repo:team/app:ref:refs/heads/main","repository":"team/app","ref":"refs/heads/main","iat":1800000000,"nbf":1800000000,"exp":1800000600}'
+signed_input="$(jwt_part '{"alg":"RS256","kid":"rsa-1","typ":"JWT"}').$(jwt_part "$claims")"
+signature=$(printf '%s' "$signed_input" | openssl dgst -sha256 -sign "$keys/rsa-1.pem" | b64url)
+for text in \
+    "$signed_input.$signature" \
+    "$(jwt_part '{"alg":"ES256","kid":"ec-1"}').$(jwt_part "$claims").c2lnbmF0dXJl" \
+    "$(jwt_part '{"alg":"none","kid":"rsa-1"}').$(jwt_part "$claims").c2ln" \
+    "$(jwt_part '{"alg":"HS256","kid":"rsa-1"}').$(jwt_part "$claims").c2ln" \
+    "$(jwt_part '{"alg":"RS256"}').$(jwt_part "$claims").c2ln" \
+    "$(jwt_part '{"alg":"RS256","kid":""}').$(jwt_part "$claims").c2ln" \
+    "$(jwt_part '{"alg":"RS256","kid":"rsa-1"}').$(jwt_part '{"iss":5}').c2ln" \
+    "eyJhbGciOiJSUzI1NiJ9.eyJ.c2ln" \
+    "eyJ.x" \
+    "vcsg_0123456789abcdefghijABCDEFGHIJxyAbCdEf"; do
+    seed jwt "$text"
 done
 
 # Config: a minimal file and one using every table.

@@ -22,6 +22,7 @@ have apache2 || missing+=(apache2)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 have openssl || missing+=(openssl)
 { have chromium && have chromedriver; } || missing+=(chromium chromium-driver)
+have curl || missing+=(curl)
 { [ -x /usr/bin/kill ] || [ -x /bin/kill ]; } || missing+=(procps)
 
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -34,7 +35,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update
     apt-get install -y git git-lfs mercurial subversion apache2 libapache2-mod-svn postgresql \
-        openssl procps chromium chromium-driver
+        openssl procps chromium chromium-driver curl
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -3,6 +3,11 @@
 //! - `Basic base64(user:token)` — the username is ignored;
 //! - `Basic base64(token:)` or `Basic base64(token:x-oauth-basic)` — the username is the token;
 //! - `Bearer token`.
+//!
+//! A token may also arrive as `?auth_token=` on the paths that accept it (ACCESS.md "URL
+//! tokens"); [`crate::canon::CanonicalRequest::take_auth_token`] takes it out of the query
+//! and [`crate::access`] decides whether the path accepts it. [`CredentialForm`] names the
+//! form in the access log.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -31,8 +36,36 @@ pub enum CredentialError {
     Empty,
 }
 
+/// How a request presented its credential (the access log's `credential=` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialForm {
+    Basic,
+    Bearer,
+    /// `?auth_token=` in the query.
+    Url,
+    /// No credentials at all: decided as the reserved user `anonymous`.
+    Anonymous,
+}
+
+impl CredentialForm {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialForm::Basic => "basic",
+            CredentialForm::Bearer => "bearer",
+            CredentialForm::Url => "url",
+            CredentialForm::Anonymous => "anonymous",
+        }
+    }
+}
+
 /// Returns the presented token, `Ok(None)` when no credentials were sent.
 pub fn presented_token(headers: &HeaderMap) -> Result<Option<Secret>, CredentialError> {
+    Ok(presented(headers)?.map(|(token, _)| token))
+}
+
+/// Returns the presented token and its form (Basic or Bearer), `Ok(None)` when no
+/// `Authorization` header was sent.
+pub fn presented(headers: &HeaderMap) -> Result<Option<(Secret, CredentialForm)>, CredentialError> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -47,17 +80,17 @@ pub fn presented_token(headers: &HeaderMap) -> Result<Option<Secret>, Credential
     let text = std::str::from_utf8(bytes).map_err(|_| CredentialError::Scheme)?;
     let (scheme, rest) = text.split_once(' ').ok_or(CredentialError::Scheme)?;
     let rest = rest.trim_matches(' ');
-    let token = if scheme.eq_ignore_ascii_case("basic") {
-        from_basic(rest)?
+    let (token, form) = if scheme.eq_ignore_ascii_case("basic") {
+        (from_basic(rest)?, CredentialForm::Basic)
     } else if scheme.eq_ignore_ascii_case("bearer") {
-        rest.to_owned()
+        (rest.to_owned(), CredentialForm::Bearer)
     } else {
         return Err(CredentialError::Scheme);
     };
     if token.is_empty() {
         return Err(CredentialError::Empty);
     }
-    Ok(Some(Secret::new(token)))
+    Ok(Some((Secret::new(token), form)))
 }
 
 fn from_basic(encoded: &str) -> Result<String, CredentialError> {
@@ -107,6 +140,13 @@ mod tests {
         for form in forms {
             let token = presented_token(&with(&[&form])).unwrap().unwrap();
             assert_eq!(token.expose(), "tok", "{form}");
+            let (_, kind) = presented(&with(&[&form])).unwrap().unwrap();
+            let expected = if form.to_ascii_lowercase().starts_with("bearer") {
+                CredentialForm::Bearer
+            } else {
+                CredentialForm::Basic
+            };
+            assert_eq!(kind, expected, "{form}");
         }
     }
 

@@ -28,6 +28,7 @@
 //! Beside requests, the control runtime follows the store's change feed ([`authn`]) and
 //! sends token expiry notices by webhook and mail ([`notify`]).
 
+pub mod access;
 pub mod api;
 pub mod authn;
 pub mod authorize;

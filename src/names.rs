@@ -65,6 +65,28 @@ name_type!(
     "token"
 );
 
+/// The reserved user whose grants decide requests without credentials (ACCESS.md
+/// "Anonymous read"): present in every store, never holds tokens or `write` grants.
+pub const ANONYMOUS: &str = "anonymous";
+
+impl UserName {
+    /// The reserved user [`ANONYMOUS`].
+    pub fn anonymous() -> Self {
+        UserName(ANONYMOUS.to_owned())
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.0 == ANONYMOUS
+    }
+}
+
+impl TokenName {
+    /// The name an OIDC identity goes by where a token name is shown (it has no token).
+    pub fn oidc() -> Self {
+        TokenName("oidc".to_owned())
+    }
+}
+
 /// The longest address SMTP carries (RFC 5321's path limit less its angle brackets).
 pub const MAX_EMAIL_LEN: usize = 254;
 

@@ -179,6 +179,14 @@ impl RepoPattern {
         let segments: Vec<&str> = path.segments().collect();
         match_segments(&pattern, &segments)
     }
+
+    /// Whether the pattern covers exactly these (decoded) path segments; used for paths
+    /// below a repository (`url_token_paths`, `feed_paths`).
+    pub fn matches_segments<S: AsRef<str>>(&self, segments: &[S]) -> bool {
+        let pattern: Vec<&str> = self.0.split('/').collect();
+        let segments: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
+        match_segments(&pattern, &segments)
+    }
 }
 
 impl fmt::Display for RepoPattern {

@@ -149,16 +149,28 @@ pub enum Scope {
     ReadRepository,
     WriteRepository,
     Api,
+    /// Reads feed paths only (ACCESS.md "Feed tokens"), also as `?auth_token=`.
+    ReadFeed,
+    /// Reads a route's `url_token_paths` as `?auth_token=` only (ACCESS.md "URL tokens").
+    ReadWeb,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 3] = [Scope::ReadRepository, Scope::WriteRepository, Scope::Api];
+    pub const ALL: [Scope; 5] = [
+        Scope::ReadRepository,
+        Scope::WriteRepository,
+        Scope::Api,
+        Scope::ReadFeed,
+        Scope::ReadWeb,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::ReadRepository => "read_repository",
             Scope::WriteRepository => "write_repository",
             Scope::Api => "api",
+            Scope::ReadFeed => "read_feed",
+            Scope::ReadWeb => "read_web",
         }
     }
 
@@ -167,6 +179,8 @@ impl Scope {
             Scope::ReadRepository => 1,
             Scope::WriteRepository => 2,
             Scope::Api => 4,
+            Scope::ReadFeed => 8,
+            Scope::ReadWeb => 16,
         }
     }
 }
@@ -186,7 +200,7 @@ impl FromStr for Scope {
             .ok_or_else(|| UnknownWord {
                 what: "scope",
                 given: s.to_owned(),
-                expected: "read_repository, write_repository, api",
+                expected: "read_repository, write_repository, api, read_feed, read_web",
             })
     }
 }
@@ -264,14 +278,19 @@ mod tests {
         assert!(!read.allows(Access::Write));
         assert!(write.allows(Access::Read));
         assert!(write.allows(Access::Write));
-        let api: ScopeSet = [Scope::Api].into_iter().collect();
-        assert!(!api.allows(Access::Read));
+        for narrow in [Scope::Api, Scope::ReadFeed, Scope::ReadWeb] {
+            let set: ScopeSet = [narrow].into_iter().collect();
+            assert!(!set.allows(Access::Read), "{narrow}");
+        }
     }
 
     #[test]
     fn scope_list_round_trips_and_rejects_unknown() {
         let set = ScopeSet::parse_list("write_repository,read_repository").unwrap();
         assert_eq!(set.to_list(), "read_repository,write_repository");
+        let web = ScopeSet::parse_list("read_web,read_feed").unwrap();
+        assert_eq!(web.to_list(), "read_feed,read_web");
+        assert_eq!(ScopeSet::parse_list(&web.to_list()).unwrap(), web);
         assert!(ScopeSet::parse_list("read_repository,admin").is_err());
         assert!("Read_Repository".parse::<Scope>().is_err());
     }

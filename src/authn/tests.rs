@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::*;
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
-use crate::store::{Audit, NewToken};
+use crate::store::{Audit, GrantRule, NewToken};
 use crate::vocabulary::{Access, Scope, ScopeSet};
 
 const NOW: i64 = 1_800_000_000;
@@ -210,4 +210,115 @@ async fn a_lookup_racing_an_eviction_is_not_remembered() {
         authn.authenticate(&secret, NOW + 2).await,
         Err(AuthError::Standing(crate::authorize::Denial::Revoked))
     ));
+}
+
+#[tokio::test]
+async fn anonymous_is_remembered_and_evicted_by_the_feed() {
+    let (_dir, authn, _, _) = setup().await;
+    let mut feed = ChangeFeed::start(Arc::clone(&authn)).await.unwrap();
+    assert!(authn.anonymous_remembered().unwrap().is_none());
+    let standing = authn.look_up_anonymous().await.unwrap();
+    assert!(standing.active && standing.grants.is_empty());
+    assert!(authn.anonymous_remembered().unwrap().is_some());
+    let anonymous = UserName::anonymous();
+    let pattern = RepoPattern::parse("git/oss/**").unwrap();
+    authn
+        .store()
+        .set_grant(&anonymous, &pattern, Access::Read, &by())
+        .await
+        .unwrap();
+    feed.poll().await;
+    assert!(authn.anonymous_remembered().unwrap().is_none(), "evicted");
+    let standing = authn.look_up_anonymous().await.unwrap();
+    assert_eq!(standing.grants, [GrantRule::new(pattern, Access::Read)]);
+    // A change to another user leaves it remembered.
+    authn
+        .store()
+        .set_user_active(&UserName::parse("alice").unwrap(), false, &by())
+        .await
+        .unwrap();
+    feed.poll().await;
+    assert!(authn.anonymous_remembered().unwrap().is_some());
+}
+
+/// Like [`a_lookup_racing_an_eviction_is_not_remembered`] for the standing of `anonymous`:
+/// a grant given (and processed by the feed) between the store's answer and the remembering
+/// must not be hidden by the stale answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_racing_an_eviction_of_anonymous_is_not_remembered() {
+    let (_dir, authn, _, _) = setup().await;
+    let mut feed = ChangeFeed::start(Arc::clone(&authn)).await.unwrap();
+    let store = Arc::clone(authn.store());
+    let pattern = RepoPattern::parse("git/oss/**").unwrap();
+    let granted = pattern.clone();
+    authn.before_remember.set(move || {
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async move {
+                store
+                    .set_grant(&UserName::anonymous(), &granted, Access::Read, &by())
+                    .await
+                    .unwrap();
+                feed.poll().await;
+            });
+        });
+    });
+    let stale = authn.look_up_anonymous().await.unwrap();
+    assert!(stale.grants.is_empty(), "the answer read before the grant");
+    assert!(
+        authn.anonymous_remembered().unwrap().is_none(),
+        "remembered after the eviction"
+    );
+    let fresh = authn.look_up_anonymous().await.unwrap();
+    assert_eq!(fresh.grants, [GrantRule::new(pattern, Access::Read)]);
+}
+
+/// A verified JWT is remembered (by its hash) until its `exp`; a JWT is an unknown
+/// credential without `[[oidc]]` issuers.
+#[tokio::test]
+async fn verified_jwts_are_remembered_until_they_expire() {
+    let (dir, authn, _, _) = setup().await;
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oidc");
+    let read = |name: &str| std::fs::read_to_string(format!("{fixtures}/{name}")).unwrap();
+    let claims = serde_json::json!({
+        "iss": "https://issuer.example", "aud": "vcsgate", "jti": "j",
+        "repository": "team/app", "iat": NOW, "nbf": NOW, "exp": NOW + 300,
+    });
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = Some("rsa-1".to_owned());
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(read("rsa-1.pem").as_bytes()).unwrap();
+    let jwt = Secret::new(jsonwebtoken::encode(&header, &claims, &key).unwrap());
+    assert!(matches!(
+        authn.remembered_jwt(&jwt, NOW),
+        Err(AuthError::Unknown)
+    ));
+
+    let store = Arc::clone(authn.store());
+    drop(authn);
+    let mut authn = Authenticator::new(store, Duration::from_secs(30));
+    let issuer = oidc::Issuer {
+        issuer: "https://issuer.example".to_owned(),
+        audience: "vcsgate".to_owned(),
+        user: UserName::parse("alice").unwrap(),
+        max_ttl_secs: 3600,
+        allow: vec![oidc::AllowRule {
+            claims: vec![("repository".to_owned(), oidc::ClaimGlob::new("team/*"))],
+            repos: vec![oidc::RepoTemplate::parse("git/{repository}").unwrap()],
+            access: Access::Read,
+        }],
+    };
+    let keys = oidc::KeySet::parse(&read("jwks-1.json")).unwrap();
+    authn.enable_oidc(vec![oidc::IssuerKeys::fixed(issuer, keys)]);
+    assert!(authn.remembered_jwt(&jwt, NOW).unwrap().is_none());
+    let verified = authn.verify_jwt(&jwt, NOW).await.unwrap();
+    assert_eq!(verified.allowed[0].0.as_str(), "git/team/app");
+    assert!(authn.remembered_jwt(&jwt, NOW + 100).unwrap().is_some());
+    assert!(
+        authn.remembered_jwt(&jwt, NOW + 360).unwrap().is_none(),
+        "expired"
+    );
+    assert!(matches!(
+        authn.verify_jwt(&jwt, NOW + 360).await,
+        Err(AuthError::Oidc(oidc::OidcError::Expired))
+    ));
+    drop(dir);
 }

@@ -4,9 +4,10 @@
 
 use std::fmt;
 
+use crate::access::{self, Area};
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPath;
-use crate::store::Principal;
+use crate::store::{Principal, UserAccess};
 use crate::vocabulary::{Access, Scope};
 
 /// Why a token may not do what it asked.
@@ -29,6 +30,18 @@ pub enum Denial {
         who: Who,
         repo: RepoPath,
     },
+    /// A CI job's JWT whose claims allow no such access to the repository (`[[oidc.allow]]`).
+    OutsideOidcRules {
+        user: UserName,
+        access: Access,
+        repo: RepoPath,
+    },
+    /// A request without credentials that the reserved user `anonymous` may not make: a
+    /// write, or a read no grant of `anonymous` covers (401, so clients prompt).
+    Anonymous {
+        access: Access,
+        repo: RepoPath,
+    },
 }
 
 /// A token named in messages: `token "ci" of alice`.
@@ -48,10 +61,13 @@ impl Denial {
     /// Whether the credentials themselves are invalid (401) rather than insufficient (403).
     pub fn is_unauthenticated(&self) -> bool {
         match self {
-            Denial::Revoked | Denial::Expired | Denial::UserDisabled => true,
+            Denial::Revoked | Denial::Expired | Denial::UserDisabled | Denial::Anonymous { .. } => {
+                true
+            }
             Denial::MissingScope { .. }
             | Denial::NoGrant { .. }
-            | Denial::OutsideTokenRepos { .. } => false,
+            | Denial::OutsideTokenRepos { .. }
+            | Denial::OutsideOidcRules { .. } => false,
         }
     }
 }
@@ -72,6 +88,14 @@ impl fmt::Display for Denial {
             Denial::OutsideTokenRepos { who, repo } => {
                 write!(f, "{who} is not valid for {repo}")
             }
+            Denial::OutsideOidcRules { user, access, repo } => write!(
+                f,
+                "the OIDC identity acting as {user} has no {access} rule for {repo}"
+            ),
+            Denial::Anonymous { access, repo } => write!(
+                f,
+                "authentication required to {access} {repo}: use an access token as the password"
+            ),
         }
     }
 }
@@ -92,11 +116,31 @@ pub fn check_standing(principal: &Principal, now: i64) -> Result<(), Denial> {
     Ok(())
 }
 
-/// The whole decision: standing, scope, grant, token repo limits.
+/// What a request asks for, beyond its access and repository: which narrow-scope paths
+/// it reads ([`access::area`]) and whether the token came as `?auth_token=`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Presented {
+    pub area: Area,
+    pub by_url: bool,
+}
+
+/// The whole decision for a token in an `Authorization` header on an ordinary path.
 pub fn authorize(
     principal: &Principal,
     access: Access,
     repo: &RepoPath,
+    now: i64,
+) -> Result<(), Denial> {
+    authorize_presented(principal, access, repo, Presented::default(), now)
+}
+
+/// The whole decision: standing, scope (ACCESS.md's narrow scopes included), grant, token
+/// repo limits.
+pub fn authorize_presented(
+    principal: &Principal,
+    access: Access,
+    repo: &RepoPath,
+    presented: Presented,
     now: i64,
 ) -> Result<(), Denial> {
     check_standing(principal, now)?;
@@ -104,10 +148,11 @@ pub fn authorize(
         user: principal.token.user.clone(),
         token: principal.token.name.clone(),
     };
-    if !principal.token.scopes.allows(access) {
+    let scopes = principal.token.scopes;
+    if let Err(scope) = access::check_scopes(scopes, access, presented.area, presented.by_url) {
         return Err(Denial::MissingScope {
             who: who(),
-            scope: access.required_scope(),
+            scope,
             repo: repo.clone(),
         });
     }
@@ -127,6 +172,64 @@ pub fn authorize(
     if !limits.is_empty() && !limits.iter().any(|pattern| pattern.matches(repo)) {
         return Err(Denial::OutsideTokenRepos {
             who: who(),
+            repo: repo.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The decision for a request without credentials, made as the reserved user `anonymous`
+/// (`user`, its standing): only reads, only where one of its grants covers the repository
+/// (whatever access a grant names: `anonymous` never writes), only while it is enabled.
+pub fn authorize_anonymous(
+    user: &UserAccess,
+    access: Access,
+    repo: &RepoPath,
+) -> Result<(), Denial> {
+    let covered = user.grants.iter().any(|g| g.pattern.matches(repo));
+    if user.active && access == Access::Read && covered {
+        Ok(())
+    } else {
+        Err(Denial::Anonymous {
+            access,
+            repo: repo.clone(),
+        })
+    }
+}
+
+/// The decision for a CI job's JWT acting as `user` (its standing): the user is active, one
+/// of the repositories its claims allow (`allowed`, from `[[oidc.allow]]`) covers the repo
+/// path with enough access, and so does one of the user's grants.
+pub fn authorize_oidc(
+    user: &UserAccess,
+    allowed: &[(crate::repo::RepoPattern, Access)],
+    access: Access,
+    repo: &RepoPath,
+) -> Result<(), Denial> {
+    if !user.active {
+        return Err(Denial::UserDisabled);
+    }
+    let ruled = allowed
+        .iter()
+        .any(|(pattern, level)| level.covers(access) && pattern.matches(repo));
+    if !ruled {
+        return Err(Denial::OutsideOidcRules {
+            user: user.name.clone(),
+            access,
+            repo: repo.clone(),
+        });
+    }
+    let granted = user
+        .grants
+        .iter()
+        .any(|g| g.access.covers(access) && g.pattern.matches(repo));
+    if !granted {
+        return Err(Denial::NoGrant {
+            who: Who {
+                user: user.name.clone(),
+                token: TokenName::oidc(),
+            },
+            access,
             repo: repo.clone(),
         });
     }

@@ -197,3 +197,113 @@ fn messages_name_what_is_missing() {
     let denial = authorize(&p, Access::Write, &repo("git/x"), NOW).unwrap_err();
     assert_eq!(denial.to_string(), "alice has no write grant for git/x");
 }
+
+#[test]
+fn anonymous_only_reads_what_its_grants_cover() {
+    let p = principal(&[], &[("git/oss/**", Access::Write)], &[]);
+    let anonymous = p.user;
+    let public = repo("git/oss/lib");
+    assert_eq!(
+        authorize_anonymous(&anonymous, Access::Read, &public),
+        Ok(())
+    );
+    // a write grant (which the store refuses to hold) still never lets anonymous write
+    let denial = authorize_anonymous(&anonymous, Access::Write, &public).unwrap_err();
+    assert!(
+        denial.is_unauthenticated(),
+        "a write without credentials gets the challenge"
+    );
+    assert_eq!(
+        denial.to_string(),
+        "authentication required to write git/oss/lib: use an access token as the password"
+    );
+    let private = repo("git/team/app");
+    let denial = authorize_anonymous(&anonymous, Access::Read, &private).unwrap_err();
+    assert!(denial.is_unauthenticated());
+    let mut disabled = anonymous.clone();
+    disabled.active = false;
+    assert!(authorize_anonymous(&disabled, Access::Read, &public).is_err());
+}
+
+#[test]
+fn narrow_scopes_by_url_and_by_header() {
+    let web_area = Area {
+        web: true,
+        feed: false,
+    };
+    let feed_area = Area {
+        web: false,
+        feed: true,
+    };
+    let grants = &[("hg/team/app", Access::Read)][..];
+    let app = repo("hg/team/app");
+    let by_url = |area| Presented { area, by_url: true };
+    let by_header = |area| Presented {
+        area,
+        by_url: false,
+    };
+    let web = principal(&[Scope::ReadWeb], grants, &[]);
+    let feed = principal(&[Scope::ReadFeed], grants, &[]);
+    let read = principal(&[Scope::ReadRepository], grants, &[]);
+    let ok = |p: &Principal, presented| authorize_presented(p, Access::Read, &app, presented, NOW);
+    assert_eq!(ok(&web, by_url(web_area)), Ok(()));
+    assert_eq!(ok(&feed, by_url(feed_area)), Ok(()));
+    assert_eq!(ok(&feed, by_header(feed_area)), Ok(()));
+    assert_eq!(ok(&read, by_header(feed_area)), Ok(()));
+    let denial = ok(&read, by_url(web_area)).unwrap_err();
+    assert_eq!(
+        denial.to_string(),
+        "token \"ci\" of alice lacks read_web for hg/team/app"
+    );
+    assert!(ok(&web, by_header(web_area)).is_err());
+    assert!(ok(&web, by_header(Area::default())).is_err());
+    assert!(ok(&feed, by_header(Area::default())).is_err());
+    // grants and token limits still apply
+    let elsewhere = principal(&[Scope::ReadWeb], &[("hg/other", Access::Read)], &[]);
+    assert!(matches!(
+        ok(&elsewhere, by_url(web_area)),
+        Err(Denial::NoGrant { .. })
+    ));
+    let limited = principal(&[Scope::ReadFeed], grants, &["hg/other"]);
+    assert!(matches!(
+        ok(&limited, by_url(feed_area)),
+        Err(Denial::OutsideTokenRepos { .. })
+    ));
+}
+
+#[test]
+fn oidc_needs_a_rule_and_a_grant() {
+    let ci = principal(&[], &[("git/team/**", Access::Write)], &[]).user;
+    let rules = [
+        (RepoPattern::parse("git/team/app").unwrap(), Access::Write),
+        (RepoPattern::parse("git/team/lib").unwrap(), Access::Read),
+        (RepoPattern::parse("git/other").unwrap(), Access::Write),
+    ];
+    let app = repo("git/team/app");
+    assert_eq!(authorize_oidc(&ci, &rules, Access::Write, &app), Ok(()));
+    let lib = repo("git/team/lib");
+    assert_eq!(authorize_oidc(&ci, &rules, Access::Read, &lib), Ok(()));
+    let denial = authorize_oidc(&ci, &rules, Access::Write, &lib).unwrap_err();
+    assert_eq!(
+        denial.to_string(),
+        "the OIDC identity acting as alice has no write rule for git/team/lib"
+    );
+    assert!(!denial.is_unauthenticated());
+    // a rule without a grant
+    let other = repo("git/other");
+    assert!(matches!(
+        authorize_oidc(&ci, &rules, Access::Read, &other),
+        Err(Denial::NoGrant { .. })
+    ));
+    // a grant without a rule
+    assert!(matches!(
+        authorize_oidc(&ci, &rules, Access::Read, &repo("git/team/x")),
+        Err(Denial::OutsideOidcRules { .. })
+    ));
+    let mut disabled = ci.clone();
+    disabled.active = false;
+    assert_eq!(
+        authorize_oidc(&disabled, &rules, Access::Read, &app),
+        Err(Denial::UserDisabled)
+    );
+}

@@ -21,6 +21,10 @@
 //!   and values are decoded once (`+` stays `+`) and must be UTF-8 without control
 //!   characters; duplicate decoded names are refused (`cmd=x&%63md=y`). `/path?` has an
 //!   empty query.
+//! - URL tokens ([`CanonicalRequest::take_auth_token`]): `auth_token` (after decoding, so
+//!   `auth%5Ftoken` too) is taken out of both the decoded and the raw query before anything
+//!   else looks at the query, so no classifier, backend or log ever sees it; an empty value
+//!   and other spellings of the name (`Auth_Token`) are refused.
 //! - R4: the method is a token of upper-case ASCII letters and `-` (`get` is refused); the
 //!   per-protocol allow-lists live in the classifiers.
 //! - R5 ([`strip_untrusted_headers`]): see [`UNTRUSTED_HEADERS`].
@@ -35,6 +39,11 @@ mod query;
 mod tests;
 
 use http::{HeaderMap, Method, Uri, Version};
+
+use crate::secret::Secret;
+
+/// The query parameter that carries a URL or feed token (ACCESS.md "URL tokens").
+pub const AUTH_TOKEN_PARAM: &str = "auth_token";
 
 pub use headers::{UNTRUSTED_HEADERS, is_untrusted_header, strip_untrusted_headers};
 
@@ -138,6 +147,44 @@ pub enum CanonError {
     Upgrade,
     #[error("Connection must not name a header the request carries")]
     ConnectionOption,
+    #[error("auth_token is empty")]
+    EmptyAuthToken,
+    #[error("the query parameter for a token is spelled auth_token (lower case)")]
+    AuthTokenSpelling,
+}
+
+impl CanonicalRequest {
+    /// Takes `auth_token` out of the query: from the decoded pairs and from the raw query
+    /// that is forwarded (the other items stay byte for byte; an emptied query becomes none).
+    /// Returns its decoded value. Refuses an empty value and any other case of the name (a
+    /// token under `Auth_Token` must not reach a backend either). Duplicates, including
+    /// encoded ones (`auth_token=a&auth%5Ftoken=b`), were refused by [`canonicalise`].
+    pub fn take_auth_token(&mut self) -> Result<Option<Secret>, CanonError> {
+        if self
+            .query
+            .keys()
+            .any(|k| k != AUTH_TOKEN_PARAM && k.eq_ignore_ascii_case(AUTH_TOKEN_PARAM))
+        {
+            return Err(CanonError::AuthTokenSpelling);
+        }
+        let Some(index) = self
+            .query
+            .pairs
+            .iter()
+            .position(|(k, _)| k == AUTH_TOKEN_PARAM)
+        else {
+            return Ok(None);
+        };
+        let (_, value) = self.query.pairs.remove(index);
+        if let Some(raw) = &self.raw_query {
+            let kept = query::without_param(raw, AUTH_TOKEN_PARAM)?;
+            self.raw_query = (!kept.is_empty()).then_some(kept);
+        }
+        if value.is_empty() {
+            return Err(CanonError::EmptyAuthToken);
+        }
+        Ok(Some(Secret::new(value)))
+    }
 }
 
 /// Canonicalises a request head (R1–R4). Headers are only read here; strip the untrusted

@@ -33,3 +33,16 @@ fn text(raw: &str) -> Result<String, CanonError> {
         TextError::Control => CanonError::ForbiddenInQuery,
     })
 }
+
+/// `raw` (a query [`parse`] accepted) without the items whose decoded name is `name`; the
+/// other items are kept exactly as they were, in order.
+pub(super) fn without_param(raw: &str, name: &str) -> Result<String, CanonError> {
+    let mut kept = Vec::new();
+    for item in raw.split('&').filter(|item| !item.is_empty()) {
+        let (key, _) = item.split_once('=').unwrap_or((item, ""));
+        if text(key)? != name {
+            kept.push(item);
+        }
+    }
+    Ok(kept.join("&"))
+}

@@ -437,3 +437,100 @@ fn errors_never_quote_query_names_or_odd_methods() {
     let refused = canonicalise(&method, &"/x".parse().unwrap(), &http::HeaderMap::new());
     assert_eq!(refused.unwrap_err(), CanonError::MethodSyntax);
 }
+
+/// `auth_token` placement: (target, decoded token or refusal, forwarded raw query).
+#[test]
+fn auth_token_is_taken_out_of_the_query() {
+    type Row<'a> = (
+        &'a str,
+        Result<Option<&'a str>, CanonError>,
+        Option<&'a str>,
+    );
+    let rows: &[Row] = &[
+        ("/r/archive/tip.zip", Ok(None), None),
+        ("/r/archive/tip.zip?auth_token=abc", Ok(Some("abc")), None),
+        (
+            "/r/x?a=1&auth_token=abc&b=2",
+            Ok(Some("abc")),
+            Some("a=1&b=2"),
+        ),
+        (
+            "/r/x?auth_token=abc&style=raw",
+            Ok(Some("abc")),
+            Some("style=raw"),
+        ),
+        (
+            "/r/x?style=raw&auth_token=abc",
+            Ok(Some("abc")),
+            Some("style=raw"),
+        ),
+        // encoded name and value: decoded once, the encoded item removed too
+        (
+            "/r/x?auth%5Ftoken=abc&a=%41",
+            Ok(Some("abc")),
+            Some("a=%41"),
+        ),
+        ("/r/x?auth%5ftoken=a%62c", Ok(Some("abc")), None),
+        ("/r/x?%61uth_token=abc", Ok(Some("abc")), None),
+        // `+` stays `+`
+        ("/r/x?auth_token=a+b", Ok(Some("a+b")), None),
+        // empty value, name alone
+        ("/r/x?auth_token=", Err(CanonError::EmptyAuthToken), None),
+        ("/r/x?auth_token", Err(CanonError::EmptyAuthToken), None),
+        (
+            "/r/x?a=1&auth_token=",
+            Err(CanonError::EmptyAuthToken),
+            None,
+        ),
+        // other spellings of the name
+        (
+            "/r/x?Auth_Token=abc",
+            Err(CanonError::AuthTokenSpelling),
+            None,
+        ),
+        (
+            "/r/x?AUTH_TOKEN=abc",
+            Err(CanonError::AuthTokenSpelling),
+            None,
+        ),
+        (
+            "/r/x?auth_token=a&AUTH_TOKEN=b",
+            Err(CanonError::AuthTokenSpelling),
+            None,
+        ),
+        (
+            "/r/x?auth%5FTOKEN=abc",
+            Err(CanonError::AuthTokenSpelling),
+            None,
+        ),
+        // look-alikes are other parameters, left in place
+        ("/r/x?auth_tokens=abc", Ok(None), Some("auth_tokens=abc")),
+        ("/r/x?auth-token=abc", Ok(None), Some("auth-token=abc")),
+    ];
+    for (target, expected, forwarded) in rows {
+        let mut canonical = request("GET", target, &[]).unwrap();
+        let got = canonical.take_auth_token();
+        let got_text = got.map(|t| t.map(|s| s.expose().to_owned()));
+        let want = expected.clone().map(|t| t.map(str::to_owned));
+        assert_eq!(got_text, want, "{target}");
+        if expected.is_ok() {
+            assert_eq!(canonical.raw_query.as_deref(), *forwarded, "{target}");
+            assert!(canonical.query.get(AUTH_TOKEN_PARAM).is_none(), "{target}");
+        }
+    }
+    // duplicates, also encoded ones, never reach take_auth_token
+    for target in [
+        "/r/x?auth_token=a&auth_token=b",
+        "/r/x?auth_token=a&auth%5Ftoken=b",
+        "/r/x?auth_token=a&auth_token=a",
+    ] {
+        assert_eq!(
+            request("GET", target, &[]).err(),
+            Some(CanonError::DuplicateParam),
+            "{target}"
+        );
+    }
+    for target in ["/r/x?auth_token=a;b", "/r/x?auth_token=a&&b=1"] {
+        assert!(request("GET", target, &[]).is_err(), "{target}");
+    }
+}

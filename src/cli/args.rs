@@ -180,7 +180,8 @@ pub struct TokenCreate {
     /// Token name, unique among the user's active tokens
     #[arg(long)]
     pub name: TokenNameArg,
-    /// read_repository, write_repository or api (repeat or separate with commas)
+    /// read_repository, write_repository, api, read_feed or read_web (repeat or separate with
+    /// commas)
     #[arg(long = "scope", required = true, value_delimiter = ',')]
     pub scopes: Vec<ScopeArg>,
     /// Limit the token to repositories matching PATTERN (repeatable)

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use super::Failure;
+use crate::authn::oidc::IssuerKeys;
 use crate::authn::{Authenticator, ChangeFeed};
 use crate::config::Config;
+use crate::config::oidc::JwksSource;
 use crate::proxy::admission::Admission;
 use crate::proxy::gate::Gate;
 use crate::proxy::served::ServedRoute;
@@ -34,7 +36,38 @@ pub fn check_files(config: &Config) -> Result<(), Failure> {
     for route in &config.routes {
         ServedRoute::new(route, &config.limits).map_err(config_failure)?;
     }
+    oidc_issuers(config)?;
     Ok(())
+}
+
+/// Every `[[oidc]]` issuer's JWKS file loads (a `jwks_url` is only fetched by `serve`).
+fn oidc_issuers(config: &Config) -> Result<(), Failure> {
+    for issuer in &config.oidc {
+        issuer.load_keys().map_err(config_failure)?;
+    }
+    Ok(())
+}
+
+/// The issuers with their keys as `serve` keeps them: files loaded (a bad one is a config
+/// error), URLs fetched (an unreachable one is logged; its JWTs are refused until a fetch
+/// succeeds).
+async fn oidc_keys(config: &Config) -> Result<Vec<IssuerKeys>, Failure> {
+    let mut out = Vec::with_capacity(config.oidc.len());
+    for configured in &config.oidc {
+        let issuer = configured.issuer.clone();
+        let keys = match (
+            configured.load_keys().map_err(config_failure)?,
+            &configured.jwks,
+        ) {
+            (Some(keys), _) => IssuerKeys::fixed(issuer, keys),
+            (None, JwksSource::Url { url, ca_file }) => {
+                IssuerKeys::remote(issuer, url.clone(), ca_file.clone()).await
+            }
+            (None, JwksSource::File(_)) => continue,
+        };
+        out.push(keys);
+    }
+    Ok(out)
 }
 
 /// How often addresses whose failure budget has refilled are forgotten.
@@ -53,7 +86,10 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
     })?;
     let notifier =
         crate::notify::Notifier::new(&config.notify, Arc::clone(&store)).map_err(config_failure)?;
-    let authn = Arc::new(Authenticator::new(store, config.store.outage_grace));
+    let issuers = oidc_keys(&config).await?;
+    let mut authn = Authenticator::new(store, config.store.outage_grace);
+    authn.enable_oidc(issuers);
+    let authn = Arc::new(authn);
     let feed = ChangeFeed::start(Arc::clone(&authn))
         .await
         .map_err(|e| Failure::refused(format!("cannot read the change feed: {e}")))?;

@@ -5,6 +5,7 @@
 
 mod limits;
 mod notify;
+pub mod oidc;
 mod raw;
 mod route;
 mod secrets;
@@ -47,6 +48,8 @@ pub struct Config {
     pub pages: PagesConfig,
     /// `[notify]`: token expiry notices by webhook and mail.
     pub notify: NotifyConfig,
+    /// `[[oidc]]` issuers whose JWTs act as a vcsgate user (ACCESS.md).
+    pub oidc: Vec<oidc::OidcIssuer>,
 }
 
 impl Config {
@@ -185,6 +188,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
     let tokens = tokens::tokens(&ctx, raw.tokens)?;
     let pages = pages_config(&ctx, raw.pages)?;
     let notify = notify::notify(&ctx, raw.notify)?;
+    let oidc = oidc::issuers(&ctx, raw.oidc)?;
     Ok(Config {
         path: ctx.path,
         server,
@@ -195,6 +199,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         tokens,
         pages,
         notify,
+        oidc,
     })
 }
 

@@ -16,6 +16,29 @@ pub struct RawConfig {
     pub notify: Option<RawNotify>,
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
+    #[serde(default)]
+    pub oidc: Vec<RawOidc>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOidc {
+    pub issuer: Option<String>,
+    pub jwks_file: Option<String>,
+    pub jwks_url: Option<String>,
+    pub jwks_ca_file: Option<String>,
+    pub audience: Option<String>,
+    pub user: Option<String>,
+    pub max_ttl_secs: Option<u64>,
+    pub allow: Option<Vec<RawOidcAllow>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOidcAllow {
+    pub claims: Option<std::collections::BTreeMap<String, String>>,
+    pub repos: Option<Vec<String>>,
+    pub access: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,6 +80,8 @@ pub struct RawRoute {
     pub ca_file: Option<String>,
     pub repo_depth: Option<usize>,
     pub svn_layout: Option<String>,
+    pub url_token_paths: Option<Vec<String>>,
+    pub feed_paths: Option<Vec<String>>,
     pub identity: Option<RawIdentity>,
 }
 

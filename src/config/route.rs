@@ -9,7 +9,9 @@ use http::uri::Scheme;
 
 use super::raw::{RawIdentity, RawRoute};
 use super::{Context, Error, secrets};
+use crate::access::{HG_DEFAULT_FEED_PATHS, PathRules};
 pub use crate::classify::svn::SvnLayout;
+use crate::repo::RepoPattern;
 use crate::secret::Secret;
 use crate::vocabulary::Vcs;
 
@@ -65,6 +67,9 @@ pub struct RouteConfig {
     pub repo_depth: Option<usize>,
     /// svn: parent path or single repository.
     pub svn_layout: SvnLayout,
+    /// `url_token_paths` and `feed_paths` (ACCESS.md): patterns over the path below the
+    /// repository.
+    pub paths: PathRules,
 }
 
 pub(super) fn routes(ctx: &Context, raw: Vec<RawRoute>) -> Result<Vec<RouteConfig>, Error> {
@@ -194,6 +199,14 @@ fn route(ctx: &Context, index: usize, raw: RawRoute) -> Result<RouteConfig, Erro
         (_, None) => SvnLayout::ParentPath,
     };
     let identity = identity(ctx, &key("identity"), raw.identity)?;
+    let paths = path_rules(
+        ctx,
+        &key,
+        kind,
+        raw.repo_depth,
+        raw.url_token_paths,
+        raw.feed_paths,
+    )?;
     Ok(RouteConfig {
         prefix,
         prefix_segments,
@@ -202,6 +215,64 @@ fn route(ctx: &Context, index: usize, raw: RawRoute) -> Result<RouteConfig, Erro
         identity,
         repo_depth: raw.repo_depth,
         svn_layout,
+        paths,
+    })
+}
+
+/// `url_token_paths` (default empty: off) and `feed_paths` (default hgweb's feeds on hg
+/// routes, empty elsewhere), in the repo-pattern syntax. hg routes need `repo_depth` for
+/// either: without it they serve no pages (so the default feed paths stay unreachable).
+fn path_rules(
+    ctx: &Context,
+    key: &dyn Fn(&str) -> String,
+    kind: Vcs,
+    repo_depth: Option<usize>,
+    url_token_paths: Option<Vec<String>>,
+    feed_paths: Option<Vec<String>>,
+) -> Result<PathRules, Error> {
+    let parse = |name: &str, list: &[String]| -> Result<Vec<RepoPattern>, Error> {
+        list.iter()
+            .map(|text| {
+                RepoPattern::parse(text).map_err(|e| {
+                    ctx.invalid(
+                        key(name),
+                        text,
+                        format!(
+                            "{e} (patterns over the path below the repository, e.g. \"archive/*\")"
+                        ),
+                    )
+                })
+            })
+            .collect()
+    };
+    for (name, given) in [
+        ("url_token_paths", &url_token_paths),
+        ("feed_paths", &feed_paths),
+    ] {
+        if kind == Vcs::Hg && repo_depth.is_none() && given.as_ref().is_some_and(|l| !l.is_empty())
+        {
+            return Err(ctx.invalid(
+                key(name),
+                "",
+                "hg routes need `repo_depth` for this (it tells where the repository ends in page URLs)",
+            ));
+        }
+    }
+    let url_token_paths = parse(
+        "url_token_paths",
+        url_token_paths.as_deref().unwrap_or_default(),
+    )?;
+    let feed_paths = match (&feed_paths, kind) {
+        (Some(list), _) => parse("feed_paths", list)?,
+        (None, Vcs::Hg) => HG_DEFAULT_FEED_PATHS
+            .iter()
+            .filter_map(|p| RepoPattern::parse(p).ok())
+            .collect(),
+        (None, Vcs::Git | Vcs::Svn) => Vec::new(),
+    };
+    Ok(PathRules {
+        url_token_paths,
+        feed_paths,
     })
 }
 

@@ -416,3 +416,256 @@ fn lfs_keys_on_built_in_routes_only() {
         "{message}"
     );
 }
+
+const HG_ROUTE: &str = r#"
+version = 1
+[store]
+url = "sqlite://vcsgate.db"
+[[route]]
+prefix = "/hg"
+kind = "hg"
+backend = "http://127.0.0.1:8000"
+"#;
+
+#[test]
+fn url_token_and_feed_paths() {
+    let config = load_text(&format!(
+        "{HG_ROUTE}repo_depth = 2\nurl_token_paths = [\"archive/*\", \"raw-file/**\"]\n"
+    ))
+    .unwrap();
+    let paths = &config.routes[0].paths;
+    let names: Vec<&str> = paths.url_token_paths.iter().map(|p| p.as_str()).collect();
+    assert_eq!(names, ["archive/*", "raw-file/**"]);
+    let feeds: Vec<&str> = paths.feed_paths.iter().map(|p| p.as_str()).collect();
+    assert_eq!(feeds, crate::access::HG_DEFAULT_FEED_PATHS);
+    // off by default; feeds default to hgweb's on hg routes only
+    let git = load_text(MINIMAL).unwrap();
+    assert!(git.routes[0].paths.url_token_paths.is_empty());
+    assert!(git.routes[0].paths.feed_paths.is_empty());
+    let hg = load_text(HG_ROUTE).unwrap();
+    assert!(hg.routes[0].paths.url_token_paths.is_empty());
+    assert_eq!(hg.routes[0].paths.feed_paths.len(), 8);
+    let off = load_text(&format!("{HG_ROUTE}repo_depth = 1\nfeed_paths = []\n")).unwrap();
+    assert!(off.routes[0].paths.feed_paths.is_empty());
+    let svn = format!("{MINIMAL}url_token_paths = [\"trunk/**\"]\n");
+    assert_eq!(
+        load_text(&svn).unwrap().routes[0]
+            .paths
+            .url_token_paths
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn bad_url_token_and_feed_paths_are_refused() {
+    let rows = [
+        (
+            format!("{HG_ROUTE}url_token_paths = [\"archive/*\"]\n"),
+            "repo_depth",
+        ),
+        (
+            format!("{HG_ROUTE}feed_paths = [\"atom-log\"]\n"),
+            "repo_depth",
+        ),
+        (
+            format!("{HG_ROUTE}repo_depth = 2\nurl_token_paths = [\"/archive\"]\n"),
+            "url_token_paths",
+        ),
+        (
+            format!("{HG_ROUTE}repo_depth = 2\nurl_token_paths = [\"a//b\"]\n"),
+            "url_token_paths",
+        ),
+        (
+            format!("{HG_ROUTE}repo_depth = 2\nurl_token_paths = [\"a/**x\"]\n"),
+            "url_token_paths",
+        ),
+        (
+            format!("{HG_ROUTE}repo_depth = 2\nfeed_paths = [\"../x\"]\n"),
+            "feed_paths",
+        ),
+        (
+            format!("{HG_ROUTE}repo_depth = 2\nfeed_paths = [\"\"]\n"),
+            "feed_paths",
+        ),
+        (
+            format!("{HG_ROUTE}repo_depth = 2\nurl_token_paths = \"archive/*\"\n"),
+            "url_token_paths",
+        ),
+    ];
+    for (text, key) in rows {
+        let error = error_text(&text);
+        assert!(error.contains(key), "{text}: {error}");
+    }
+}
+
+fn oidc_config(table: &str) -> String {
+    format!("{MINIMAL}\n{table}")
+}
+
+const OIDC_OK: &str = r#"
+[[oidc]]
+issuer = "https://token.actions.githubusercontent.com"
+jwks_file = "github-jwks.json"
+audience = "vcsgate"
+user = "ci"
+max_ttl_secs = 900
+
+[[oidc.allow]]
+claims = { repository = "team/*", ref = "refs/heads/*" }
+repos = ["git/{repository}"]
+access = "read"
+
+[[oidc.allow]]
+claims = { repository = "team/*", ref = "refs/heads/main" }
+repos = ["git/{repository}", "git/shared/**"]
+access = "write"
+
+[[oidc]]
+issuer = "https://gitlab.example.com"
+jwks_url = "https://gitlab.example.com/oauth/discovery/keys"
+audience = "https://vcsgate.example"
+user = "gitlab-ci"
+
+[[oidc.allow]]
+claims = { project_path = "group/*" }
+repos = ["git/{project_path}"]
+access = "read"
+"#;
+
+#[test]
+fn oidc_issuers_and_rules() {
+    let config = load_text(&oidc_config(OIDC_OK)).unwrap();
+    assert_eq!(config.oidc.len(), 2);
+    let github = &config.oidc[0];
+    assert_eq!(
+        github.jwks,
+        oidc::JwksSource::File(PathBuf::from("/etc/vcsgate/github-jwks.json"))
+    );
+    assert_eq!(github.issuer.max_ttl_secs, 900);
+    assert_eq!(github.issuer.user.as_str(), "ci");
+    assert_eq!(github.issuer.allow.len(), 2);
+    assert_eq!(github.issuer.allow[1].repos.len(), 2);
+    let gitlab = &config.oidc[1];
+    assert!(matches!(
+        gitlab.jwks,
+        oidc::JwksSource::Url { ca_file: None, .. }
+    ));
+    assert_eq!(gitlab.issuer.max_ttl_secs, oidc::DEFAULT_OIDC_MAX_TTL_SECS);
+    assert!(load_text(MINIMAL).unwrap().oidc.is_empty());
+}
+
+#[test]
+fn bad_oidc_tables_are_refused_naming_the_key() {
+    let base = "[[oidc]]\nissuer = \"https://i\"\njwks_file = \"k.json\"\naudience = \"a\"\nuser = \"ci\"\n";
+    let rule = "[[oidc.allow]]\nclaims = { repository = \"t/*\" }\nrepos = [\"git/{repository}\"]\naccess = \"read\"\n";
+    let rows: Vec<(String, &str)> = vec![
+        (base.to_owned(), "oidc[0].allow"),
+        (
+            base.replace("issuer = \"https://i\"\n", "") + rule,
+            "oidc[0].issuer",
+        ),
+        (
+            base.replace("audience = \"a\"\n", "") + rule,
+            "oidc[0].audience",
+        ),
+        (base.replace("user = \"ci\"\n", "") + rule, "oidc[0].user"),
+        (
+            base.replace("\"ci\"", "\"anonymous\"") + rule,
+            "oidc[0].user",
+        ),
+        (base.replace("\"ci\"", "\"c i\"") + rule, "oidc[0].user"),
+        (
+            base.replace("jwks_file = \"k.json\"\n", "") + rule,
+            "oidc[0].jwks_file",
+        ),
+        (
+            format!("{base}jwks_url = \"https://i/keys\"\n{rule}"),
+            "oidc[0].jwks_url",
+        ),
+        (
+            base.replace("jwks_file = \"k.json\"", "jwks_url = \"http://i/keys\"") + rule,
+            "oidc[0].jwks_url",
+        ),
+        (
+            format!("{base}max_ttl_secs = 0\n{rule}"),
+            "oidc[0].max_ttl_secs",
+        ),
+        (
+            format!(
+                "{base}{}",
+                rule.replace("claims = { repository = \"t/*\" }\n", "")
+            ),
+            "oidc[0].allow[0].claims",
+        ),
+        (
+            format!("{base}{}", rule.replace("repository = ", "\"bad name\" = ")),
+            "oidc[0].allow[0].claims",
+        ),
+        (
+            format!(
+                "{base}{}",
+                rule.replace("repos = [\"git/{repository}\"]\n", "")
+            ),
+            "oidc[0].allow[0].repos",
+        ),
+        (
+            format!(
+                "{base}{}",
+                rule.replace("git/{repository}", "git/{repository")
+            ),
+            "oidc[0].allow[0].repos",
+        ),
+        (
+            format!(
+                "{base}{}",
+                rule.replace("git/{repository}", "/git/{repository}")
+            ),
+            "oidc[0].allow[0].repos",
+        ),
+        (
+            format!("{base}{}", rule.replace("\"read\"", "\"admin\"")),
+            "oidc[0].allow[0].access",
+        ),
+        (
+            format!("{base}{}", rule.replace("access = \"read\"\n", "")),
+            "oidc[0].allow[0].access",
+        ),
+        (format!("{base}{rule}{base}{rule}"), "oidc[1].issuer"),
+        (
+            format!("{base}{rule}").replace("audience", "audiences"),
+            "audiences",
+        ),
+    ];
+    for (table, key) in rows {
+        let error = error_text(&oidc_config(&table));
+        assert!(error.contains(key), "{table}\n→ {error}");
+    }
+}
+
+#[test]
+fn oidc_keys_load_from_the_jwks_file() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/oidc");
+    let text = OIDC_OK.replace("github-jwks.json", &format!("{fixtures}/jwks-1.json"));
+    let config = load_text(&oidc_config(&text)).unwrap();
+    let keys = config.oidc[0].load_keys().unwrap().unwrap();
+    assert!(keys.contains("rsa-1") && keys.contains("ec-1"));
+    let missing = config.oidc[0].clone();
+    let mut missing = missing;
+    missing.jwks = oidc::JwksSource::File(PathBuf::from(format!("{fixtures}/missing.json")));
+    assert!(matches!(
+        missing.load_keys(),
+        Err(oidc::KeyLoadError::Read { .. })
+    ));
+    let mut not_jwks = config.oidc[0].clone();
+    not_jwks.jwks = oidc::JwksSource::File(PathBuf::from(format!("{fixtures}/README")));
+    let error = not_jwks.load_keys().unwrap_err().to_string();
+    assert!(
+        error.contains("README") && error.contains("JWKS"),
+        "{error}"
+    );
+    assert!(
+        config.oidc[1].load_keys().unwrap().is_none(),
+        "URLs are fetched by serve"
+    );
+}

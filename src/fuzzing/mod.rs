@@ -11,6 +11,7 @@
 pub mod chunked;
 pub mod head;
 pub mod hg_model;
+pub mod jwt;
 pub mod routes;
 
 #[cfg(test)]
@@ -26,7 +27,7 @@ use crate::classify::svn::SvnLayout;
 use crate::classify::{Classified, Operation, git, hg, svn};
 use crate::throttle::{Cidr, ClientKey, TrustedProxies, client_key};
 use crate::vocabulary::Access;
-use crate::{canon, config, credentials, token};
+use crate::{access, canon, config, credentials, token};
 use head::Head;
 use hg_model::WRITE_COMMANDS;
 
@@ -44,6 +45,7 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("credentials", credentials_target),
     ("lfs_batch", lfs_batch),
     ("receive_pack", receive_pack),
+    ("jwt", jwt::jwt_target),
 ];
 
 /// Canonicalisation (R1–R5) never panics, and what it lets through has the promised shape.
@@ -74,6 +76,69 @@ pub fn canonicalise(data: &[u8]) {
     for (i, key) in keys.iter().enumerate() {
         assert!(!keys[..i].contains(key), "duplicate key {key:?}");
     }
+    auth_token_placement(&canonical);
+}
+
+/// `auth_token` taken out of a canonical request: the token is what the query held (never
+/// empty), it is gone from the decoded query and from the raw query that is forwarded (which
+/// still parses to exactly the other pairs, in order), and nothing else changes.
+fn auth_token_placement(original: &canon::CanonicalRequest) {
+    let param = canon::AUTH_TOKEN_PARAM;
+    let mut taken = original.clone();
+    let result = taken.take_auth_token();
+    let given = original.query.get(param);
+    let variant = original
+        .query
+        .keys()
+        .any(|k| k != param && k.eq_ignore_ascii_case(param));
+    match result {
+        Err(canon::CanonError::AuthTokenSpelling) => assert!(variant, "spelling refusal"),
+        Err(canon::CanonError::EmptyAuthToken) => assert_eq!(given, Some(""), "empty refusal"),
+        Err(other) => panic!("take_auth_token refused with {other:?}"),
+        Ok(None) => {
+            assert!(given.is_none() && !variant, "auth_token left in the query");
+            assert_eq!(taken.raw_query, original.raw_query);
+        }
+        Ok(Some(token)) => {
+            assert!(!variant);
+            assert_eq!(
+                Some(token.expose()),
+                given,
+                "the token is the decoded value"
+            );
+            assert!(!token.expose().is_empty());
+            let others: Vec<&(String, String)> = original
+                .query
+                .pairs()
+                .iter()
+                .filter(|(k, _)| k != param)
+                .collect();
+            let left: Vec<&(String, String)> = taken.query.pairs().iter().collect();
+            assert_eq!(left, others, "the other pairs stay, in order");
+            let target = match &taken.raw_query {
+                Some(raw) => format!("{}?{raw}", original.raw_path),
+                None => original.raw_path.clone(),
+            };
+            let uri: http::Uri = match target.parse() {
+                Ok(uri) => uri,
+                Err(e) => panic!("forwarded target {target:?} is not a URI: {e}"),
+            };
+            let again = canon::canonicalise(&original.method, &uri, &HeaderMap::new());
+            let again = match again {
+                Ok(again) => again,
+                Err(e) => panic!("forwarded target {target:?} no longer canonical: {e}"),
+            };
+            assert_eq!(again.query.pairs(), taken.query.pairs(), "{target:?}");
+            assert!(again.query.get(param).is_none(), "{target:?} still has it");
+            assert_ne!(
+                taken.raw_query.as_deref(),
+                Some(""),
+                "an emptied query is none"
+            );
+        }
+    }
+    assert_eq!(taken.segments, original.segments);
+    assert_eq!(taken.raw_path, original.raw_path);
 }
 
 /// The Git classifier never panics; a read verdict is never a push.
@@ -252,9 +317,31 @@ pub fn classify_hg(data: &[u8]) {
             }
         }
     };
-    let Operation::Hg(_) = operation else {
+    let Operation::Hg(hg_op) = operation else {
         panic!("an hg verdict with a foreign operation");
     };
+    // URL and feed tokens: only GET/HEAD page reads below a repository, never the wire
+    // protocol, even with a pattern that matches every path.
+    let classified = Classified::Final(crate::classify::Verdict::new(
+        repo_of(&request, &route),
+        operation,
+    ));
+    let area = access::area(
+        &fuzz_path_rules(),
+        &canonical.method,
+        request.segments,
+        &classified,
+    );
+    if area.accepts_url_token() {
+        let get = canonical.method == http::Method::GET || canonical.method == http::Method::HEAD;
+        assert!(get, "URL token accepted for {}", canonical.method);
+        assert_eq!(
+            hg_op,
+            hg::HgOp::Page,
+            "URL token accepted for a wire request"
+        );
+        assert!(canonical.query.get("cmd").is_none(), "URL token with cmd=");
+    }
     if operation.access() == Access::Read {
         let cmd = canonical.query.get("cmd").unwrap_or_default();
         assert!(!WRITE_COMMANDS.contains(&cmd), "read verdict for cmd={cmd}");
@@ -262,6 +349,28 @@ pub fn classify_hg(data: &[u8]) {
         if let Some(op) = ops.iter().find(|op| WRITE_COMMANDS.contains(&op.as_str())) {
             assert!(cmd != "batch", "read verdict for a batch carrying {op}");
         }
+    }
+}
+
+/// Path rules with the documented examples, hg's default feeds and a pattern matching
+/// every path below a repository.
+fn fuzz_path_rules() -> access::PathRules {
+    let parse = |list: &[&str]| {
+        list.iter()
+            .filter_map(|p| crate::repo::RepoPattern::parse(p).ok())
+            .collect()
+    };
+    access::PathRules {
+        url_token_paths: parse(&["archive/*", "raw-file/**", "**"]),
+        feed_paths: parse(access::HG_DEFAULT_FEED_PATHS),
+    }
+}
+
+/// The repository the hg classifier decided for `request` (its verdict or body rule).
+fn repo_of(request: &crate::classify::Request<'_>, route: &hg::HgRoute) -> Vec<String> {
+    match hg::classify(request, route) {
+        Ok(classified) => classified.repo().to_vec(),
+        Err(_) => Vec::new(),
     }
 }
 

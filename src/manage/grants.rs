@@ -26,6 +26,11 @@ pub async fn set(
 /// patterns of the user's grant for the same pattern.
 pub async fn put(store: &dyn Store, actor: &Actor, grant: &Grant, now: i64) -> Result<(), Error> {
     actor.require_admin("change grants")?;
+    if grant.user.is_anonymous() && grant.access == Access::Write {
+        return Err(Error::Reserved {
+            what: "receive write grants (anonymous may only read)",
+        });
+    }
     Ok(store.put_grant(grant, &actor.audit(now)).await?)
 }
 

@@ -37,6 +37,10 @@ pub enum Error {
     /// The operating system gave no randomness.
     #[error("no randomness available: {0}")]
     Randomness(String),
+    /// The reserved user `anonymous` cannot do this (ACCESS.md "Anonymous read"); the API
+    /// answers 422.
+    #[error("anonymous is the reserved user for requests without credentials: it cannot {what}")]
+    Reserved { what: &'static str },
     /// The token lifetime policy refused the expiry.
     #[error(transparent)]
     Policy(#[from] PolicyError),

@@ -17,12 +17,6 @@ fn random() -> Result<String, Error> {
     token::random_text(SECRET_LEN).map_err(|e| Error::Randomness(e.to_string()))
 }
 
-/// Whether `user` may sign in to the pages at all: known, enabled, not a bot.
-pub async fn may_sign_in(store: &dyn Store, user: &UserName) -> Result<bool, Error> {
-    let found = store.user(user).await?;
-    Ok(found.is_some_and(|u| u.active && !u.bot))
-}
-
 /// Makes a one-time sign-in link for `user` valid for `ttl_secs` from `now`; returns its
 /// path (`/-/sign-in/SECRET`), a secret.
 pub async fn login_link(

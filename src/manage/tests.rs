@@ -84,7 +84,10 @@ async fn users_are_managed_by_admins_and_read_by_themselves() {
         name("bob")
     );
     users::add(store, &alice, &dave).await.unwrap();
-    assert_eq!(users::list(store, &alice).await.unwrap().len(), 5);
+    // the five added; the reserved `anonymous` is in the store but not listed
+    let listed = users::list(store, &alice).await.unwrap();
+    assert_eq!(listed.len(), 5);
+    assert!(!listed.iter().any(|u| u.name.is_anonymous()));
     let audit = store.list_audit(Some(&name("dave")), 1).await.unwrap();
     assert_eq!(audit[0].actor, "alice");
     assert_eq!(audit[0].client.as_deref(), Some("192.0.2.9"));
@@ -169,4 +172,39 @@ async fn the_lifetime_policy_is_applied_on_create() {
         .await
         .unwrap();
     assert_eq!(active.len(), 1, "a refused create leaves no row");
+}
+
+#[tokio::test]
+async fn anonymous_is_reserved() {
+    let (_dir, store) = world().await;
+    let store = store.as_ref();
+    let cli = Actor::cli();
+    let anonymous = UserName::anonymous();
+    let user = users::get(store, &cli, &anonymous).await.unwrap();
+    assert!(user.active && !user.bot && user.role == Role::User);
+    fn reserved<T>(r: Result<T, Error>) -> bool {
+        matches!(r, Err(Error::Reserved { .. }))
+    }
+    let policy = TokenPolicy::default();
+    assert!(reserved(
+        tokens::create(store, &cli, &policy, token_for("anonymous", "t")).await
+    ));
+    let pattern = crate::repo::RepoPattern::parse("git/oss/**").unwrap();
+    let write = (&anonymous, &pattern, crate::vocabulary::Access::Write);
+    assert!(reserved(super::grants::set(store, &cli, write, NOW).await));
+    let read = (&anonymous, &pattern, crate::vocabulary::Access::Read);
+    super::grants::set(store, &cli, read, NOW).await.unwrap();
+    let admin = [store::UserChange::Role(Role::Admin)];
+    assert!(reserved(
+        users::change(store, &cli, &anonymous, &admin, NOW).await
+    ));
+    let again = NewUser::plain(anonymous.clone(), NOW);
+    assert!(users::add(store, &cli, &again).await.is_err());
+    assert!(
+        store
+            .list_tokens(Some(&anonymous), true, NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -64,6 +64,11 @@ pub async fn create(
     mut token: NewToken,
 ) -> Result<(TokenId, Option<i64>), Error> {
     require_manager_of(store, actor, &token.user, "create tokens of this user").await?;
+    if token.user.is_anonymous() {
+        return Err(Error::Reserved {
+            what: "hold tokens",
+        });
+    }
     let at = token.created_at;
     token.expires_at = checked_expiry(
         store,

@@ -22,6 +22,14 @@ pub async fn change(
     now: i64,
 ) -> Result<(), Error> {
     actor.require_admin("change users")?;
+    let to_admin = changes
+        .iter()
+        .any(|c| matches!(c, UserChange::Role(crate::vocabulary::Role::Admin)));
+    if name.is_anonymous() && to_admin {
+        return Err(Error::Reserved {
+            what: "become an admin",
+        });
+    }
     Ok(store.update_user(name, changes, &actor.audit(now)).await?)
 }
 
@@ -43,7 +51,9 @@ pub async fn set_active(
         .await?)
 }
 
-/// Every user, by name.
+/// Every user, by name, except the reserved `anonymous` (like a forge's user list, and so
+/// that scripts walking the list never try to give it tokens; its grants show in
+/// `grant list`, and [`get`] reads it).
 pub async fn list(store: &dyn Store, actor: &Actor) -> Result<Vec<User>, Error> {
     actor.require_admin("list users")?;
     Ok(store.list_users().await?)

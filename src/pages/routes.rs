@@ -242,9 +242,12 @@ async fn viewer(ctx: &Context, req: &Request) -> Result<Option<Viewer>, manage::
     Ok(None)
 }
 
-/// The user, if it may use the pages (known, enabled, not a bot).
+/// The user, if it may use the pages (known, enabled, not a bot, not `anonymous`).
 async fn usable(store: &dyn Store, name: &UserName) -> Result<Option<User>, manage::Error> {
-    Ok(store.user(name).await?.filter(|u| u.active && !u.bot))
+    Ok(store
+        .user(name)
+        .await?
+        .filter(|u| u.active && !u.bot && !u.name.is_anonymous()))
 }
 
 fn viewer_of(user: User, csrf: String, req: &Request, new_cookie: Option<String>) -> Viewer {

@@ -16,17 +16,23 @@ use super::prepare::Decided;
 use super::rejection::{self, Rejection};
 use super::served::{self, ServedRoute};
 use super::{framing, refcheck, settle};
-use crate::authn::{Attempt, AuthError, Authenticator, KnownToken};
+use crate::access;
+use crate::authn::{Attempt, AuthError, Authenticator, KnownToken, Subject, oidc};
+use crate::authorize::Presented;
 use crate::classify::git::GitOp;
-use crate::classify::{Operation, Verdict};
+use crate::classify::{Classified, Operation, Verdict};
 use crate::config::{Config, PagesConfig};
+use crate::credentials::CredentialForm;
 use crate::manage::TokenPolicy;
+use crate::names::UserName;
 use crate::refs::{Protection, RewindCheck};
 use crate::repo::RepoPath;
 use crate::router::Router;
-use crate::store::Principal;
+use crate::secret::Secret;
+use crate::store::UserAccess;
 use crate::throttle::{self, Throttle, TrustedProxies};
 use crate::token::TokenHash;
+use crate::vocabulary::Access;
 use crate::{authorize, canon, credentials};
 
 const X_FORWARDED_FOR: &str = "x-forwarded-for";
@@ -122,28 +128,60 @@ impl Gate {
 
     /// Authenticates, throttling clients that keep presenting invalid credentials. A token
     /// remembered as valid is never throttled; a request without credentials (every
-    /// client's first) never counts; a store lookup takes its unit of the client's budget
-    /// before it runs, so requests in flight together cannot exceed the budget.
+    /// client's first) never counts and is decided as `anonymous`; a store lookup takes its
+    /// unit of the client's budget before it runs, so requests in flight together cannot
+    /// exceed the budget. `url_token` is the `?auth_token=` value the path accepted (never
+    /// together with an `Authorization` header: refused before).
     pub(super) async fn authenticate(
         &self,
         headers: &http::HeaderMap,
+        url_token: Option<Secret>,
         peer: SocketAddr,
         now: i64,
-    ) -> Result<Arc<KnownToken>, Rejection> {
+    ) -> Result<Subject, Rejection> {
         let client_ip = throttle::client_ip(
             peer.ip(),
             headers.get_all(X_FORWARDED_FOR).iter(),
             &self.trusted_proxies,
         );
         let client = throttle::ClientKey::of(client_ip);
-        let presented = match credentials::presented_token(headers) {
-            Ok(Some(presented)) => presented,
-            Ok(None) => return Err(AuthError::Missing.into()),
-            Err(error) => return Err(self.failed(client, error.into())),
+        let (presented, form) = match (credentials::presented(headers), url_token) {
+            (Ok(Some(presented)), None) => presented,
+            (Ok(None), Some(token)) => (token, CredentialForm::Url),
+            (Ok(None), None) => {
+                let anonymous = self.standing(&UserName::anonymous()).await?;
+                return Ok(Subject::Anonymous(anonymous));
+            }
+            (Ok(Some(_)), Some(_)) => return Err(access::UrlTokenRefusal::Both.into()),
+            (Err(error), _) => return Err(self.failed(client, error.into())),
         };
         let throttled = |t: throttle::Throttled| Rejection::Throttled {
             retry_after_secs: t.retry_after_secs,
         };
+        if oidc::looks_like_jwt(presented.expose()) {
+            // A JWT is a header credential only (never in a URL).
+            if form == CredentialForm::Url {
+                return Err(self.failed(client, AuthError::Unknown));
+            }
+            // Like a remembered token, a JWT verified before is never throttled.
+            let verified = match self.authn.remembered_jwt(&presented, now) {
+                Ok(Some(verified)) => verified,
+                Ok(None) => {
+                    self.throttle.check(client).map_err(throttled)?;
+                    match self.authn.verify_jwt(&presented, now).await {
+                        Ok(verified) => verified,
+                        Err(error) => return Err(self.failed(client, error)),
+                    }
+                }
+                Err(error) => return Err(self.failed(client, error)),
+            };
+            let user = self.standing(&verified.user).await?;
+            return Ok(Subject::Oidc {
+                verified,
+                user,
+                form,
+            });
+        }
         let known = match self.authn.begin(&presented, now) {
             Ok(Attempt::Known(known)) => known,
             Ok(Attempt::Unknown(hash)) => {
@@ -156,7 +194,24 @@ impl Gate {
             }
         };
         self.authn.record_use(&known, now, client_ip);
-        Ok(known)
+        Ok(Subject::Token { known, form })
+    }
+
+    /// A user's standing (`anonymous`, or the user a JWT acts as): from memory, or one store
+    /// lookup on the control runtime.
+    async fn standing(&self, name: &UserName) -> Result<Arc<UserAccess>, AuthError> {
+        if let Some(user) = self.authn.standing_remembered(name)? {
+            return Ok(user);
+        }
+        let Some(control) = &self.control else {
+            return self.authn.look_up_standing(name).await;
+        };
+        let authn = Arc::clone(&self.authn);
+        let name = name.clone();
+        control
+            .spawn(async move { authn.look_up_standing(&name).await })
+            .await
+            .unwrap_or(Err(AuthError::StoreUnavailable))
     }
 
     /// A failed authentication: charged to the client when it counts as one.
@@ -184,7 +239,7 @@ impl Gate {
         &self,
         route: &ServedRoute,
         verdict: &Verdict,
-        principal: &Principal,
+        pusher: refcheck::Pusher<'_>,
         repo: &RepoPath,
         (headers, body): (&http::HeaderMap, Body),
     ) -> Result<(Body, Vec<RewindCheck>), Rejection> {
@@ -198,7 +253,7 @@ impl Gate {
         };
         let limit = self.body_prefix_limit;
         refcheck::check(
-            principal,
+            pusher,
             repo,
             &protections,
             (headers, body),
@@ -253,8 +308,13 @@ impl Gate {
         // Read before the identity headers go: a trusted SSO proxy's user for the pages.
         let sso_user = self.sso_user(&parts, peer);
         canon::strip_untrusted_headers(&mut parts.headers);
-        let canonical = canon::canonicalise(&parts.method, &parts.uri, &parts.headers)?;
+        let mut canonical = canon::canonicalise(&parts.method, &parts.uri, &parts.headers)?;
+        // Out of the query before anything else reads it: never classified, forwarded, logged.
+        let url_token = canonical.take_auth_token()?;
         if canonical.segments.first().map(String::as_str) == Some(RESERVED_SEGMENT) {
+            if url_token.is_some() {
+                return Err(access::UrlTokenRefusal::NotAccepted.into());
+            }
             return Ok(self
                 .reserved(parts, body, (&canonical, sso_user), peer, record)
                 .await);
@@ -267,22 +327,51 @@ impl Gate {
         let classified = route.classify(&canonical, depth, &parts.headers)?;
         let repo = route.repo_path(classified.repo())?;
         framing::check_body(&parts.method, route.config().kind, &body.size_hint())?;
+        let below = &canonical.segments[depth.min(canonical.segments.len())..];
+        let area = access::area(&route.config().paths, &parts.method, below, &classified);
+        let authorization = parts.headers.contains_key(http::header::AUTHORIZATION);
+        access::check_url_token(area, url_token.is_some(), authorization)?;
         let now = unix_now();
-        let known = self.authenticate(&parts.headers, peer, now).await?;
-        record.authenticated(&known.principal);
+        let subject = self
+            .authenticate(&parts.headers, url_token, peer, now)
+            .await?;
+        record.authenticated(&subject);
+        if let (Subject::Anonymous(user), Classified::NeedsBody { .. }) = (&subject, &classified) {
+            // No body is read for anonymous unless it may read the repository at all.
+            authorize::authorize_anonymous(user, Access::Read, &repo)?;
+        }
         // The repository is decided from the head; settling only decides the operation.
         let (verdict, body) = settle::settle(classified, body, self.body_prefix_limit).await?;
         record.decided(&repo, verdict.operation);
-        authorize::authorize(&known.principal, verdict.access(), &repo, now)?;
-        let (body, no_rewind) = self
-            .check_refs(
-                route,
-                &verdict,
-                &known.principal,
-                &repo,
-                (&parts.headers, body),
-            )
-            .await?;
+        match &subject {
+            Subject::Token { known, form } => {
+                let presented = Presented {
+                    area,
+                    by_url: *form == CredentialForm::Url,
+                };
+                let principal = &known.principal;
+                authorize::authorize_presented(principal, verdict.access(), &repo, presented, now)?;
+            }
+            Subject::Anonymous(user) => {
+                authorize::authorize_anonymous(user, verdict.access(), &repo)?;
+            }
+            Subject::Oidc { verified, user, .. } => {
+                authorize::authorize_oidc(user, &verified.allowed, verdict.access(), &repo)?;
+            }
+        }
+        let pusher = match &subject {
+            Subject::Token { known, .. } => Some(refcheck::Pusher::of(&known.principal)),
+            Subject::Oidc { user, .. } => Some(refcheck::Pusher::oidc(user)),
+            // Anonymous never writes (refused above).
+            Subject::Anonymous(_) => None,
+        };
+        let (body, no_rewind) = match pusher {
+            Some(pusher) => {
+                self.check_refs(route, &verdict, pusher, &repo, (&parts.headers, body))
+                    .await?
+            }
+            None => (body, Vec::new()),
+        };
         let host = served::client_host(&parts);
         let client = ForwardedFor {
             peer,
@@ -293,7 +382,7 @@ impl Gate {
             canonical: &canonical,
             depth,
             verdict: &verdict,
-            user: &known.principal.user.name,
+            user: subject.user(),
             no_rewind: &no_rewind,
         };
         route.forward(&decided, &client, parts, body).await

@@ -1,6 +1,7 @@
 //! The access log: one structured line per request, written when the response body has
 //! been sent (or abandoned), with client address, route, repo path, operation, user, token
-//! name, status, bytes and duration. It never holds a secret: no header values, no query
+//! name, the credential form (`basic`, `bearer`, `url`, `anonymous`), an OIDC identity's
+//! `jti` and `sub`, status, bytes and duration. It never holds a secret: no header values, no query
 //! string.
 
 use std::fmt::Write as _;
@@ -12,10 +13,11 @@ use http_body_util::BodyExt;
 
 use super::body::{Body, Observed, Observer};
 use super::rejection::Rejection;
+use crate::authn::Subject;
 use crate::classify::Operation;
 use crate::config::RouteConfig;
+use crate::credentials::CredentialForm;
 use crate::repo::RepoPath;
-use crate::store::Principal;
 use crate::vocabulary::Vcs;
 
 /// What is known about a request so far.
@@ -33,6 +35,10 @@ pub struct AccessRecord {
     operation: Option<&'static str>,
     user: Option<String>,
     token: Option<String>,
+    credential: Option<CredentialForm>,
+    /// An OIDC identity's `jti` and `sub` claims (printable ASCII only, bounded).
+    jti: Option<String>,
+    sub: Option<String>,
     refusal: Option<String>,
 }
 
@@ -62,6 +68,9 @@ impl AccessRecord {
             operation: None,
             user: None,
             token: None,
+            credential: None,
+            jti: None,
+            sub: None,
             refusal: None,
         }
     }
@@ -75,9 +84,20 @@ impl AccessRecord {
         self.route = Some(route.prefix.clone());
     }
 
-    pub fn authenticated(&mut self, principal: &Principal) {
-        self.user = Some(principal.token.user.to_string());
-        self.token = Some(principal.token.name.to_string());
+    pub fn authenticated(&mut self, subject: &Subject) {
+        self.user = Some(subject.user().to_string());
+        self.credential = Some(subject.form());
+        match subject {
+            Subject::Token { known, .. } => {
+                self.token = Some(known.principal.token.name.to_string());
+            }
+            Subject::Oidc { verified, .. } => {
+                self.token = Some("oidc".to_owned());
+                self.jti = verified.jti.as_deref().map(claim_text);
+                self.sub = verified.sub.as_deref().map(claim_text);
+            }
+            Subject::Anonymous(_) => {}
+        }
     }
 
     pub fn decided(&mut self, repo: &RepoPath, operation: Operation) {
@@ -125,7 +145,8 @@ impl AccessRecord {
         let _ = writeln!(
             line,
             " {level:>5} request client={} method={} version={:?} path={} vcs={:?} route={} \
-             repo={} operation={:?} user={} token={} status={} bytes={bytes} duration_ms={} \
+             repo={} operation={:?} user={} token={} credential={} jti={} sub={} status={} \
+             bytes={bytes} duration_ms={} \
              complete={complete} refusal={}",
             self.peer.ip(),
             self.method.as_ref().map_or("-", Method::as_str),
@@ -137,12 +158,28 @@ impl AccessRecord {
             self.operation.unwrap_or("-"),
             dash(&self.user),
             dash(&self.token),
+            self.credential.map_or("-", CredentialForm::as_str),
+            dash(&self.jti),
+            dash(&self.sub),
             status.as_u16(),
             self.started.elapsed().as_millis(),
             dash(&self.refusal),
         );
         crate::logging::write_line(line.as_bytes());
     }
+}
+
+/// Longest claim value kept in a log line.
+const MAX_LOGGED_CLAIM: usize = 128;
+
+/// A claim as logged: printable ASCII without spaces (others become `?`), at most
+/// [`MAX_LOGGED_CLAIM`] characters.
+fn claim_text(value: &str) -> String {
+    value
+        .chars()
+        .take(MAX_LOGGED_CLAIM)
+        .map(|c| if c.is_ascii_graphic() { c } else { '?' })
+        .collect()
 }
 
 fn dash(value: &Option<String>) -> &str {
@@ -170,6 +207,16 @@ impl Observer for LogOnFinish {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn claims_are_logged_printable_and_bounded() {
+        assert_eq!(
+            super::claim_text("repo:team/app:ref:main"),
+            "repo:team/app:ref:main"
+        );
+        assert_eq!(super::claim_text("a b\nc\u{e9}"), "a?b?c?");
+        assert_eq!(super::claim_text(&"x".repeat(500)).len(), 128);
+    }
+
     #[test]
     fn levels_pad_like_tracing() {
         assert_eq!(format!(" {:>5}", tracing::Level::INFO), "  INFO");

@@ -13,11 +13,13 @@ use super::rejection::Rejection;
 use super::settle::{Step, read_prefix};
 use crate::authorize::Who;
 use crate::classify::Refusal;
+use crate::names::TokenName;
+use crate::refs::RefPattern;
 use crate::refs::commands::{self, CommandList, Parsed};
 use crate::refs::decide::{self, RefDenial, RefRules};
 use crate::refs::{Protection, RewindCheck};
 use crate::repo::RepoPath;
-use crate::store::Principal;
+use crate::store::{Principal, UserAccess};
 use crate::vocabulary::Access;
 
 /// How much of a refused push's remaining body is read and dropped before answering, so
@@ -38,17 +40,52 @@ pub enum Enforcement {
     Url,
 }
 
+/// Who pushes: the user's standing (its grants' ref patterns), how messages name it, and the
+/// ref patterns of the token it used (none for an OIDC identity).
+#[derive(Debug, Clone)]
+pub struct Pusher<'a> {
+    pub user: &'a UserAccess,
+    pub who: Who,
+    pub token_refs: &'a [RefPattern],
+}
+
+impl<'a> Pusher<'a> {
+    /// A push with a vcsgate token.
+    pub fn of(principal: &'a Principal) -> Self {
+        Pusher {
+            user: &principal.user,
+            who: Who {
+                user: principal.token.user.clone(),
+                token: principal.token.name.clone(),
+            },
+            token_refs: &principal.token.refs,
+        }
+    }
+
+    /// A push by a CI job's OIDC identity: its user's grants, no token refs.
+    pub fn oidc(user: &'a UserAccess) -> Self {
+        Pusher {
+            user,
+            who: Who {
+                user: user.name.clone(),
+                token: TokenName::oidc(),
+            },
+            token_refs: &[],
+        }
+    }
+}
+
 /// Checks a receive-pack request; returns the body to forward and the protected refs the
 /// built-in backend must not let the push rewind.
 pub async fn check(
-    principal: &Principal,
+    pusher: Pusher<'_>,
     repo: &RepoPath,
     protections: &[Protection],
     (headers, body): (&HeaderMap, Body),
     limit: usize,
     enforcement: Enforcement,
 ) -> Result<(Body, Vec<RewindCheck>), Rejection> {
-    let rules = rules(principal, repo, protections);
+    let rules = rules(pusher, repo, protections);
     if !rules.any() {
         return Ok((body, Vec::new()));
     }
@@ -80,14 +117,14 @@ pub async fn check(
     }
 }
 
-/// The rules that apply to a push by `principal` to `repo`.
+/// The rules that apply to a push by `pusher` to `repo`.
 pub fn rules<'a>(
-    principal: &'a Principal,
+    pusher: Pusher<'a>,
     repo: &'a RepoPath,
     protections: &'a [Protection],
 ) -> RefRules<'a> {
     let mut grant_refs = Some(Vec::new());
-    for grant in &principal.user.grants {
+    for grant in &pusher.user.grants {
         if !(grant.access.covers(Access::Write) && grant.pattern.matches(repo)) {
             continue;
         }
@@ -98,13 +135,10 @@ pub fn rules<'a>(
         }
     }
     RefRules {
-        who: Who {
-            user: principal.token.user.clone(),
-            token: principal.token.name.clone(),
-        },
+        who: pusher.who,
         repo: repo.as_str(),
         grant_refs,
-        token_refs: &principal.token.refs,
+        token_refs: pusher.token_refs,
         protections: protections
             .iter()
             .filter(|p| p.repo.matches(repo))
@@ -171,7 +205,7 @@ mod tests {
 
     fn grant_refs(p: &Principal) -> Option<Vec<String>> {
         let repo = RepoPath::parse("git/team/app").unwrap();
-        let rules = rules(p, &repo, &[]);
+        let rules = rules(Pusher::of(p), &repo, &[]);
         rules
             .grant_refs
             .map(|all| all.iter().map(|r| r.to_string()).collect())
@@ -210,8 +244,8 @@ mod tests {
         assert_eq!(grant_refs(&p), None);
         let p = principal(&[("git/**", Access::Write, none)], &[]);
         let repo = RepoPath::parse("git/team/app").unwrap();
-        assert!(!rules(&p, &repo, &[]).any());
+        assert!(!rules(Pusher::of(&p), &repo, &[]).any());
         let p = principal(&[("git/**", Access::Write, none)], &["refs/heads/ci/*"]);
-        assert!(rules(&p, &repo, &[]).any());
+        assert!(rules(Pusher::of(&p), &repo, &[]).any());
     }
 }

@@ -10,6 +10,7 @@ use http::{HeaderValue, Method, Response, StatusCode};
 use super::body::{self, Body};
 use super::framing::FramingError;
 use super::refcheck::PushRefused;
+use crate::access::UrlTokenRefusal;
 use crate::authn::AuthError;
 use crate::authorize::Denial;
 use crate::canon::CanonError;
@@ -31,6 +32,8 @@ pub enum Rejection {
     Classify(#[from] Refusal),
     Repo(#[from] RepoError),
     Framing(#[from] FramingError),
+    /// `?auth_token=` where it is not accepted (checked before any lookup).
+    UrlToken(#[from] UrlTokenRefusal),
     Auth(#[from] AuthError),
     Denied(#[from] Denial),
     /// A push a ref rule refuses: answered in receive-pack's own format (`refs::report`).
@@ -66,6 +69,7 @@ impl Rejection {
             Rejection::Classify(e) => bad(e),
             Rejection::Repo(e) => bad(e),
             Rejection::Framing(e) => bad(e),
+            Rejection::UrlToken(e) => bad(e),
             Rejection::BodyTooLarge { limit } => (
                 StatusCode::BAD_REQUEST,
                 Cow::Owned(format!("request body prefix exceeds {limit} bytes")),
@@ -83,12 +87,17 @@ impl Rejection {
                 AuthError::Credentials(_)
                 | AuthError::Format(_)
                 | AuthError::Unknown
-                | AuthError::Standing(_),
+                | AuthError::Standing(_)
+                | AuthError::Oidc(_),
             ) => fixed(StatusCode::UNAUTHORIZED, INVALID_CREDENTIALS),
             Rejection::Auth(AuthError::StoreUnavailable) => fixed(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "token store unavailable; try again shortly",
             ),
+            // Without credentials: say that a token is needed (and for what).
+            Rejection::Denied(denial @ Denial::Anonymous { .. }) => {
+                (StatusCode::UNAUTHORIZED, Cow::Owned(denial.to_string()))
+            }
             Rejection::Denied(denial) if denial.is_unauthenticated() => {
                 fixed(StatusCode::UNAUTHORIZED, INVALID_CREDENTIALS)
             }
@@ -276,6 +285,18 @@ mod tests {
         );
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(r.headers()[WWW_AUTHENTICATE], "Basic realm=\"vcsgate\"");
+        let anonymous = Rejection::Denied(Denial::Anonymous {
+            access: crate::vocabulary::Access::Write,
+            repo: crate::repo::RepoPath::parse("git/oss/lib").unwrap(),
+        });
+        let r = respond(&anonymous, Some(Vcs::Git), &Method::GET, "vcsgate");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(r.headers()[WWW_AUTHENTICATE], "Basic realm=\"vcsgate\"");
+        assert!(
+            anonymous
+                .message()
+                .starts_with("authentication required to write")
+        );
         let expired = Rejection::Denied(Denial::Expired);
         assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(
@@ -311,6 +332,9 @@ mod tests {
         let rows: Vec<(Rejection, StatusCode)> = vec![
             (CanonError::BadEscape.into(), StatusCode::BAD_REQUEST),
             (Refusal::NoRepository.into(), StatusCode::BAD_REQUEST),
+            (UrlTokenRefusal::NotAccepted.into(), StatusCode::BAD_REQUEST),
+            (UrlTokenRefusal::Both.into(), StatusCode::BAD_REQUEST),
+            (CanonError::EmptyAuthToken.into(), StatusCode::BAD_REQUEST),
             (
                 Rejection::BodyTooLarge { limit: 9 },
                 StatusCode::BAD_REQUEST,

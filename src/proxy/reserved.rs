@@ -15,7 +15,7 @@ use super::log::AccessRecord;
 use super::rejection::{self, Rejection};
 use crate::api::calls::{self, Call, Caller, Context, Reply};
 use crate::api::{self, ApiError, input, routes};
-use crate::authn::KnownToken;
+use crate::authn::{AuthError, KnownToken, Subject};
 use crate::canon::CanonicalRequest;
 use crate::names::UserName;
 use crate::pages::{self, Form, form};
@@ -74,11 +74,11 @@ impl Gate {
     ) -> Result<Reply, Refused> {
         let endpoint = routes::find(&parts.method, below)?;
         let now = unix_now();
-        let known = self
-            .authenticate(&parts.headers, peer, now)
+        let (known, subject) = self
+            .authenticate_token(&parts.headers, peer, now)
             .await
             .map_err(Refused::Gate)?;
-        record.authenticated(&known.principal);
+        record.authenticated(&subject);
         require_api_scope(&known)?;
         if let Some(key) = canonical.query.first_key_outside(endpoint.query_keys()) {
             return Err(ApiError::bad_request(format!("unknown query parameter {key:?}")).into());
@@ -212,6 +212,27 @@ impl Gate {
         page_response(page)
     }
 
+    /// Authenticates the `Authorization` header of an API request or a pasted token: only a
+    /// vcsgate token will do (no credentials, or a CI job's JWT, are refused as such).
+    async fn authenticate_token(
+        &self,
+        headers: &http::HeaderMap,
+        peer: SocketAddr,
+        now: i64,
+    ) -> Result<(Arc<KnownToken>, Subject), Rejection> {
+        match self.authenticate(headers, None, peer, now).await? {
+            Subject::Token { known, form } => {
+                let subject = Subject::Token {
+                    known: Arc::clone(&known),
+                    form,
+                };
+                Ok((known, subject))
+            }
+            Subject::Anonymous(_) => Err(AuthError::Missing.into()),
+            Subject::Oidc { .. } => Err(AuthError::Unknown.into()),
+        }
+    }
+
     /// Authenticates a token pasted into the sign-in form exactly as one presented in a
     /// header (throttled, remembered, standing checked): its record, or why not.
     async fn pasted_token(
@@ -227,8 +248,8 @@ impl Gate {
         let bearer = http::HeaderValue::from_str(&format!("Bearer {token}"))
             .map_err(|_| "That is not an access token.".to_owned())?;
         presented.insert(http::header::AUTHORIZATION, bearer);
-        match self.authenticate(&presented, peer, unix_now()).await {
-            Ok(known) => Ok(known.principal.token.clone()),
+        match self.authenticate_token(&presented, peer, unix_now()).await {
+            Ok((known, _)) => Ok(known.principal.token.clone()),
             Err(rejection) => Err(match rejection.status() {
                 StatusCode::TOO_MANY_REQUESTS => {
                     "Too many failed sign-ins from your address; wait a minute.".to_owned()

@@ -272,7 +272,10 @@ where
 
     async fn list_users(&self) -> Result<Vec<User>, Error> {
         let everyone: Option<String> = None;
-        rows::into_users(run!(fetch_all::<UserRow>(&self.pool, sql::LIST_USERS; everyone))?)
+        let mut users =
+            rows::into_users(run!(fetch_all::<UserRow>(&self.pool, sql::LIST_USERS; everyone))?)?;
+        users.retain(|user| !user.name.is_anonymous());
+        Ok(users)
     }
 
     async fn put_grant(&self, grant: &Grant, by: &Audit) -> Result<(), Error> {

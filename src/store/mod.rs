@@ -291,6 +291,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn user(&self, name: &UserName) -> Result<Option<User>, Error>;
     async fn set_user_active(&self, name: &UserName, active: bool, by: &Audit)
     -> Result<(), Error>;
+    /// Every user by name, except the reserved `anonymous` (present in every store since
+    /// migration 0005; [`Store::user`] and [`Store::user_access`] read it, `list_grants`
+    /// shows its grants). Listings never offer it as a user to give tokens.
     async fn list_users(&self) -> Result<Vec<User>, Error>;
 
     /// Adds a grant without ref patterns, or sets an existing one for the same pattern to

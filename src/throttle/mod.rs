@@ -152,7 +152,8 @@ pub fn counts_as_failure(error: &AuthError) -> bool {
         AuthError::Credentials(_)
         | AuthError::Format(_)
         | AuthError::Unknown
-        | AuthError::Standing(_) => true,
+        | AuthError::Standing(_)
+        | AuthError::Oidc(_) => true,
         AuthError::Missing | AuthError::StoreUnavailable => false,
     }
 }

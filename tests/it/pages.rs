@@ -387,6 +387,13 @@ fn pages_trust_the_sso_header_only_from_trusted_proxies() {
     );
     let bot = http::get(gate.port(), "/-/", &[header("ci")]);
     assert_eq!(bot.status, 303, "bots cannot sign in: {bot:?}");
+    let anonymous = http::get(gate.port(), "/-/", &[header("anonymous")]);
+    assert_eq!(
+        anonymous.status, 303,
+        "anonymous cannot sign in: {anonymous:?}"
+    );
+    let link = gate.cli(&["user", "login-link", "anonymous"]);
+    assert!(!link.ok() && link.stderr.contains("reserved"), "{link}");
     gate.stop();
 
     // From an address that is not a trusted proxy, the header means nothing.

@@ -100,6 +100,8 @@ contract!(
     expiring_tokens_are_listed_and_notices_created_once,
     a_notice_is_claimed_once_until_its_lease_runs_out,
     concurrent_claims_from_two_pools_never_share_a_notice,
+    the_reserved_anonymous_user_is_in_every_store,
+    an_existing_user_named_anonymous_becomes_the_reserved_user,
 );
 
 /// Who makes the changes in these tests.
@@ -1378,4 +1380,89 @@ async fn protections_are_added_updated_removed_and_audited(backend: Backend) {
         ]
     );
     assert_eq!(audit[0].detail, "protect git/app refs/tags/*");
+}
+
+async fn the_reserved_anonymous_user_is_in_every_store(backend: Backend) {
+    let store = store_with_users(&backend, &["alice"]).await;
+    let anonymous = UserName::anonymous();
+    let found = store.user(&anonymous).await.unwrap().unwrap();
+    assert!(found.active && !found.bot && found.role == Role::User);
+    let standing = store.user_access(&anonymous).await.unwrap().unwrap();
+    assert!(standing.active && standing.grants.is_empty());
+    let listed = store.list_users().await.unwrap();
+    assert_eq!(listed.len(), 1, "listings leave anonymous out: {listed:?}");
+    grant(&store, &anonymous, "git/oss/**", Access::Read).await;
+    let standing = store.user_access(&anonymous).await.unwrap().unwrap();
+    assert_eq!(
+        standing.grants,
+        [GrantRule::new(pattern("git/oss/**"), Access::Read)]
+    );
+    let err = store.add_user(&anonymous, NOW, &by()).await.unwrap_err();
+    assert!(matches!(err, store::Error::UserExists { .. }), "{err}");
+}
+
+/// A database from before migration 0005 with a user called `anonymous` holding a token,
+/// a write grant and an admin role: after the upgrade it is the reserved user, without
+/// them, and running servers were told (a change-feed row).
+async fn an_existing_user_named_anonymous_becomes_the_reserved_user(backend: Backend) {
+    let dialect = if backend.url.starts_with("sqlite") {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    let first = tempfile::tempdir().unwrap();
+    for name in [
+        "0001_initial",
+        "0002_roles_bots",
+        "0003_audit",
+        "0004_last_used_ip",
+    ] {
+        let source = format!(
+            "{}/migrations/{dialect}/{name}.sql",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::copy(source, first.path().join(format!("{name}.sql"))).unwrap();
+    }
+    let migrator = sqlx::migrate::Migrator::new(first.path()).await.unwrap();
+    let hash = TokenHash::of("anonymous-token");
+    let fill = format!(
+        "INSERT INTO users (name, active, created_at, role) VALUES ('anonymous', TRUE, {NOW}, 'admin'); \
+         INSERT INTO grants (user_id, pattern, access) SELECT id, 'git/**', 'write' FROM users WHERE name = 'anonymous'; \
+         INSERT INTO tokens (user_id, name, hash, public_prefix, scopes, repos, created_at) \
+           SELECT id, 'ci', '{}', 'vcsg_old', 'read_repository,write_repository', '', {NOW} FROM users WHERE name = 'anonymous'; \
+         INSERT INTO changes (user_name) VALUES ('anonymous');",
+        hash.to_hex(),
+    );
+    if dialect == "sqlite" {
+        let path = backend.url.strip_prefix("sqlite://").unwrap();
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        migrator.run(&pool).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(fill.replace("TRUE", "1")))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(&backend.url).await.unwrap();
+        migrator.run(&pool).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(fill))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let store = backend.open().await;
+    let anonymous = UserName::anonymous();
+    let user = store.user(&anonymous).await.unwrap().unwrap();
+    assert_eq!(user.role, Role::User);
+    let found = store.lookup_token(&hash).await.unwrap().unwrap();
+    assert!(found.token.revoked_at.is_some(), "its token is revoked");
+    assert_eq!(
+        found.user.grants,
+        [GrantRule::new(pattern("git/**"), Access::Read)]
+    );
+    assert_eq!(store.latest_change().await.unwrap(), 2, "servers are told");
 }

@@ -22,6 +22,7 @@ fn route(kind: Vcs, prefix: &str) -> RouteConfig {
         identity: BackendIdentity::None,
         repo_depth: None,
         svn_layout: SvnLayout::ParentPath,
+        paths: Default::default(),
     }
 }
 

@@ -68,6 +68,15 @@ pub fn kill() -> PathBuf {
     KILL.get_or_init(|| require("kill", "procps")).clone()
 }
 
+/// curl: the plain HTTP client an integration (a feed reader, a download script) uses.
+pub fn curl() -> PathBuf {
+    require("curl", "curl")
+}
+
+pub fn tar() -> PathBuf {
+    require("tar", "tar")
+}
+
 pub fn openssl() -> PathBuf {
     require("openssl", "openssl")
 }

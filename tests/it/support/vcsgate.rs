@@ -143,6 +143,12 @@ impl GateConfig {
         self
     }
 
+    /// Sets the top-level key `NAME` to `value` (e.g. an array of tables such as `[[oidc]]`).
+    pub fn top_level(mut self, name: &str, value: toml::Value) -> GateConfig {
+        self.sections.insert(name.to_string(), value);
+        self
+    }
+
     fn to_toml(&self, port: u16) -> String {
         use toml::{Table, Value};
         let mut server = Table::new();
