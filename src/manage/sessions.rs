@@ -28,14 +28,19 @@ pub async fn login_link(
     actor.require_admin("make sign-in links")?;
     let found = store.user(user).await?;
     let user_record = found.ok_or_else(|| store::Error::UnknownUser { name: user.clone() })?;
-    if user_record.bot || !user_record.active {
+    let why = if user.is_anonymous() {
+        Some("is the reserved user for requests without credentials")
+    } else if user_record.bot {
+        Some("is a bot")
+    } else if !user_record.active {
+        Some("is disabled")
+    } else {
+        None
+    };
+    if let Some(why) = why {
         return Err(Error::CannotSignIn {
             user: user.clone(),
-            why: if user_record.bot {
-                "is a bot"
-            } else {
-                "is disabled"
-            },
+            why,
         });
     }
     let secret = random()?;
