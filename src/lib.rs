@@ -25,6 +25,7 @@
 //! The handler itself is [`proxy::gate::Gate`]; errors become responses in one place:
 //! [`proxy::rejection::respond`].
 
+pub mod admin;
 pub mod authn;
 pub mod authorize;
 pub mod canon;

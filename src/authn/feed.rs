@@ -3,38 +3,120 @@
 //! a poll only needs the entries after the highest seen number. As a defence against a
 //! writer that did not, each poll still re-reads a small window below it and processes the
 //! entries it has not seen yet.
+//!
+//! On PostgreSQL every change also sends a `NOTIFY`; the feed `LISTEN`s on a connection of
+//! its own, evicts the named user at once and reads the feed. The `changes` table stays
+//! the source of truth: it is still read every [`listening_poll_interval`] (which is also
+//! the store's health check), after the listening connection was re-made, and every
+//! [`super::POLL_INTERVAL`] while there is no listening connection.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use super::Authenticator;
+use crate::admin::metrics::Metrics;
 use crate::names::UserName;
+use crate::secret::Secret;
 use crate::store::Error;
+use crate::store::postgres::{ChangeListener, Notice};
 
 /// How far below the highest seen sequence number each poll looks again.
 const WINDOW: i64 = 64;
 /// Page size of one feed query.
 const PAGE: i64 = 500;
+/// The longest time between two reads of the feed while notifications arrive.
+const LISTENING_POLL_MAX: Duration = Duration::from_secs(5);
+/// How long to wait before making the listening connection again.
+const LISTEN_RETRY: Duration = Duration::from_secs(1);
+
+/// How often the feed is read while a listening connection stands: often enough to be the
+/// store's health check within the outage grace, at most every [`LISTENING_POLL_MAX`].
+pub fn listening_poll_interval(grace: Duration) -> Duration {
+    (grace / 3).clamp(super::POLL_INTERVAL, LISTENING_POLL_MAX)
+}
+
+/// The `LISTEN` side (PostgreSQL only).
+#[derive(Debug)]
+struct Listening {
+    url: Secret,
+    listener: Option<ChangeListener>,
+    retry_at: Instant,
+}
 
 #[derive(Debug)]
 pub struct ChangeFeed {
     authn: Arc<Authenticator>,
+    metrics: Arc<Metrics>,
     high_water: i64,
     seen: BTreeSet<i64>,
     failing: bool,
+    listening: Option<Listening>,
+}
+
+enum Event {
+    Tick,
+    Notice(Result<Notice, Error>),
 }
 
 impl ChangeFeed {
-    /// Starts following from the store's current newest change.
-    pub async fn start(authn: Arc<Authenticator>) -> Result<Self, Error> {
+    /// Starts following from the store's current newest change; on a `postgres://` store
+    /// also listens for notifications.
+    pub async fn start(
+        authn: Arc<Authenticator>,
+        store_url: &str,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, Error> {
         let high_water = authn.store().latest_change().await?;
         authn.health().record_ok();
-        Ok(ChangeFeed {
+        let listening = (store_url.starts_with("postgres://")
+            || store_url.starts_with("postgresql://"))
+        .then(|| Listening {
+            url: Secret::new(store_url.to_owned()),
+            listener: None,
+            retry_at: Instant::now(),
+        });
+        let mut feed = ChangeFeed {
             authn,
+            metrics,
             high_water,
             seen: BTreeSet::new(),
             failing: false,
-        })
+            listening,
+        };
+        feed.connect_listener().await;
+        Ok(feed)
+    }
+
+    /// Whether notifications are arriving (a listening connection stands).
+    pub fn is_listening(&self) -> bool {
+        self.listening
+            .as_ref()
+            .is_some_and(|l| l.listener.is_some())
+    }
+
+    /// Makes the listening connection if there is none and it is time to try; after
+    /// making it, reads the feed (changes made meanwhile sent no notification it saw).
+    async fn connect_listener(&mut self) {
+        let Some(listening) = self.listening.as_mut() else {
+            return;
+        };
+        if listening.listener.is_some() || Instant::now() < listening.retry_at {
+            return;
+        }
+        match ChangeListener::connect(listening.url.expose()).await {
+            Ok(listener) => {
+                listening.listener = Some(listener);
+                tracing::info!("listening for store change notifications");
+                self.poll().await;
+            }
+            Err(error) => {
+                listening.retry_at = Instant::now() + LISTEN_RETRY;
+                tracing::debug!(%error, "cannot listen for change notifications; polling");
+            }
+        }
     }
 
     /// One poll: evict users with new changes, record store health.
@@ -49,6 +131,7 @@ impl ChangeFeed {
                 }
             }
             Err(error) => {
+                self.authn.health().record_failure();
                 if !self.failing {
                     tracing::error!(%error, "token store unreachable; remembered decisions stay valid for the grace period");
                     self.failing = true;
@@ -61,6 +144,7 @@ impl ChangeFeed {
         let mut cursor = self.high_water.saturating_sub(WINDOW).max(0);
         let mut users = Vec::new();
         loop {
+            self.metrics.feed_queries.inc();
             let page = self.authn.store().changes_since(cursor, PAGE).await?;
             let full = i64::try_from(page.len()).unwrap_or(i64::MAX) >= PAGE;
             for change in page {
@@ -83,17 +167,60 @@ impl ChangeFeed {
         Ok(users)
     }
 
-    /// Polls forever at [`super::POLL_INTERVAL`], flushing last-use times periodically.
+    /// Waits for the next notification (forever when not listening).
+    async fn notice(listening: &mut Option<Listening>) -> Result<Notice, Error> {
+        match listening.as_mut().and_then(|l| l.listener.as_mut()) {
+            Some(listener) => listener.next().await,
+            None => std::future::pending().await,
+        }
+    }
+
+    fn handle_notice(&mut self, notice: Result<Notice, Error>) -> bool {
+        match notice {
+            Ok(Notice::Changed(user)) => {
+                if let Ok(user) = UserName::parse(&user) {
+                    self.authn.evict_users(&[user]);
+                }
+                true
+            }
+            Ok(Notice::Reconnected) => true,
+            Err(error) => {
+                tracing::warn!(%error, "lost the change notification connection; polling until it is back");
+                if let Some(listening) = self.listening.as_mut() {
+                    listening.listener = None;
+                    listening.retry_at = Instant::now() + LISTEN_RETRY;
+                }
+                true
+            }
+        }
+    }
+
+    /// Follows the feed forever, flushing last-use times periodically.
     pub async fn run(mut self) {
         let mut ticker = tokio::time::interval(super::POLL_INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_flush = tokio::time::Instant::now();
+        let slow = listening_poll_interval(self.authn.health().grace());
+        let mut last_poll = Instant::now();
+        let mut last_flush = Instant::now();
         loop {
-            ticker.tick().await;
-            self.poll().await;
+            let event = tokio::select! {
+                _ = ticker.tick() => Event::Tick,
+                notice = Self::notice(&mut self.listening) => Event::Notice(notice),
+            };
+            let due = match event {
+                Event::Tick => {
+                    self.connect_listener().await;
+                    !self.is_listening() || last_poll.elapsed() >= slow
+                }
+                Event::Notice(notice) => self.handle_notice(notice),
+            };
+            if due {
+                self.poll().await;
+                last_poll = Instant::now();
+            }
             if last_flush.elapsed() >= super::LAST_USED_FLUSH_INTERVAL {
                 self.authn.flush_last_used().await;
-                last_flush = tokio::time::Instant::now();
+                last_flush = Instant::now();
             }
         }
     }

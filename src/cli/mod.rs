@@ -56,6 +56,12 @@ pub fn config_path(cli: &Cli) -> PathBuf {
     config::locate(cli.config.as_deref(), env.as_deref())
 }
 
+/// The log format the config file asks for (`[log] format`); text when the file cannot be
+/// read (the command then reports why).
+pub fn log_format(cli: &Cli) -> config::LogFormat {
+    config::load(&config_path(cli)).map_or(config::LogFormat::Text, |c| c.log_format)
+}
+
 fn load_config(cli: &Cli) -> Result<Config, Failure> {
     config::load(&config_path(cli)).map_err(|e| Failure::config(&e))
 }

@@ -1,10 +1,12 @@
-//! `serve`: open the store, start following its change feed, bind, and serve until SIGTERM.
+//! `serve`: open the store, start following its change feed, bind, and serve until SIGTERM;
+//! SIGHUP reloads the config ([`reload`]).
 
 use std::sync::Arc;
 
 use super::Failure;
+use crate::admin::metrics::{Metrics, ReasonLabels};
 use crate::authn::{Authenticator, ChangeFeed};
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::proxy::admission::Admission;
 use crate::proxy::gate::Gate;
 use crate::proxy::served::ServedRoute;
@@ -48,26 +50,44 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
             config.store.redacted_url
         ))
     })?;
+    let metrics = Arc::new(Metrics::new());
     let authn = Arc::new(Authenticator::new(store, config.store.outage_grace));
-    let feed = ChangeFeed::start(Arc::clone(&authn))
-        .await
-        .map_err(|e| Failure::refused(format!("cannot read the change feed: {e}")))?;
+    let feed = ChangeFeed::start(
+        Arc::clone(&authn),
+        config.store.url.expose(),
+        Arc::clone(&metrics),
+    )
+    .await
+    .map_err(|e| Failure::refused(format!("cannot read the change feed: {e}")))?;
     let feed_task = tokio::spawn(feed.run());
-    let gate = Gate::new(&config, Arc::clone(&authn)).map_err(config_failure)?;
-    let gate = Arc::new(gate);
-    let throttle = Arc::clone(gate.throttle());
+    let gate = Gate::new(&config, Arc::clone(&authn), metrics).map_err(config_failure)?;
+    let gate: server::CurrentGate = Arc::new(arc_swap::ArcSwap::from_pointee(gate));
+    let current = Arc::clone(&gate);
     let sweeper = tokio::spawn(async move {
         let mut ticker = tokio::time::interval(THROTTLE_SWEEP_INTERVAL);
         loop {
             ticker.tick().await;
-            throttle.sweep();
+            current.load().throttle().sweep();
         }
     });
+    let admin_task = match &config.admin {
+        None => None,
+        Some(admin) => {
+            let listener = crate::admin::bind(admin.listen).await.map_err(|e| {
+                Failure::refused(format!("cannot listen on {} (admin): {e}", admin.listen))
+            })?;
+            tracing::info!(listen = %admin.listen, "admin listener: /metrics /healthz /readyz");
+            Some(tokio::spawn(crate::admin::serve(
+                listener,
+                Arc::clone(&gate),
+            )))
+        }
+    };
     let listen = config.server.listen;
     let listeners = server::bind(listen, config.server.workers)
         .map_err(|e| Failure::refused(format!("cannot listen on {listen}: {e}")))?;
     let shared = server::Shared {
-        gate,
+        gate: Arc::clone(&gate),
         tls,
         admission: Admission::new(
             config.limits.max_connections,
@@ -87,7 +107,20 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
         "vcsgate serving"
     );
     drop(shared);
-    server::shutdown_signal().await;
+    let mut config = config;
+    let shutdown = server::shutdown_signal();
+    tokio::pin!(shutdown);
+    let mut hangup = hangup_signal();
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            Some(()) = hangup.recv() => {
+                if let Some(reloaded) = reload(&config, &gate) {
+                    config = reloaded;
+                }
+            }
+        }
+    }
     tracing::info!("shutting down: no new connections; waiting for in-flight requests");
     let _ = stop.send(true);
     let joined = tokio::task::spawn_blocking(move || {
@@ -99,6 +132,114 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
     tracing::info!("all connections closed");
     feed_task.abort();
     sweeper.abort();
+    if let Some(admin) = admin_task {
+        admin.abort();
+    }
     authn.flush_last_used().await;
     Ok(())
+}
+
+/// A channel that yields once per SIGHUP (never on other platforms or when the handler
+/// cannot be installed).
+fn hangup_signal() -> tokio::sync::mpsc::Receiver<()> {
+    let (send, receive) = tokio::sync::mpsc::channel(1);
+    #[cfg(unix)]
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(mut signal) => {
+            tokio::spawn(async move {
+                while signal.recv().await.is_some() {
+                    let _ = send.try_send(());
+                }
+            });
+        }
+        Err(error) => tracing::warn!(%error, "cannot handle SIGHUP: reload needs a restart"),
+    }
+    #[cfg(not(unix))]
+    drop(send);
+    receive
+}
+
+/// Re-reads the config file on SIGHUP. A file `check-config` would refuse is refused with
+/// the same message and the running config stays; otherwise new requests get a gate built
+/// from the new file (routes, limits, throttle), while requests in flight finish with the
+/// gate they started with. Settings that need a restart are named in the log and keep
+/// their running value. Returns the config now in force when it changed.
+pub fn reload(running: &Config, gate: &server::CurrentGate) -> Option<Config> {
+    let metrics = Arc::clone(gate.load().metrics());
+    let count = |reason: &'static str| {
+        metrics
+            .reloads
+            .get_or_create(&ReasonLabels { reason })
+            .inc();
+    };
+    let loaded = config::load(&running.path)
+        .map_err(|e| Failure::config(&e))
+        .and_then(|new| check_files(&new).map(|()| new));
+    let new = match loaded {
+        Ok(new) => new,
+        Err(failure) => {
+            tracing::error!(error = %failure.message, "reload refused; the running config stays");
+            count("refused");
+            return None;
+        }
+    };
+    let built = gate.load().reloaded(&new);
+    let next = match built {
+        Ok(next) => next,
+        Err(error) => {
+            tracing::error!(%error, "reload refused; the running config stays");
+            count("refused");
+            return None;
+        }
+    };
+    for key in restart_keys(running, &new) {
+        tracing::warn!(
+            key,
+            "changed in the config file: takes effect only after a restart"
+        );
+    }
+    gate.store(Arc::new(next));
+    count("applied");
+    tracing::info!(routes = new.routes.len(), "config reloaded");
+    Some(new)
+}
+
+/// The keys whose change a reload cannot apply.
+fn restart_keys(running: &Config, new: &Config) -> Vec<&'static str> {
+    let mut keys = Vec::new();
+    let mut differ = |key: &'static str, changed: bool| {
+        if changed {
+            keys.push(key);
+        }
+    };
+    differ("server.listen", running.server.listen != new.server.listen);
+    differ(
+        "server.workers",
+        running.server.workers != new.server.workers,
+    );
+    differ(
+        "server.tls",
+        running.server.tls.as_ref().map(|t| (&t.cert, &t.key))
+            != new.server.tls.as_ref().map(|t| (&t.cert, &t.key)),
+    );
+    differ(
+        "store.url",
+        running.store.url.expose() != new.store.url.expose(),
+    );
+    differ(
+        "store.outage_grace_secs",
+        running.store.outage_grace != new.store.outage_grace,
+    );
+    differ("admin.listen", running.admin != new.admin);
+    differ("log.format", running.log_format != new.log_format);
+    differ(
+        "limits.max_connections",
+        running.limits.max_connections != new.limits.max_connections
+            || running.limits.max_connections_per_client != new.limits.max_connections_per_client,
+    );
+    differ(
+        "limits.shutdown_grace_secs",
+        running.limits.shutdown_grace != new.limits.shutdown_grace,
+    );
+    keys
 }

@@ -4,6 +4,7 @@
 //! [`Config`] whose relative paths are resolved against the config file's directory.
 
 mod limits;
+mod ops;
 mod raw;
 mod route;
 mod secrets;
@@ -18,6 +19,7 @@ use crate::manage::TokenPolicy;
 use crate::secret::Secret;
 
 pub use limits::Limits;
+pub use ops::{AdminConfig, LogFormat};
 pub use route::{BackendIdentity, RouteConfig, SvnLayout, Target};
 pub use throttle::ThrottleSettings;
 
@@ -39,6 +41,10 @@ pub struct Config {
     pub throttle: ThrottleSettings,
     /// `[tokens]`: default and maximum token lifetimes.
     pub tokens: TokenPolicy,
+    /// `[admin]`: the listener for metrics and health (off when absent).
+    pub admin: Option<AdminConfig>,
+    /// `[log] format`.
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Clone)]
@@ -146,6 +152,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
     let limits = limits::limits(&ctx, raw.limits)?;
     let throttle = throttle::throttle(&ctx, raw.throttle)?;
     let tokens = tokens::tokens(&ctx, raw.tokens)?;
+    let admin = ops::admin(&ctx, raw.admin, server.listen)?;
+    let log_format = ops::log_format(&ctx, raw.log)?;
     Ok(Config {
         path: ctx.path,
         server,
@@ -154,6 +162,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         limits,
         throttle,
         tokens,
+        admin,
+        log_format,
     })
 }
 

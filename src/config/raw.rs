@@ -12,6 +12,8 @@ pub struct RawConfig {
     pub limits: Option<RawLimits>,
     pub throttle: Option<RawThrottle>,
     pub tokens: Option<RawTokens>,
+    pub admin: Option<RawAdmin>,
+    pub log: Option<RawLog>,
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
 }
@@ -93,4 +95,16 @@ pub struct RawThrottle {
 pub struct RawTokens {
     pub max_lifetime_days: Option<i64>,
     pub default_lifetime_days: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAdmin {
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub format: Option<String>,
 }

@@ -257,3 +257,30 @@ fn tokens_policy_is_optional_days_with_the_default_within_the_maximum() {
     }
     assert!(error_text(&format!("{MINIMAL}[tokens]\nmax_days = 3\n")).contains("max_days"));
 }
+
+#[test]
+fn admin_listener_and_log_format() {
+    let config = load_text(MINIMAL).unwrap();
+    assert_eq!(config.admin, None);
+    assert_eq!(config.log_format, LogFormat::Text);
+    let text =
+        format!("{MINIMAL}\n[admin]\nlisten = \"127.0.0.1:9090\"\n[log]\nformat = \"json\"\n");
+    let config = load_text(&text).unwrap();
+    assert_eq!(
+        config.admin.map(|a| a.listen.to_string()).as_deref(),
+        Some("127.0.0.1:9090")
+    );
+    assert_eq!(config.log_format, LogFormat::Json);
+    let same = format!("{MINIMAL}\n[admin]\nlisten = \"127.0.0.1:8080\"\n");
+    assert!(
+        error_text(&same).contains("admin.listen"),
+        "{}",
+        error_text(&same)
+    );
+    let bad = format!("{MINIMAL}\n[admin]\nlisten = \"localhost\"\n");
+    assert!(error_text(&bad).contains("admin.listen"));
+    let bad = format!("{MINIMAL}\n[log]\nformat = \"xml\"\n");
+    assert!(error_text(&bad).contains("log.format"));
+    let bad = format!("{MINIMAL}\n[admin]\nport = 1\n");
+    assert!(error_text(&bad).contains("port"));
+}

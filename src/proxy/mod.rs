@@ -10,6 +10,7 @@ pub mod framing;
 pub mod gate;
 pub mod headers;
 pub mod log;
+pub mod measure;
 pub mod prepare;
 pub mod rejection;
 pub mod served;
