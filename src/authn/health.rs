@@ -39,9 +39,10 @@ impl Health {
         self.up.store(false, Ordering::Release);
     }
 
-    /// Whether the latest check of the store succeeded (`vcsgate_store_up`).
+    /// Whether the latest check of the store succeeded, and within the grace (a check
+    /// still waiting for an unreachable store does not count as up): `vcsgate_store_up`.
     pub fn is_up(&self) -> bool {
-        self.up.load(Ordering::Acquire)
+        self.up.load(Ordering::Acquire) && self.is_available()
     }
 
     /// Time since the store last answered.

@@ -21,6 +21,7 @@ mod findings;
 mod git_e2e;
 mod hardening;
 mod hg_e2e;
+mod ops;
 mod store_contract;
 mod support;
 mod svn_e2e;
