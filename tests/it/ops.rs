@@ -10,7 +10,7 @@ mod metrics;
 mod reload;
 // mod store_copy;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::support::http;
 use crate::support::ports;
@@ -49,10 +49,6 @@ impl Repos {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
-
-    pub fn app(&self) -> PathBuf {
-        self.dir.path().join("team/app.git")
-    }
 }
 
 /// A vcsgate with the built-in Git route `/local` over `repos`, the admin listener, user
@@ -60,7 +56,8 @@ impl Repos {
 pub struct Site {
     pub gate: Gate,
     pub admin: u16,
-    pub repos: Repos,
+    /// Kept alive with the site.
+    _repos: Repos,
 }
 
 impl Site {
@@ -70,7 +67,11 @@ impl Site {
         let gate = Gate::new(config);
         gate.user_add("alice");
         gate.grant("alice", "local/**", "write");
-        Site { gate, admin, repos }
+        Site {
+            gate,
+            admin,
+            _repos: repos,
+        }
     }
 
     /// A token of alice with `scope`.

@@ -63,9 +63,8 @@ fn parse_labels(mut rest: &str) -> (Vec<(String, String)>, &str) {
 /// Any other line fails the test.
 pub fn parse(text: &str) -> Vec<Sample> {
     let mut samples = Vec::new();
-    let mut lines = text.lines().peekable();
     let mut saw_eof = false;
-    while let Some(line) = lines.next() {
+    for line in text.lines() {
         assert!(!saw_eof, "a line after # EOF: {line:?}");
         if line == "# EOF" {
             saw_eof = true;
