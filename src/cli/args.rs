@@ -41,6 +41,20 @@ pub enum Command {
     /// Read the audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Work on the store as a whole
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy everything in the configured store into a new, empty store (SQLite ⇄ PostgreSQL)
+    Copy {
+        /// The target: postgres://USER[:PASSWORD]@HOST[:PORT]/DB or sqlite://FILE (a relative
+        /// FILE is taken from the current directory)
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

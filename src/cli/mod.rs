@@ -7,6 +7,7 @@ pub mod args;
 pub mod expiry;
 mod output;
 mod serve;
+mod store;
 
 use std::path::PathBuf;
 
@@ -86,5 +87,6 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Grant(command) => admin::grant(&config, command).await,
         Command::Token(command) => admin::token(&config, command).await,
         Command::Audit(command) => admin::audit(&config, command).await,
+        Command::Store(command) => store::run(&config, command).await,
     }
 }

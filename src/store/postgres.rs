@@ -44,14 +44,18 @@ impl Dialect for Postgres {
 
 /// Opens (creating and migrating) a postgres store.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, Error> {
+    engine::migrated(connect(url).await?, &MIGRATOR).await
+}
+
+/// A pool over the database `url` names, not migrated.
+pub(crate) async fn connect(url: &str) -> Result<sqlx::PgPool, Error> {
     let options: PgConnectOptions = url.parse().map_err(|source| Error::InvalidUrl { source })?;
-    let pool = PgPoolOptions::new()
+    PgPoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await
-        .map_err(Postgres::store_error)?;
-    engine::migrated(pool, &MIGRATOR).await
+        .map_err(Postgres::store_error)
 }
 
 /// How long connecting the change listener may take.

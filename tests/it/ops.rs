@@ -8,7 +8,7 @@ mod instances;
 mod logs;
 mod metrics;
 mod reload;
-// mod store_copy;
+mod store_copy;
 
 use std::path::Path;
 
