@@ -21,6 +21,7 @@ have apache2 || missing+=(apache2)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 have openssl || missing+=(openssl)
 { [ -x /usr/bin/kill ] || [ -x /bin/kill ]; } || missing+=(procps)
+have systemd-analyze || missing+=(systemd)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
@@ -32,7 +33,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update
     apt-get install -y git mercurial subversion apache2 libapache2-mod-svn postgresql openssl \
-        procps
+        procps systemd
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -2,7 +2,7 @@
 //! health checks, JSON logs, reload on SIGHUP, several instances on one PostgreSQL,
 //! `store copy`, and the deploy files. NEEDS THE PROXY.
 
-// mod deploy;
+mod deploy;
 mod health;
 mod instances;
 mod logs;
