@@ -26,6 +26,7 @@
 //! [`proxy::rejection::respond`].
 
 pub mod admin;
+pub mod api;
 pub mod authn;
 pub mod authorize;
 pub mod canon;

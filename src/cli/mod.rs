@@ -4,7 +4,7 @@
 
 mod admin;
 pub mod args;
-pub mod expiry;
+pub use crate::manage::expiry;
 mod output;
 mod serve;
 mod store;

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::expiry::format;
+use crate::api::views;
 use crate::store::{AuditEvent, Grant, TokenInfo, User};
 
 fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
@@ -88,18 +89,7 @@ pub fn users(users: &[User], json: bool) {
 
 pub fn grants(grants: &[Grant], json: bool) {
     if json {
-        print_json(Value::Array(
-            grants
-                .iter()
-                .map(|g| {
-                    json!({
-                        "user": g.user.as_str(),
-                        "pattern": g.pattern.as_str(),
-                        "access": g.access.as_str(),
-                    })
-                })
-                .collect(),
-        ));
+        print_json(Value::Array(grants.iter().map(views::grant).collect()));
         return;
     }
     let rows = grants
@@ -115,37 +105,10 @@ pub fn grants(grants: &[Grant], json: bool) {
     print_table(&["USER", "PATTERN", "ACCESS"], rows);
 }
 
-fn status(token: &TokenInfo, now: i64) -> &'static str {
-    if token.revoked_at.is_some() {
-        "revoked"
-    } else if token.expires_at.is_some_and(|at| now >= at) {
-        "expired"
-    } else {
-        "active"
-    }
-}
-
 pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
     if json {
         print_json(Value::Array(
-            tokens
-                .iter()
-                .map(|t| {
-                    json!({
-                        "user": t.user.as_str(),
-                        "name": t.name.as_str(),
-                        "status": status(t, now),
-                        "scopes": t.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-                        "repos": t.repos.iter().map(|p| p.as_str()).collect::<Vec<_>>(),
-                        "created_at": format(t.created_at),
-                        "expires_at": t.expires_at.map(format),
-                        "last_used_at": t.last_used_at.map(format),
-                        "last_used_ip": t.last_used_ip,
-                        "revoked_at": t.revoked_at.map(format),
-                        "prefix": t.public_prefix,
-                    })
-                })
-                .collect(),
+            tokens.iter().map(|t| views::token(t, now)).collect(),
         ));
         return;
     }
@@ -182,7 +145,7 @@ pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
                 t.public_prefix.clone(),
             ];
             if all {
-                row.push(status(t, now).to_owned());
+                row.push(views::token_status(t, now).to_owned());
             }
             row.push(t.last_used_ip.clone().unwrap_or_else(|| "-".to_owned()));
             row
@@ -193,22 +156,7 @@ pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
 
 pub fn audit(events: &[AuditEvent], json: bool) {
     if json {
-        print_json(Value::Array(
-            events
-                .iter()
-                .map(|e| {
-                    json!({
-                        "id": e.id.to_string(),
-                        "at": format(e.at),
-                        "actor": e.actor,
-                        "client": e.client,
-                        "action": e.action.as_str(),
-                        "target": e.target.as_str(),
-                        "detail": e.detail,
-                    })
-                })
-                .collect(),
-        ));
+        print_json(Value::Array(events.iter().map(views::audit).collect()));
         return;
     }
     let rows = events

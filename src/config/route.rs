@@ -1,6 +1,7 @@
 //! `[[route]]` tables: prefix, kind, and where requests go (a backend URL or the built-in
 //! Git backend serving a local directory), plus per-protocol and backend-identity settings.
 
+use crate::proxy::gate::RESERVED_SEGMENT;
 use std::path::PathBuf;
 
 use http::HeaderName;
@@ -76,6 +77,13 @@ fn route(ctx: &Context, index: usize, raw: RawRoute) -> Result<RouteConfig, Erro
             "must start with '/' and consist of plain segments (A-Z a-z 0-9 . _ - ~)",
         )
     })?;
+    if prefix_segments.first().map(String::as_str) == Some(RESERVED_SEGMENT) {
+        return Err(ctx.invalid(
+            key("prefix"),
+            &prefix_text,
+            "/- and every path below it are reserved for vcsgate's own API and pages",
+        ));
+    }
     let prefix = format!("/{}", prefix_segments.join("/"));
     let kind_text = raw.kind.ok_or_else(|| ctx.missing(key("kind")))?;
     let kind: Vcs = kind_text

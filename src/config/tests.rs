@@ -113,6 +113,19 @@ fn duplicate_prefixes_are_refused_after_normalisation() {
 }
 
 #[test]
+fn the_reserved_prefix_and_below_cannot_be_a_route() {
+    for prefix in ["/-", "/-/", "/-/api", "/-/git"] {
+        let text = format!(
+            "version = 1\n[store]\nurl = \"sqlite://v.db\"\n[[route]]\nprefix = \"{prefix}\"\nkind = \"git\"\nbackend = \"http://127.0.0.1:9/\"\n"
+        );
+        let message = error_text(&text);
+        assert!(message.contains("reserved"), "{prefix}: {message}");
+    }
+    let text = "version = 1\n[store]\nurl = \"sqlite://v.db\"\n[[route]]\nprefix = \"/-x\"\nkind = \"git\"\nbackend = \"http://127.0.0.1:9/\"\n";
+    assert!(load_text(text).is_ok());
+}
+
+#[test]
 fn postgres_password_from_file_is_inserted_and_redacted() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("pw"), "s3cr:et\n").unwrap();

@@ -5,6 +5,7 @@
 
 mod actor;
 pub mod audit;
+pub mod expiry;
 pub mod grants;
 pub mod policy;
 pub mod tokens;
@@ -24,6 +25,9 @@ pub enum Error {
         action: &'static str,
         missing: &'static str,
     },
+    /// No token has this id (or the actor may not see it: the API answers both alike).
+    #[error("no token with id {id}")]
+    NoSuchToken { id: i64 },
     /// The token lifetime policy refused the expiry.
     #[error(transparent)]
     Policy(#[from] PolicyError),

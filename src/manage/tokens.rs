@@ -94,7 +94,8 @@ pub async fn revoke(
 }
 
 /// Replaces `owner`'s active token `name` with a new secret (same name, scopes and repo
-/// limits) and revokes the old one at once; on any failure the old one keeps working.
+/// limits; the old one's lifetime from now unless another expiry is asked for) and revokes
+/// the old one at once; on any failure the old one keeps working.
 pub async fn rotate(
     store: &dyn Store,
     actor: &Actor,
@@ -104,6 +105,15 @@ pub async fn rotate(
 ) -> Result<TokenInfo, Error> {
     require_manager_of(store, actor, owner, "rotate tokens of this user").await?;
     let now = replacement.created_at;
+    if replacement.expires_at.is_none() {
+        // Asked for no particular expiry: the new secret is good for as long as the old one
+        // was when it was made (a 30-day token rotated is good for 30 days from now).
+        let active = store.list_tokens(Some(owner), false, now).await?;
+        let current = active.iter().find(|t| t.name == *name);
+        replacement.expires_at = current
+            .and_then(|t| Some(t.expires_at? - t.created_at))
+            .map(|lifetime| now.saturating_add(lifetime.max(1)));
+    }
     replacement.expires_at = checked_expiry(
         store,
         actor,
@@ -129,4 +139,59 @@ pub async fn list(
         None => actor.require_admin("list everyone's tokens")?,
     }
     Ok(store.list_tokens(owner, include_inactive, now).await?)
+}
+
+/// The token `id`, if the actor may manage its owner's tokens (`action` names what for).
+pub async fn get(
+    store: &dyn Store,
+    actor: &Actor,
+    id: TokenId,
+    action: &'static str,
+) -> Result<TokenInfo, Error> {
+    let found = store.token(id).await?;
+    let token = found.ok_or(Error::NoSuchToken { id: id.0 })?;
+    require_manager_of(store, actor, &token.user, action).await?;
+    Ok(token)
+}
+
+/// Revokes the token `id`; one already revoked or expired stays as it is (revoking is
+/// idempotent). Returns the token's owner.
+pub async fn revoke_by_id(
+    store: &dyn Store,
+    actor: &Actor,
+    id: TokenId,
+    now: i64,
+) -> Result<UserName, Error> {
+    let token = get(store, actor, id, "revoke tokens of this user").await?;
+    if token.revoked_at.is_none() && token.expires_at.is_none_or(|at| now < at) {
+        revoke(store, actor, &token.user, &token.name, now).await?;
+    }
+    Ok(token.user)
+}
+
+/// Rotates the active token `id` (see [`rotate`]); a revoked or expired one cannot be.
+pub async fn rotate_by_id(
+    store: &dyn Store,
+    actor: &Actor,
+    policy: &TokenPolicy,
+    id: TokenId,
+    replacement: Replacement,
+) -> Result<TokenInfo, Error> {
+    let token = get(store, actor, id, "rotate tokens of this user").await?;
+    let now = replacement.created_at;
+    if token.revoked_at.is_some() || token.expires_at.is_some_and(|at| now >= at) {
+        return Err(store::Error::UnknownToken {
+            user: token.user,
+            name: token.name,
+        }
+        .into());
+    }
+    rotate(
+        store,
+        actor,
+        policy,
+        (&token.user, &token.name),
+        replacement,
+    )
+    .await
 }

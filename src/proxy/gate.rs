@@ -19,12 +19,15 @@ use super::{framing, settle};
 use crate::admin::metrics::Metrics;
 use crate::authn::{Attempt, AuthError, Authenticator, KnownToken};
 use crate::config::{Config, Limits, LogFormat};
+use crate::manage::TokenPolicy;
 use crate::router::Router;
 use crate::throttle::{self, Throttle, ThrottleConfig, TrustedProxies};
 use crate::token::TokenHash;
 use crate::{authorize, canon, credentials};
 
 const X_FORWARDED_FOR: &str = "x-forwarded-for";
+/// The first path segment of everything vcsgate serves itself (`/-/…`, API.md).
+pub const RESERVED_SEGMENT: &str = "-";
 
 /// Everything a request needs, shared by all connections.
 #[derive(Debug)]
@@ -43,6 +46,8 @@ pub struct Gate {
     /// The runtime the store was opened on: lookups run there, never on a worker's own
     /// runtime (a PostgreSQL connection belongs to the runtime that opened it).
     control: Option<tokio::runtime::Handle>,
+    /// `[tokens]`: what the API applies to tokens it creates and rotates.
+    policy: TokenPolicy,
 }
 
 /// Seconds since the Unix epoch.
@@ -108,6 +113,7 @@ impl Gate {
             limits: config.limits.clone(),
             log_format: config.log_format,
             control: tokio::runtime::Handle::try_current().ok(),
+            policy: config.tokens,
         })
     }
 
@@ -138,11 +144,28 @@ impl Gate {
             .collect()
     }
 
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.trusted_proxies
+    }
+
+    pub fn token_policy(&self) -> TokenPolicy {
+        self.policy
+    }
+
+    /// The runtime store work runs on (`None` when the gate runs on it itself).
+    pub fn control(&self) -> Option<&tokio::runtime::Handle> {
+        self.control.as_ref()
+    }
+
     /// Authenticates, throttling clients that keep presenting invalid credentials. A token
     /// remembered as valid is never throttled; a request without credentials (every
     /// client's first) never counts; a store lookup takes its unit of the client's budget
     /// before it runs, so requests in flight together cannot exceed the budget.
-    async fn authenticate(
+    pub(super) async fn authenticate(
         &self,
         headers: &http::HeaderMap,
         peer: SocketAddr,
@@ -208,14 +231,14 @@ impl Gate {
             (self.log_format, Arc::clone(&self.metrics)),
         );
         let request = request.map(|body| record.count_in(body));
-        match self.process(request, peer, &mut record).await {
-            Ok(response) => record.finish(response, None),
+        let response = match self.process(request, peer, &mut record).await {
+            Ok(response) => response,
             Err(rejection) => {
                 record.rejected(&rejection);
-                let response = rejection::respond(&rejection, record.vcs(), &method, &self.realm);
-                record.finish(response, Some(&rejection))
+                rejection::respond(&rejection, record.vcs(), &method, &self.realm)
             }
-        }
+        };
+        record.finish(response)
     }
 
     async fn process(
@@ -228,6 +251,9 @@ impl Gate {
         canon::check_request_target(parts.version, &parts.uri)?;
         canon::strip_untrusted_headers(&mut parts.headers);
         let canonical = canon::canonicalise(&parts.method, &parts.uri, &parts.headers)?;
+        if canonical.segments.first().map(String::as_str) == Some(RESERVED_SEGMENT) {
+            return Ok(self.reserved(parts, body, &canonical, peer, record).await);
+        }
         let (route, depth) = self
             .router
             .find(&canonical.segments)

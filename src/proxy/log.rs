@@ -13,7 +13,7 @@ use http::{Method, Response, StatusCode};
 use http_body_util::BodyExt;
 
 use super::body::{Body, Observed, Observer};
-use super::measure::{self, Labels};
+use super::measure::{self, Labels, Refused};
 use super::rejection::Rejection;
 use crate::admin::metrics::Metrics;
 use crate::classify::Operation;
@@ -38,6 +38,7 @@ pub struct AccessRecord {
     user: Option<String>,
     token: Option<String>,
     refusal: Option<String>,
+    refused: Option<Refused>,
     access: Option<&'static str>,
     /// Request body bytes, counted as the body streams to the backend.
     bytes_in: Arc<AtomicU64>,
@@ -89,6 +90,7 @@ impl AccessRecord {
             user: None,
             token: None,
             refusal: None,
+            refused: None,
             access: None,
             bytes_in: Arc::new(AtomicU64::new(0)),
             format,
@@ -132,11 +134,18 @@ impl AccessRecord {
 
     pub fn rejected(&mut self, rejection: &Rejection) {
         self.refusal = Some(rejection.message());
+        self.refused = Some(Refused::of(rejection));
+    }
+
+    /// A request for something vcsgate serves itself (the API under `/-/api`): `prefix`
+    /// stands in for the route in the log and the metrics.
+    pub fn served_here(&mut self, prefix: &str) {
+        self.route = Some(prefix.to_owned());
     }
 
     /// Counts the request in the metrics now that its response head is ready, and wraps the
     /// response body so the line is written (and the bytes counted) when the body is done.
-    pub fn finish(self, response: Response<Body>, rejection: Option<&Rejection>) -> Response<Body> {
+    pub fn finish(self, response: Response<Body>) -> Response<Body> {
         let status = response.status();
         let labels = self.labels();
         measure::head(
@@ -144,7 +153,7 @@ impl AccessRecord {
             &labels,
             status,
             self.started.elapsed(),
-            rejection,
+            self.refused,
         );
         response.map(|inner| {
             let observer = LogOnFinish {

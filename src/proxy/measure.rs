@@ -27,13 +27,35 @@ impl Labels {
     }
 }
 
+/// What a refusal adds to the metrics besides the request count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// `vcsgate_auth_failures_total{reason}`
+    Auth(&'static str),
+    /// `vcsgate_throttled_total`
+    Throttled,
+    /// `vcsgate_backend_errors_total{route,kind}`
+    Backend(&'static str),
+    Other,
+}
+
+impl Refused {
+    pub fn of(rejection: &Rejection) -> Self {
+        match rejection {
+            Rejection::Auth(error) => Refused::Auth(auth_reason(error)),
+            Rejection::Throttled { .. } => Refused::Throttled,
+            rejection => backend_error_kind(rejection).map_or(Refused::Other, Refused::Backend),
+        }
+    }
+}
+
 /// Counts a request whose response head is ready after `elapsed`.
 pub fn head(
     metrics: &Metrics,
     labels: &Labels,
     status: StatusCode,
     elapsed: std::time::Duration,
-    rejection: Option<&Rejection>,
+    refused: Option<Refused>,
 ) {
     let route = labels.route();
     metrics
@@ -53,27 +75,23 @@ pub fn head(
             access: labels.access.unwrap_or(NONE),
         })
         .observe(elapsed.as_secs_f64());
-    match rejection {
-        Some(Rejection::Auth(error)) => {
+    match refused {
+        Some(Refused::Auth(reason)) => {
             metrics
                 .auth_failures
-                .get_or_create(&ReasonLabels {
-                    reason: auth_reason(error),
-                })
+                .get_or_create(&ReasonLabels { reason })
                 .inc();
         }
-        Some(Rejection::Throttled { .. }) => {
+        Some(Refused::Throttled) => {
             metrics.throttled.inc();
         }
-        Some(rejection) => {
-            if let Some(kind) = backend_error_kind(rejection) {
-                metrics
-                    .backend_errors
-                    .get_or_create(&BackendErrorLabels { route, kind })
-                    .inc();
-            }
+        Some(Refused::Backend(kind)) => {
+            metrics
+                .backend_errors
+                .get_or_create(&BackendErrorLabels { route, kind })
+                .inc();
         }
-        None => {}
+        Some(Refused::Other) | None => {}
     }
 }
 

@@ -13,6 +13,7 @@ pub mod log;
 pub mod measure;
 pub mod prepare;
 pub mod rejection;
+mod reserved;
 pub mod served;
 pub mod server;
 pub mod settle;

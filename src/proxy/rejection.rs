@@ -119,11 +119,34 @@ pub fn respond(
     realm: &str,
 ) -> Response<Body> {
     let (status, message) = rejection.describe();
-    let mut response = match vcs {
+    let response = match vcs {
         Some(Vcs::Svn) => dav_error(status, &message, svn_errcode(method)),
         Some(Vcs::Hg) => hg_error(status, &message),
         Some(Vcs::Git) | None => plain(status, &message),
     };
+    with_challenge(response, rejection, realm)
+}
+
+/// The refusal of an API request: `{"error", "message"}` JSON with the same status and
+/// headers (the Basic challenge, `Retry-After`).
+pub fn respond_json(rejection: &Rejection, realm: &str) -> Response<Body> {
+    let (status, message) = rejection.describe();
+    let text = format!("{}\n", crate::api::error_body(status, &message));
+    with_challenge(
+        with_status(status, "application/json", text),
+        rejection,
+        realm,
+    )
+}
+
+/// Adds what a refusal's status calls for: the Basic challenge to a 401, `Retry-After` to a
+/// throttled client.
+fn with_challenge(
+    mut response: Response<Body>,
+    rejection: &Rejection,
+    realm: &str,
+) -> Response<Body> {
+    let status = response.status();
     let headers = response.headers_mut();
     if status == StatusCode::UNAUTHORIZED
         && let Ok(value) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\""))

@@ -114,6 +114,8 @@ pub(super) fn changes_detail(changes: &[UserChange]) -> String {
             UserChange::Email(None) => "email=".to_owned(),
             UserChange::AddManager(manager) => format!("manager+{manager}"),
             UserChange::RemoveManager(manager) => format!("manager-{manager}"),
+            UserChange::Active(true) => "enabled".to_owned(),
+            UserChange::Active(false) => "disabled".to_owned(),
         })
         .collect();
     parts.join(" ")

@@ -352,6 +352,11 @@ where
         Ok(rotated)
     }
 
+    async fn token(&self, id: TokenId) -> Result<Option<TokenInfo>, Error> {
+        let found = run!(fetch_optional::<TokenRow>(&self.pool, sql::TOKEN_BY_ID; id.0))?;
+        found.map(rows::IntoRecord::into_record).transpose()
+    }
+
     async fn list_tokens(
         &self,
         user: Option<&UserName>,

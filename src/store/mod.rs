@@ -79,6 +79,8 @@ pub enum UserChange {
     AddManager(UserName),
     /// Removes a manager from a bot; the last one cannot go.
     RemoveManager(UserName),
+    /// Enables (`true`) or disables the user.
+    Active(bool),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -292,6 +294,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         replacement: &Replacement,
         by: &Audit,
     ) -> Result<TokenInfo, Error>;
+    /// One token by id (whatever its state), or `None`.
+    async fn token(&self, id: TokenId) -> Result<Option<TokenInfo>, Error>;
     /// Active tokens (not revoked, not expired at `now`), or all with `include_inactive`.
     async fn list_tokens(
         &self,

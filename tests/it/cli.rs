@@ -297,7 +297,13 @@ fn grant_add_updates_access_and_lists() {
     let grants: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(
         grants,
-        serde_json::json!([{"user": "alice", "pattern": "git/team/**", "access": "write"}])
+        serde_json::json!([{
+            "id": "616c6963650a6769742f7465616d2f2a2a",
+            "user": "alice",
+            "pattern": "git/team/**",
+            "access": "write",
+            "refs": [],
+        }])
     );
     gate.cli_ok(&["grant", "remove", "alice", "git/team/**"]);
     let out = gate.cli_ok(&["grant", "list", "--json"]);

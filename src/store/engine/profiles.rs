@@ -47,6 +47,9 @@ where
                 let email = email.as_ref().map(owned);
                 exec!(&mut **tx, sql::SET_EMAIL; id, email).map(drop)
             }
+            UserChange::Active(active) => {
+                exec!(&mut **tx, sql::SET_USER_ACTIVE; owned(name), *active).map(drop)
+            }
             UserChange::AddManager(manager) => {
                 if !bot {
                     return Err(not_a_bot());

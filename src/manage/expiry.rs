@@ -1,5 +1,6 @@
-//! `--expires`: a date means invalid from its midnight UTC (so today or earlier is refused);
-//! an RFC 3339 timestamp must carry an offset and lie in the future.
+//! A token's requested expiry (`--expires` on the CLI, `expires_at` in the API): a date
+//! means invalid from its midnight UTC (so today or earlier is refused); an RFC 3339
+//! timestamp must carry an offset and lie in the future. One parser for both.
 
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -8,16 +9,22 @@ use time::{Date, OffsetDateTime};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExpiryError {
     #[error(
-        "--expires {given:?}: expected a date (2027-01-31) or an RFC 3339 timestamp with offset (2027-01-31T12:00:00Z)"
+        "{field} {given:?}: expected a date (2027-01-31) or an RFC 3339 timestamp with offset (2027-01-31T12:00:00Z)"
     )]
-    Format { given: String },
-    #[error("--expires {given:?} is not in the future")]
-    Past { given: String },
+    Format { field: &'static str, given: String },
+    #[error("{field} {given:?} is not in the future")]
+    Past { field: &'static str, given: String },
 }
 
 /// Parses `--expires` relative to `now` (Unix seconds) into Unix seconds.
 pub fn parse(given: &str, now: i64) -> Result<i64, ExpiryError> {
+    parse_field("--expires", given, now)
+}
+
+/// Parses a requested expiry given as `field` (named in errors) relative to `now`.
+pub fn parse_field(field: &'static str, given: &str, now: i64) -> Result<i64, ExpiryError> {
     let format_error = || ExpiryError::Format {
+        field,
         given: given.to_owned(),
     };
     let at = if let Ok(date) = Date::parse(given, format_description!("[year]-[month]-[day]")) {
@@ -31,6 +38,7 @@ pub fn parse(given: &str, now: i64) -> Result<i64, ExpiryError> {
     };
     if at <= now {
         return Err(ExpiryError::Past {
+            field,
             given: given.to_owned(),
         });
     }
