@@ -23,7 +23,8 @@
 //!    ([`logging`] batches lines per worker).
 //!
 //! The handler itself is [`proxy::gate::Gate`]; errors become responses in one place:
-//! [`proxy::rejection::respond`].
+//! [`proxy::rejection::respond`]. Beside the request path, [`admin`] serves metrics and
+//! health checks, and `SIGHUP` swaps in a gate built from the re-read config.
 
 pub mod admin;
 pub mod api;

@@ -62,22 +62,22 @@ enum Event {
 }
 
 impl ChangeFeed {
-    /// Starts following from the store's current newest change; on a `postgres://` store
-    /// also listens for notifications.
+    /// Starts following from the store's current newest change; given the URL of a
+    /// `postgres://` store, also listens for notifications.
     pub async fn start(
         authn: Arc<Authenticator>,
-        store_url: &str,
+        listen_url: Option<&str>,
         metrics: Arc<Metrics>,
     ) -> Result<Self, Error> {
         let high_water = authn.store().latest_change().await?;
         authn.health().record_ok();
-        let listening = (store_url.starts_with("postgres://")
-            || store_url.starts_with("postgresql://"))
-        .then(|| Listening {
-            url: Secret::new(store_url.to_owned()),
-            listener: None,
-            retry_at: Instant::now(),
-        });
+        let listening = listen_url
+            .filter(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
+            .map(|store_url| Listening {
+                url: Secret::new(store_url.to_owned()),
+                listener: None,
+                retry_at: Instant::now(),
+            });
         let mut feed = ChangeFeed {
             authn,
             metrics,

@@ -91,7 +91,7 @@ async fn unknown_and_malformed_tokens() {
 #[tokio::test]
 async fn a_change_for_the_user_evicts_its_tokens() {
     let (_dir, authn, secret, user) = setup().await;
-    let mut feed = ChangeFeed::start(Arc::clone(&authn), "sqlite://unused", Default::default())
+    let mut feed = ChangeFeed::start(Arc::clone(&authn), None, Default::default())
         .await
         .unwrap();
     authn.authenticate(&secret, NOW).await.unwrap();
@@ -191,7 +191,7 @@ impl std::fmt::Debug for Hook {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lookup_racing_an_eviction_is_not_remembered() {
     let (_dir, authn, secret, user) = setup().await;
-    let mut feed = ChangeFeed::start(Arc::clone(&authn), "sqlite://unused", Default::default())
+    let mut feed = ChangeFeed::start(Arc::clone(&authn), None, Default::default())
         .await
         .unwrap();
     let store = Arc::clone(authn.store());

@@ -52,13 +52,13 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
     })?;
     let metrics = Arc::new(Metrics::new());
     let authn = Arc::new(Authenticator::new(store, config.store.outage_grace));
-    let feed = ChangeFeed::start(
-        Arc::clone(&authn),
-        config.store.url.expose(),
-        Arc::clone(&metrics),
-    )
-    .await
-    .map_err(|e| Failure::refused(format!("cannot read the change feed: {e}")))?;
+    let listen_url = config
+        .store
+        .notifications
+        .then(|| config.store.url.expose());
+    let feed = ChangeFeed::start(Arc::clone(&authn), listen_url, Arc::clone(&metrics))
+        .await
+        .map_err(|e| Failure::refused(format!("cannot read the change feed: {e}")))?;
     let feed_task = tokio::spawn(feed.run());
     let gate = Gate::new(&config, Arc::clone(&authn), metrics).map_err(config_failure)?;
     let gate: server::CurrentGate = Arc::new(arc_swap::ArcSwap::from_pointee(gate));
@@ -225,6 +225,10 @@ fn restart_keys(running: &Config, new: &Config) -> Vec<&'static str> {
     differ(
         "store.url",
         running.store.url.expose() != new.store.url.expose(),
+    );
+    differ(
+        "store.notifications",
+        running.store.notifications != new.store.notifications,
     );
     differ(
         "store.outage_grace_secs",

@@ -70,6 +70,8 @@ pub struct StoreConfig {
     /// The same URL with any password replaced by `***`, for logs and messages.
     pub redacted_url: String,
     pub outage_grace: Duration,
+    /// PostgreSQL: follow changes through `LISTEN/NOTIFY` (off: poll the change feed).
+    pub notifications: bool,
 }
 
 /// Why a configuration was refused. Every message names the file and the key.
@@ -296,6 +298,7 @@ fn store_config(ctx: &Context, raw: Option<raw::RawStore>) -> Result<StoreConfig
         url,
         redacted_url,
         outage_grace,
+        notifications: raw.notifications.unwrap_or(true),
     })
 }
 

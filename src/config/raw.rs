@@ -41,6 +41,7 @@ pub struct RawStore {
     pub password_env: Option<String>,
     pub password_file: Option<String>,
     pub outage_grace_secs: Option<u64>,
+    pub notifications: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -297,3 +297,18 @@ fn admin_listener_and_log_format() {
     let bad = format!("{MINIMAL}\n[admin]\nport = 1\n");
     assert!(error_text(&bad).contains("port"));
 }
+
+#[test]
+fn store_notifications_default_on() {
+    assert!(load_text(MINIMAL).unwrap().store.notifications);
+    let off = MINIMAL.replace(
+        "url = \"sqlite://vcsgate.db\"",
+        "url = \"sqlite://vcsgate.db\"\nnotifications = false",
+    );
+    assert!(!load_text(&off).unwrap().store.notifications);
+    let bad = MINIMAL.replace(
+        "url = \"sqlite://vcsgate.db\"",
+        "url = \"sqlite://vcsgate.db\"\nnotifications = \"yes\"",
+    );
+    assert!(error_text(&bad).contains("notifications"));
+}
