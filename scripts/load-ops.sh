@@ -104,7 +104,7 @@ notifications = $notifications
 listen = "127.0.0.1:$admin"
 [throttle]
 burst = 100000
-per_minute = 100000
+per_minute = 60000
 [[route]]
 prefix = "/git"
 kind = "git"
@@ -156,9 +156,9 @@ EOF
     local xact_after
     xact_after=$(psql_q "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = '$db'")
     echo "== mode $mode ($INSTANCES instances, ${DURATION}s, wrk -c$CONNS each)"
-    printf '%s\n' "${delays[@]}" | awk -v n="${#delays[@]}" '{ v[NR] = $1 } END {
-        asort(v); printf "revocations: %d, propagation to all instances: median %.1f ms, max %.1f ms\n",
-        n, v[int((n + 1) / 2)] / 1000, v[n] / 1000 }'
+    printf '%s\n' "${delays[@]}" | sort -n | awk '{ v[NR] = $1 } END {
+        printf "revocations: %d, propagation to all instances: median %.1f ms, max %.1f ms\n",
+        NR, v[int((NR + 1) / 2)] / 1000, v[NR] / 1000 }'
     for i in $(seq 0 $((INSTANCES - 1))); do
         local after rps
         after=$(feed_queries "${admins[$i]}")

@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use super::Authenticator;
@@ -31,6 +32,8 @@ const PAGE: i64 = 500;
 const LISTENING_POLL_MAX: Duration = Duration::from_secs(5);
 /// How long to wait before making the listening connection again.
 const LISTEN_RETRY: Duration = Duration::from_secs(1);
+/// Notifications heard but not yet taken in by the feed.
+const HEARD_QUEUE: usize = 1024;
 
 /// How often the feed is read while a listening connection stands: often enough to be the
 /// store's health check within the outage grace, at most every [`LISTENING_POLL_MAX`].
@@ -38,12 +41,65 @@ pub fn listening_poll_interval(grace: Duration) -> Duration {
     (grace / 3).clamp(super::POLL_INTERVAL, LISTENING_POLL_MAX)
 }
 
-/// The `LISTEN` side (PostgreSQL only).
+/// What the listening task tells the feed.
+#[derive(Debug)]
+enum Heard {
+    /// Listening (again): changes made before may have sent no notification it saw.
+    Up,
+    /// A change about this user was committed.
+    Changed(String),
+    /// The listening connection failed; the task makes it again after [`LISTEN_RETRY`].
+    Lost,
+}
+
+/// The `LISTEN` side (PostgreSQL only): a task of its own owns the connection (so waiting
+/// for a notification is never cancelled halfway) and forwards what it hears.
 #[derive(Debug)]
 struct Listening {
-    url: Secret,
-    listener: Option<ChangeListener>,
-    retry_at: Instant,
+    heard: mpsc::Receiver<Heard>,
+    up: bool,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Holds a listening connection, making it again whenever it fails.
+async fn listen(url: Secret, heard: mpsc::Sender<Heard>) {
+    loop {
+        match ChangeListener::connect(url.expose()).await {
+            Ok(mut listener) => {
+                tracing::info!("listening for store change notifications");
+                if heard.send(Heard::Up).await.is_err() {
+                    return;
+                }
+                loop {
+                    let next = match listener.next().await {
+                        Ok(Notice::Changed(user)) => Heard::Changed(user),
+                        Ok(Notice::Reconnected) => {
+                            tracing::info!("listening for store change notifications");
+                            Heard::Up
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "lost the change notification connection; polling until it is back");
+                            let _ = heard.send(Heard::Lost).await;
+                            break;
+                        }
+                    };
+                    if heard.send(next).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::debug!(%error, "cannot listen for change notifications; polling");
+            }
+        }
+        tokio::time::sleep(LISTEN_RETRY).await;
+    }
 }
 
 #[derive(Debug)]
@@ -58,7 +114,7 @@ pub struct ChangeFeed {
 
 enum Event {
     Tick,
-    Notice(Result<Notice, Error>),
+    Heard(Option<Heard>),
 }
 
 impl ChangeFeed {
@@ -73,50 +129,27 @@ impl ChangeFeed {
         authn.health().record_ok();
         let listening = listen_url
             .filter(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
-            .map(|store_url| Listening {
-                url: Secret::new(store_url.to_owned()),
-                listener: None,
-                retry_at: Instant::now(),
+            .map(|url| {
+                let (send, heard) = mpsc::channel(HEARD_QUEUE);
+                Listening {
+                    heard,
+                    up: false,
+                    task: tokio::spawn(listen(Secret::new(url.to_owned()), send)),
+                }
             });
-        let mut feed = ChangeFeed {
+        Ok(ChangeFeed {
             authn,
             metrics,
             high_water,
             seen: BTreeSet::new(),
             failing: false,
             listening,
-        };
-        feed.connect_listener().await;
-        Ok(feed)
+        })
     }
 
     /// Whether notifications are arriving (a listening connection stands).
     pub fn is_listening(&self) -> bool {
-        self.listening
-            .as_ref()
-            .is_some_and(|l| l.listener.is_some())
-    }
-
-    /// Makes the listening connection if there is none and it is time to try; after
-    /// making it, reads the feed (changes made meanwhile sent no notification it saw).
-    async fn connect_listener(&mut self) {
-        let Some(listening) = self.listening.as_mut() else {
-            return;
-        };
-        if listening.listener.is_some() || Instant::now() < listening.retry_at {
-            return;
-        }
-        match ChangeListener::connect(listening.url.expose()).await {
-            Ok(listener) => {
-                listening.listener = Some(listener);
-                tracing::info!("listening for store change notifications");
-                self.poll().await;
-            }
-            Err(error) => {
-                listening.retry_at = Instant::now() + LISTEN_RETRY;
-                tracing::debug!(%error, "cannot listen for change notifications; polling");
-            }
-        }
+        self.listening.as_ref().is_some_and(|l| l.up)
     }
 
     /// One poll: evict users with new changes, record store health.
@@ -167,29 +200,37 @@ impl ChangeFeed {
         Ok(users)
     }
 
-    /// Waits for the next notification (forever when not listening).
-    async fn notice(listening: &mut Option<Listening>) -> Result<Notice, Error> {
-        match listening.as_mut().and_then(|l| l.listener.as_mut()) {
-            Some(listener) => listener.next().await,
+    /// Waits for what the listening task heard (forever when not listening).
+    async fn heard(listening: &mut Option<Listening>) -> Option<Heard> {
+        match listening.as_mut() {
+            Some(listening) => listening.heard.recv().await,
             None => std::future::pending().await,
         }
     }
 
-    fn handle_notice(&mut self, notice: Result<Notice, Error>) -> bool {
-        match notice {
-            Ok(Notice::Changed(user)) => {
+    /// Takes in what the listening task heard; returns whether the feed must be read now.
+    fn take_in(&mut self, heard: Option<Heard>) -> bool {
+        let Some(listening) = self.listening.as_mut() else {
+            return false;
+        };
+        match heard {
+            Some(Heard::Changed(user)) => {
                 if let Ok(user) = UserName::parse(&user) {
                     self.authn.evict_users(&[user]);
                 }
                 true
             }
-            Ok(Notice::Reconnected) => true,
-            Err(error) => {
-                tracing::warn!(%error, "lost the change notification connection; polling until it is back");
-                if let Some(listening) = self.listening.as_mut() {
-                    listening.listener = None;
-                    listening.retry_at = Instant::now() + LISTEN_RETRY;
-                }
+            Some(Heard::Up) => {
+                listening.up = true;
+                true
+            }
+            Some(Heard::Lost) => {
+                listening.up = false;
+                true
+            }
+            // The task ended (it never does by itself): poll from now on.
+            None => {
+                self.listening = None;
                 true
             }
         }
@@ -205,14 +246,11 @@ impl ChangeFeed {
         loop {
             let event = tokio::select! {
                 _ = ticker.tick() => Event::Tick,
-                notice = Self::notice(&mut self.listening) => Event::Notice(notice),
+                heard = Self::heard(&mut self.listening) => Event::Heard(heard),
             };
             let due = match event {
-                Event::Tick => {
-                    self.connect_listener().await;
-                    !self.is_listening() || last_poll.elapsed() >= slow
-                }
-                Event::Notice(notice) => self.handle_notice(notice),
+                Event::Tick => !self.is_listening() || last_poll.elapsed() >= slow,
+                Event::Heard(heard) => self.take_in(heard),
             };
             if due {
                 self.poll().await;

@@ -78,6 +78,16 @@ fn readyz_turns_503_past_the_store_grace_and_200_when_it_returns() {
     );
     let metrics = admin_get(admin, "/metrics");
     assert!(metrics.body.contains("vcsgate_store_up 1"));
+    // The notification connection is made again too.
+    let listening = "listening for store change notifications";
+    let relistened = poll::until(Duration::from_secs(15), Duration::from_millis(100), || {
+        gate.log().matches(listening).count() >= 2
+    });
+    assert!(
+        relistened.is_some(),
+        "no new LISTEN connection after the store came back:\n{}",
+        gate.log()
+    );
     gate.stop();
 }
 
