@@ -22,7 +22,7 @@ set -euo pipefail
 
 INSTANCES=4
 DURATION=20
-CONNS=8
+CONNS=4
 DIR="${TMPDIR:-/tmp}/vcsgate-load-ops"
 die() { echo "load-ops: $*" >&2; exit 2; }
 # shellcheck source=scripts/bench-lib.sh
@@ -77,7 +77,18 @@ pg "$PGBIN/pg_ctl" -D "$DIR/pg/data" -l "$DIR/pg/log" -w \
 psql_q() { pg "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -At -c "$1" "${2:-postgres}"; }
 
 PROBE="/git/team/app.git/info/refs?service=git-upload-pack"
-status_of() { curl -s -o /dev/null -w '%{http_code}' -u "x:$2" "http://127.0.0.1:$1$PROBE"; }
+# statuses TOKEN PORT…: the status every instance answers for TOKEN, one curl for all.
+statuses() {
+    local token="$1" urls=(); shift
+    for port in "$@"; do urls+=(-o /dev/null "http://127.0.0.1:$port$PROBE"); done
+    curl -s -w '%{http_code} ' -u "x:$token" "${urls[@]}"
+}
+# expect_all CODE TOKEN PORT…: true when every instance answers CODE.
+expect_all() {
+    local code="$1"; shift
+    local got; got=$(statuses "$@")
+    [ -z "$(echo "$got" | tr ' ' '\n' | sed '/^$/d' | grep -v "^$code\$")" ]
+}
 feed_queries() {
     curl -s "http://127.0.0.1:$1/metrics" | awk '$1 == "vcsgate_store_feed_queries_total" { print $2 }'
 }
@@ -112,7 +123,7 @@ repos = "$DIR/repos"
 EOF
         ports+=("$port"); admins+=("$admin")
     done
-    local cli=("$BIN" --config "$DIR/$mode-1.toml")
+    local cli=(env VCSGATE_LOG=error "$BIN" --config "$DIR/$mode-1.toml")
     "${cli[@]}" user add loader >/dev/null
     "${cli[@]}" user add churn >/dev/null
     local load_token
@@ -139,15 +150,11 @@ EOF
         round=$((round + 1))
         local token name="t$round"
         token=$("${cli[@]}" token create churn --name "$name" --scope read_repository 2>/dev/null | tail -n1)
-        for port in "${ports[@]}"; do
-            [ "$(status_of "$port" "$token")" = 403 ] || die "round $round: a new token was not accepted"
-        done
+        expect_all 403 "$token" "${ports[@]}" || die "round $round: a new token was not accepted: $(statuses "$token" "${ports[@]}")"
         "${cli[@]}" token revoke churn "$name" >/dev/null
         local revoked; revoked=$(now_ns)
-        for port in "${ports[@]}"; do
-            until [ "$(status_of "$port" "$token")" = 401 ]; do
-                [ $(( $(now_ns) - revoked )) -lt 10000000000 ] || die "round $round: revocation not seen in 10 s"
-            done
+        until expect_all 401 "$token" "${ports[@]}"; do
+            [ $(( $(now_ns) - revoked )) -lt 10000000000 ] || die "round $round: revocation not seen in 10 s"
         done
         delays+=("$(( ($(now_ns) - revoked) / 1000 ))")
     done
