@@ -132,3 +132,52 @@ pub fn answer(gate: &CurrentGate, method: &Method, path: &str) -> Response<Full<
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::admin::metrics::Metrics;
+    use crate::authn::Authenticator;
+    use crate::proxy::gate::Gate;
+
+    async fn current() -> (CurrentGate, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let text = format!(
+            "version = 1\n[store]\nurl = \"{url}\"\n[[route]]\nprefix = \"/git\"\nkind = \"git\"\nbackend = \"http://127.0.0.1:9/git\"\n"
+        );
+        let config = crate::config::parse(&text, &dir.path().join("proxy.toml")).unwrap();
+        let store = crate::store::open(&url).await.unwrap();
+        let authn = Arc::new(Authenticator::new(store, config.store.outage_grace));
+        authn.health().record_ok();
+        let gate = Gate::new(&config, authn, Arc::new(Metrics::new())).unwrap();
+        (Arc::new(arc_swap::ArcSwap::from_pointee(gate)), dir)
+    }
+
+    #[tokio::test]
+    async fn endpoints_methods_and_unknown_paths() {
+        let (gate, _dir) = current().await;
+        assert_eq!(
+            answer(&gate, &Method::GET, "/healthz").status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            answer(&gate, &Method::GET, "/readyz").status(),
+            StatusCode::OK
+        );
+        let metrics = answer(&gate, &Method::GET, "/metrics");
+        assert_eq!(metrics.status(), StatusCode::OK);
+        assert_eq!(metrics.headers()[header::CONTENT_TYPE], OPENMETRICS);
+        assert_eq!(
+            answer(&gate, &Method::POST, "/metrics").status(),
+            StatusCode::METHOD_NOT_ALLOWED
+        );
+        assert_eq!(
+            answer(&gate, &Method::GET, "/git/x").status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+}

@@ -263,3 +263,24 @@ impl ChangeFeed {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listening_reads_the_feed_within_a_third_of_the_grace_and_at_most_every_5_s() {
+        assert_eq!(
+            listening_poll_interval(Duration::from_secs(30)),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            listening_poll_interval(Duration::from_secs(3)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            listening_poll_interval(Duration::ZERO),
+            super::super::POLL_INTERVAL
+        );
+    }
+}

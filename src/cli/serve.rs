@@ -43,6 +43,8 @@ pub fn check_files(config: &Config) -> Result<(), Failure> {
 const THROTTLE_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub async fn serve(config: Config) -> Result<(), Failure> {
+    // First: SIGHUP's default action ends the process.
+    let mut hangup = hangup_signal();
     let tls = tls_acceptor(&config)?;
     let store = store::open(config.store.url.expose()).await.map_err(|e| {
         Failure::refused(format!(
@@ -110,7 +112,6 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
     let mut config = config;
     let shutdown = server::shutdown_signal();
     tokio::pin!(shutdown);
-    let mut hangup = hangup_signal();
     loop {
         tokio::select! {
             () = &mut shutdown => break,
@@ -246,4 +247,43 @@ fn restart_keys(running: &Config, new: &Config) -> Vec<&'static str> {
         running.limits.shutdown_grace != new.limits.shutdown_grace,
     );
     keys
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const BASE: &str = r#"
+version = 1
+[server]
+listen = "127.0.0.1:8080"
+[store]
+url = "sqlite://x.db"
+[[route]]
+prefix = "/git"
+kind = "git"
+backend = "http://127.0.0.1:8081/git"
+"#;
+
+    fn parse(text: &str) -> Config {
+        config::parse(text, std::path::Path::new("/etc/vcsgate/proxy.toml")).unwrap()
+    }
+
+    #[test]
+    fn reload_names_what_needs_a_restart_and_nothing_else() {
+        let running = parse(BASE);
+        let routes = format!(
+            "{BASE}\n[[route]]\nprefix = \"/hg\"\nkind = \"hg\"\nbackend = \"http://127.0.0.1:8000\"\n[limits]\nheader_timeout_secs = 5\n"
+        );
+        assert!(restart_keys(&running, &parse(&routes)).is_empty());
+        let moved = BASE
+            .replace("127.0.0.1:8080", "127.0.0.1:8090")
+            .replace("x.db", "y.db");
+        let moved = format!("{moved}\n[log]\nformat = \"json\"\n");
+        assert_eq!(
+            restart_keys(&running, &parse(&moved)),
+            ["server.listen", "store.url", "log.format"]
+        );
+    }
 }

@@ -237,3 +237,24 @@ pub fn client_host(parts: &Parts) -> Option<String> {
                 .map(str::to_owned)
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backend_is_unready_only_when_tried_and_unreachable_within_the_window() {
+        let health = BackendHealth::default();
+        assert!(health.is_ready(1_000, 60), "never tried");
+        health.last_ok.store(900, Ordering::Relaxed);
+        health.last_unreachable.store(990, Ordering::Relaxed);
+        assert!(
+            !health.is_ready(1_000, 60),
+            "refused, and no success in the window"
+        );
+        health.last_ok.store(995, Ordering::Relaxed);
+        assert!(health.is_ready(1_000, 60), "accepted within the window");
+        health.last_ok.store(900, Ordering::Relaxed);
+        assert!(health.is_ready(1_051, 60), "the failure left the window");
+    }
+}
