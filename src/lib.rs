@@ -40,6 +40,7 @@ pub mod fuzzing;
 pub mod logging;
 pub mod manage;
 pub mod names;
+pub mod pages;
 pub mod proxy;
 pub mod repo;
 pub mod router;

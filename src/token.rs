@@ -77,22 +77,35 @@ pub struct Generated {
     pub public_prefix: String,
 }
 
-/// Generates a new token from the operating system's randomness.
-pub fn generate() -> Result<Generated, getrandom::Error> {
-    let mut body = String::with_capacity(TOKEN_LEN);
-    body.push_str(PREFIX);
+/// Appends `len` uniformly random base62 characters from the operating system's randomness.
+fn push_random(out: &mut String, len: usize) -> Result<(), getrandom::Error> {
     let mut filled = 0;
-    while filled < RANDOM_LEN {
+    while filled < len {
         let mut bytes = [0u8; 64];
         getrandom::fill(&mut bytes)?;
         // Rejection sampling keeps base62 uniform: 248 = 4 × 62.
         for b in bytes {
-            if filled < RANDOM_LEN && b < 248 {
-                body.push(char::from(ALPHABET[usize::from(b % 62)]));
+            if filled < len && b < 248 {
+                out.push(char::from(ALPHABET[usize::from(b % 62)]));
                 filled += 1;
             }
         }
     }
+    Ok(())
+}
+
+/// `len` random base62 characters (session ids, sign-in links, CSRF tokens).
+pub fn random_text(len: usize) -> Result<String, getrandom::Error> {
+    let mut out = String::with_capacity(len);
+    push_random(&mut out, len)?;
+    Ok(out)
+}
+
+/// Generates a new token from the operating system's randomness.
+pub fn generate() -> Result<Generated, getrandom::Error> {
+    let mut body = String::with_capacity(TOKEN_LEN);
+    body.push_str(PREFIX);
+    push_random(&mut body, RANDOM_LEN)?;
     body.push_str(&checksum(&body));
     let hash = TokenHash::of(&body);
     let public_prefix = body[..PUBLIC_LEN].to_owned();

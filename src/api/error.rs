@@ -59,6 +59,11 @@ impl ApiError {
             } => Self::forbidden(format!("to {action} you need {missing}")),
             manage::Error::NoSuchToken { .. } => Self::not_found(error.to_string()),
             manage::Error::Policy(refused) => Self::unprocessable(refused.to_string()),
+            manage::Error::CannotSignIn { .. } => Self::unprocessable(error.to_string()),
+            manage::Error::Randomness(_) => {
+                tracing::error!(%error, "API request failed");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error (logged)")
+            }
             manage::Error::Store(error) => Self::from_store(error),
         }
     }

@@ -49,6 +49,20 @@ pub async fn user(config: &Config, command: UserCommand) -> Result<(), Failure> 
                 .map_err(Failure::refused)?;
             output::users(&users, json.json);
         }
+        UserCommand::LoginLink { name, ttl } => {
+            let now = unix_now();
+            let ttl = i64::from(ttl) * 60;
+            let url = manage::sessions::login_link(store, &actor, &name.0, (now, ttl))
+                .await
+                .map_err(Failure::refused)?;
+            let origin = config.public_origin();
+            eprintln!(
+                "one-time sign-in link for {}, valid for {} minutes:",
+                name.0,
+                ttl / 60
+            );
+            println!("{origin}{}", url.expose());
+        }
     }
     Ok(())
 }

@@ -85,6 +85,13 @@ pub enum UserCommand {
     Enable { name: UserNameArg },
     /// List users
     List(JsonFlag),
+    /// Print a one-time sign-in link for the pages, alone on the last line of stdout
+    LoginLink {
+        name: UserNameArg,
+        /// Minutes the link stays valid (1 to 10080)
+        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u32).range(1..=10080))]
+        ttl: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -45,11 +45,42 @@ pub struct Config {
     pub admin: Option<AdminConfig>,
     /// `[log] format`.
     pub log_format: LogFormat,
+    /// `[pages]`: how people sign in to the pages.
+    pub pages: PagesConfig,
+}
+
+impl Config {
+    /// Where people reach this server: `[server] public_url`, else `http(s)://` and the
+    /// listen address.
+    pub fn public_origin(&self) -> String {
+        match &self.server.public_url {
+            Some(url) => url.clone(),
+            None => {
+                let scheme = if self.server.tls.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                format!("{scheme}://{}", self.server.listen)
+            }
+        }
+    }
+}
+
+/// `[pages]`.
+#[derive(Debug, Clone, Default)]
+pub struct PagesConfig {
+    /// A header naming the signed-in user, set by an SSO proxy in front (believed only from
+    /// `[throttle] trusted_proxies`).
+    pub trusted_user_header: Option<http::HeaderName>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
+    /// `scheme://host[:port]` people reach vcsgate at (sign-in links); `None`: derived from
+    /// `listen` and TLS.
+    pub public_url: Option<String>,
     pub realm: String,
     /// Worker threads, each with its own runtime, listener (`SO_REUSEPORT`) and backend
     /// connections (default: one per core).
@@ -156,6 +187,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
     let tokens = tokens::tokens(&ctx, raw.tokens)?;
     let admin = ops::admin(&ctx, raw.admin, server.listen)?;
     let log_format = ops::log_format(&ctx, raw.log)?;
+    let pages = pages_config(&ctx, raw.pages)?;
     Ok(Config {
         path: ctx.path,
         server,
@@ -166,6 +198,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         tokens,
         admin,
         log_format,
+        pages,
     })
 }
 
@@ -219,6 +252,7 @@ impl Context {
 fn server_config(ctx: &Context, raw: Option<raw::RawServer>) -> Result<ServerConfig, Error> {
     let raw = raw.unwrap_or(raw::RawServer {
         listen: None,
+        public_url: None,
         realm: None,
         workers: None,
         tls: None,
@@ -263,11 +297,56 @@ fn server_config(ctx: &Context, raw: Option<raw::RawServer>) -> Result<ServerCon
                 )
             })?,
     };
+    let public_url = raw
+        .public_url
+        .as_deref()
+        .map(|url| public_url(ctx, url))
+        .transpose()?;
     Ok(ServerConfig {
         listen,
+        public_url,
         realm,
         workers,
         tls,
+    })
+}
+
+/// `[server] public_url`: an `http(s)://host[:port]` origin, perhaps with a path prefix (a
+/// vcsgate behind a reverse proxy), kept without a trailing `/`.
+fn public_url(ctx: &Context, text: &str) -> Result<String, Error> {
+    let invalid = |reason: &str| ctx.invalid("server.public_url", text, reason);
+    let uri: http::Uri = text.parse().map_err(|_| invalid("not a valid URL"))?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    if !scheme_ok || uri.host().is_none() {
+        return Err(invalid(
+            "expected http(s)://host[:port], e.g. https://git.example.org",
+        ));
+    }
+    if uri.query().is_some() || text.contains('@') || text.contains('#') {
+        return Err(invalid("must not carry user info, a query or a fragment"));
+    }
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
+/// `[pages]`.
+fn pages_config(ctx: &Context, raw: Option<raw::RawPages>) -> Result<PagesConfig, Error> {
+    let Some(raw) = raw else {
+        return Ok(PagesConfig::default());
+    };
+    let trusted_user_header = raw
+        .trusted_user_header
+        .map(|name| {
+            http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                ctx.invalid(
+                    "pages.trusted_user_header",
+                    &name,
+                    "not a valid header name",
+                )
+            })
+        })
+        .transpose()?;
+    Ok(PagesConfig {
+        trusted_user_header,
     })
 }
 

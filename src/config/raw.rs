@@ -14,6 +14,7 @@ pub struct RawConfig {
     pub tokens: Option<RawTokens>,
     pub admin: Option<RawAdmin>,
     pub log: Option<RawLog>,
+    pub pages: Option<RawPages>,
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
 }
@@ -22,6 +23,7 @@ pub struct RawConfig {
 #[serde(deny_unknown_fields)]
 pub struct RawServer {
     pub listen: Option<String>,
+    pub public_url: Option<String>,
     pub realm: Option<String>,
     pub workers: Option<i64>,
     pub tls: Option<RawTls>,
@@ -89,6 +91,12 @@ pub struct RawThrottle {
     pub per_minute: Option<u64>,
     pub max_tracked_clients: Option<u64>,
     pub trusted_proxies: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPages {
+    pub trusted_user_header: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -14,9 +14,19 @@ pub async fn list(
     user: Option<&UserName>,
     limit: i64,
 ) -> Result<Vec<AuditEvent>, Error> {
+    page(store, actor, (user, limit), None).await
+}
+
+/// Like [`list`], only events older than the event `before` (the pages' paging).
+pub async fn page(
+    store: &dyn Store,
+    actor: &Actor,
+    (user, limit): (Option<&UserName>, i64),
+    before: Option<i64>,
+) -> Result<Vec<AuditEvent>, Error> {
     let own = matches!((actor, user), (Actor::User { name, .. }, Some(user)) if name == user);
     if !own {
         actor.require_admin("read others' audit events")?;
     }
-    Ok(store.list_audit(user, limit).await?)
+    Ok(store.list_audit_page(user, limit, before).await?)
 }

@@ -8,12 +8,14 @@ pub mod audit;
 pub mod expiry;
 pub mod grants;
 pub mod policy;
+pub mod sessions;
 pub mod tokens;
 pub mod users;
 
 pub use actor::Actor;
 pub use policy::{PolicyError, TokenPolicy};
 
+use crate::names::UserName;
 use crate::store;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +30,12 @@ pub enum Error {
     /// No token has this id (or the actor may not see it: the API answers both alike).
     #[error("no token with id {id}")]
     NoSuchToken { id: i64 },
+    /// The user may not sign in to the pages.
+    #[error("{user} cannot sign in: it {why}")]
+    CannotSignIn { user: UserName, why: &'static str },
+    /// The operating system gave no randomness.
+    #[error("no randomness available: {0}")]
+    Randomness(String),
     /// The token lifetime policy refused the expiry.
     #[error(transparent)]
     Policy(#[from] PolicyError),

@@ -18,7 +18,7 @@ use super::served::{self, ServedRoute};
 use super::{framing, settle};
 use crate::admin::metrics::Metrics;
 use crate::authn::{Attempt, AuthError, Authenticator, KnownToken};
-use crate::config::{Config, Limits, LogFormat};
+use crate::config::{Config, Limits, LogFormat, PagesConfig};
 use crate::manage::TokenPolicy;
 use crate::router::Router;
 use crate::throttle::{self, Throttle, ThrottleConfig, TrustedProxies};
@@ -48,6 +48,8 @@ pub struct Gate {
     control: Option<tokio::runtime::Handle>,
     /// `[tokens]`: what the API applies to tokens it creates and rotates.
     policy: TokenPolicy,
+    /// `[pages]`: the trusted SSO header.
+    pages: PagesConfig,
 }
 
 /// Seconds since the Unix epoch.
@@ -114,6 +116,7 @@ impl Gate {
             log_format: config.log_format,
             control: tokio::runtime::Handle::try_current().ok(),
             policy: config.tokens,
+            pages: config.pages.clone(),
         })
     }
 
@@ -154,6 +157,15 @@ impl Gate {
 
     pub fn token_policy(&self) -> TokenPolicy {
         self.policy
+    }
+
+    pub fn pages_config(&self) -> &PagesConfig {
+        &self.pages
+    }
+
+    /// Whether clients reach this server over TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls
     }
 
     /// The runtime store work runs on (`None` when the gate runs on it itself).

@@ -66,6 +66,7 @@ actions!(
     TokenRevoke => "token.revoke",
     TokenRotate => "token.rotate",
     PolicyRefusal => "policy.refused",
+    SignIn => "session.sign_in",
 );
 
 impl fmt::Display for AuditAction {

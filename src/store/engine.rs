@@ -14,7 +14,7 @@ use super::rows::AuditRow;
 use super::rows::{self, ChangeRow, GrantRow, PrincipalRow, StandingRow, TokenRow, UserRow};
 use super::{
     Audit, AuditAction, AuditEvent, Change, Error, Grant, LastUse, NewToken, NewUser, Principal,
-    Replacement, Store, TokenId, TokenInfo, User, UserAccess, UserChange, sql,
+    Replacement, Session, Store, TokenId, TokenInfo, User, UserAccess, UserChange, sql,
 };
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
@@ -130,6 +130,9 @@ where
         Ok(Some(id))
     }
 }
+
+/// A session's last use is recorded when it is at least this old (not on every page).
+const SESSION_TOUCH_SECS: i64 = 60;
 
 /// A name or pattern as the text column holds it.
 fn owned(value: &impl std::fmt::Display) -> String {
@@ -408,14 +411,18 @@ where
         Ok(())
     }
 
-    async fn list_audit(
+    async fn list_audit_page(
         &self,
         user: Option<&UserName>,
         limit: i64,
+        before: Option<i64>,
     ) -> Result<Vec<AuditEvent>, Error> {
         self.user_id(user).await?;
         let (user, limit) = (user.map(owned), limit.max(0));
-        rows::records(run!(fetch_all::<AuditRow>(&self.pool, sql::LIST_AUDIT; user, limit))?)
+        let before = before.unwrap_or(i64::MAX);
+        rows::records(
+            run!(fetch_all::<AuditRow>(&self.pool, sql::LIST_AUDIT; user, limit, before))?,
+        )
     }
 
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), Error> {
@@ -430,5 +437,74 @@ where
             exec!(&mut *tx, sql::RECORD_LAST_USED; token.0, at, ip)?;
         }
         tx.commit().await.map_err(DB::store_error)
+    }
+
+    async fn create_session(
+        &self,
+        id: &TokenHash,
+        user: &UserName,
+        csrf: &str,
+        now: i64,
+    ) -> Result<(), Error> {
+        run!(fetch_optional::<(String,)>(&self.pool, sql::INSERT_SESSION;
+            id.to_hex(), owned(user), csrf.to_owned(), now))?
+        .ok_or_else(|| unknown_user(user))?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        id: &TokenHash,
+        now: i64,
+        idle_secs: i64,
+    ) -> Result<Option<Session>, Error> {
+        let found = run!(fetch_optional::<(String, String, i64)>(&self.pool, sql::SESSION;
+            id.to_hex()))?;
+        let Some((user, csrf, last_seen)) = found else {
+            return Ok(None);
+        };
+        if now - last_seen >= idle_secs {
+            exec!(&self.pool, sql::DELETE_SESSION; id.to_hex())?;
+            return Ok(None);
+        }
+        if now - last_seen >= SESSION_TOUCH_SECS {
+            exec!(&self.pool, sql::TOUCH_SESSION; id.to_hex(), now)?;
+        }
+        let user = UserName::parse(&user).map_err(|_| Error::Corrupt {
+            what: "user name",
+            value: user.clone(),
+        })?;
+        Ok(Some(Session { user, csrf }))
+    }
+
+    async fn end_session(&self, id: &TokenHash) -> Result<(), Error> {
+        exec!(&self.pool, sql::DELETE_SESSION; id.to_hex())?;
+        Ok(())
+    }
+
+    async fn create_login_link(
+        &self,
+        hash: &TokenHash,
+        user: &UserName,
+        (now, expires_at): (i64, i64),
+    ) -> Result<(), Error> {
+        run!(fetch_optional::<(String,)>(&self.pool, sql::INSERT_LOGIN_LINK;
+            hash.to_hex(), owned(user), now, expires_at))?
+        .ok_or_else(|| unknown_user(user))?;
+        Ok(())
+    }
+
+    async fn use_login_link(&self, hash: &TokenHash, now: i64) -> Result<Option<UserName>, Error> {
+        let used = run!(fetch_optional::<(i64,)>(&self.pool, sql::USE_LOGIN_LINK;
+            hash.to_hex(), now))?;
+        let Some((user_id,)) = used else {
+            return Ok(None);
+        };
+        let (name,) = run!(fetch_one::<(String,)>(&self.pool, sql::USER_NAME; user_id))?;
+        let name = UserName::parse(&name).map_err(|_| Error::Corrupt {
+            what: "user name",
+            value: name.clone(),
+        })?;
+        Ok(Some(name))
     }
 }

@@ -157,6 +157,13 @@ pub struct Principal {
     pub user: UserAccess,
 }
 
+/// A page session as stored: its user and the CSRF token its forms carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: UserName,
+    pub csrf: String,
+}
+
 /// One entry of the change feed: something about `user` changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -329,10 +336,48 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         user: Option<&UserName>,
         limit: i64,
+    ) -> Result<Vec<AuditEvent>, Error> {
+        self.list_audit_page(user, limit, None).await
+    }
+    /// Like [`Store::list_audit`], only events older than the event `before` (paging).
+    async fn list_audit_page(
+        &self,
+        user: Option<&UserName>,
+        limit: i64,
+        before: Option<i64>,
     ) -> Result<Vec<AuditEvent>, Error>;
 
     /// Records last-use times in one batch (the server calls this periodically).
     async fn record_last_used(&self, uses: &[LastUse]) -> Result<(), Error>;
+
+    // Pages: sessions and one-time sign-in links, stored as hashes.
+
+    /// Starts a session (`id` is the hash of the cookie's value) for `user` at `now`.
+    async fn create_session(
+        &self,
+        id: &TokenHash,
+        user: &UserName,
+        csrf: &str,
+        now: i64,
+    ) -> Result<(), Error>;
+    /// The session with this id hash, unless it has been idle for `idle_secs` or longer (then
+    /// it is ended). A use more than a minute after the last one is recorded.
+    async fn session(
+        &self,
+        id: &TokenHash,
+        now: i64,
+        idle_secs: i64,
+    ) -> Result<Option<Session>, Error>;
+    async fn end_session(&self, id: &TokenHash) -> Result<(), Error>;
+    /// Stores a one-time sign-in link (its hash) for `user`, valid until `expires_at`.
+    async fn create_login_link(
+        &self,
+        hash: &TokenHash,
+        user: &UserName,
+        (now, expires_at): (i64, i64),
+    ) -> Result<(), Error>;
+    /// Uses up the link: its user the first time within its validity, `None` ever after.
+    async fn use_login_link(&self, hash: &TokenHash, now: i64) -> Result<Option<UserName>, Error>;
 }
 
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`), creating and migrating

@@ -134,6 +134,32 @@ pub const INSERT_AUDIT: &str = "INSERT INTO audit \
      (at, actor, actor_user, client, action, target, detail) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-/// `$1` user name or NULL for all, `$2` limit → newest first.
+/// `$1` user name or NULL for all, `$2` limit, `$3` only ids below this → newest first.
 pub const LIST_AUDIT: &str = "SELECT id, at, actor, actor_user, client, action, target, detail \
-     FROM audit WHERE ($1 IS NULL OR target = $1 OR actor_user = $1) ORDER BY id DESC LIMIT $2";
+     FROM audit WHERE ($1 IS NULL OR target = $1 OR actor_user = $1) AND id < $3 \
+     ORDER BY id DESC LIMIT $2";
+
+/// `$1` id hash, `$2` user name, `$3` csrf, `$4` now → `id_hash`, or no row for an unknown user.
+pub const INSERT_SESSION: &str = "INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen_at) \
+     SELECT $1, id, $3, $4, $4 FROM users WHERE name = $2 RETURNING id_hash";
+
+/// `$1` id hash → the session's user name, csrf and last_seen_at.
+pub const SESSION: &str = "SELECT u.name, s.csrf, s.last_seen_at FROM sessions s \
+     JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1";
+
+/// `$1` id hash, `$2` now.
+pub const TOUCH_SESSION: &str = "UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1";
+
+/// `$1` id hash.
+pub const DELETE_SESSION: &str = "DELETE FROM sessions WHERE id_hash = $1";
+
+/// `$1` hash, `$2` user name, `$3` now, `$4` expires_at → `hash`, or no row for an unknown user.
+pub const INSERT_LOGIN_LINK: &str = "INSERT INTO login_links (hash, user_id, created_at, expires_at) \
+     SELECT $1, id, $3, $4 FROM users WHERE name = $2 RETURNING hash";
+
+/// `$1` hash, `$2` now → the user id, once: the link is used up in the same statement.
+pub const USE_LOGIN_LINK: &str = "UPDATE login_links SET used_at = $2 \
+     WHERE hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id";
+
+/// `$1` user id → name.
+pub const USER_NAME: &str = "SELECT name FROM users WHERE id = $1";
