@@ -93,6 +93,16 @@ feed_queries() {
     curl -s "http://127.0.0.1:$1/metrics" | awk '$1 == "vcsgate_store_feed_queries_total" { print $2 }'
 }
 now_ns() { date +%s%N; }
+# retry CMD…: runs CMD up to 3 times (a loaded machine can make the CLI's store connection
+# time out).
+retry() {
+    local attempt
+    for attempt in 1 2 3; do
+        if "$@"; then return 0; fi
+        echo "load-ops: attempt $attempt of: ${*: -4} failed" >&2
+    done
+    return 1
+}
 
 # run_mode MODE NOTIFICATIONS: one measurement with a fresh database.
 run_mode() {
@@ -124,10 +134,10 @@ EOF
         ports+=("$port"); admins+=("$admin")
     done
     local cli=(env VCSGATE_LOG=error "$BIN" --config "$DIR/$mode-1.toml")
-    "${cli[@]}" user add loader >/dev/null
-    "${cli[@]}" user add churn >/dev/null
+    retry "${cli[@]}" user add loader >/dev/null
+    retry "${cli[@]}" user add churn >/dev/null
     local load_token
-    load_token=$("${cli[@]}" token create loader --name wrk --scope read_repository 2>/dev/null | tail -n1)
+    load_token=$(retry "${cli[@]}" token create loader --name wrk --scope read_repository 2>/dev/null | tail -n1)
     for i in $(seq 1 "$INSTANCES"); do
         VCSGATE_LOG=warn "$BIN" --config "$DIR/$mode-$i.toml" serve 2>"$DIR/$mode-$i.log" &
         mode_pids+=("$!"); PIDS+=("$!")
@@ -149,9 +159,10 @@ EOF
     while [ "$(now_ns)" -lt "$deadline" ]; do
         round=$((round + 1))
         local token name="t$round"
-        token=$("${cli[@]}" token create churn --name "$name" --scope read_repository 2>/dev/null | tail -n1)
+        token=$(retry "${cli[@]}" token create churn --name "$name" --scope read_repository 2>/dev/null | tail -n1)
+        [ -n "$token" ] || die "round $round: token create failed"
         expect_all 403 "$token" "${ports[@]}" || die "round $round: a new token was not accepted: $(statuses "$token" "${ports[@]}")"
-        "${cli[@]}" token revoke churn "$name" >/dev/null
+        retry "${cli[@]}" token revoke churn "$name" >/dev/null || die "round $round: token revoke failed"
         local revoked; revoked=$(now_ns)
         until expect_all 401 "$token" "${ports[@]}"; do
             [ $(( $(now_ns) - revoked )) -lt 10000000000 ] || die "round $round: revocation not seen in 10 s"

@@ -5,9 +5,10 @@
 //! entries it has not seen yet.
 //!
 //! On PostgreSQL every change also sends a `NOTIFY`; the feed `LISTEN`s on a connection of
-//! its own, evicts the named user at once and reads the feed. The `changes` table stays
-//! the source of truth: it is still read every [`listening_poll_interval`] (which is also
-//! the store's health check), after the listening connection was re-made, and every
+//! its own and evicts the named user at once. The `changes` table stays the source of
+//! truth: it is read within [`CATCH_UP_DELAY`] after notifications (one read for any
+//! number of them), every [`listening_poll_interval`] (which is also the store's health
+//! check), at once after the listening connection was (re-)made, and every
 //! [`super::POLL_INTERVAL`] while there is no listening connection.
 
 use std::collections::BTreeSet;
@@ -32,6 +33,9 @@ const PAGE: i64 = 500;
 const LISTENING_POLL_MAX: Duration = Duration::from_secs(5);
 /// How long to wait before making the listening connection again.
 const LISTEN_RETRY: Duration = Duration::from_secs(1);
+/// After a notification (its user already evicted), how soon the feed itself is read: at
+/// most one read per instance per this interval, however many changes are made.
+const CATCH_UP_DELAY: Duration = Duration::from_secs(1);
 /// Notifications heard but not yet taken in by the feed.
 const HEARD_QUEUE: usize = 1024;
 
@@ -110,6 +114,8 @@ pub struct ChangeFeed {
     seen: BTreeSet<i64>,
     failing: bool,
     listening: Option<Listening>,
+    /// Notified changes not yet read from the feed.
+    behind: bool,
 }
 
 enum Event {
@@ -144,6 +150,7 @@ impl ChangeFeed {
             seen: BTreeSet::new(),
             failing: false,
             listening,
+            behind: false,
         })
     }
 
@@ -208,17 +215,22 @@ impl ChangeFeed {
         }
     }
 
-    /// Takes in what the listening task heard; returns whether the feed must be read now.
+    /// Takes in what the listening task heard: a change evicts its user at once (the feed
+    /// catches up within [`CATCH_UP_DELAY`], one read for any number of changes); anything
+    /// else means the feed must be read now. Returns whether it must.
     fn take_in(&mut self, heard: Option<Heard>) -> bool {
         let Some(listening) = self.listening.as_mut() else {
             return false;
         };
         match heard {
             Some(Heard::Changed(user)) => {
-                if let Ok(user) = UserName::parse(&user) {
-                    self.authn.evict_users(&[user]);
+                match UserName::parse(&user) {
+                    Ok(user) => self.authn.evict_users(&[user]),
+                    // Not a name this store writes: read the feed instead.
+                    Err(_) => return true,
                 }
-                true
+                self.behind = true;
+                false
             }
             Some(Heard::Up) => {
                 listening.up = true;
@@ -249,10 +261,16 @@ impl ChangeFeed {
                 heard = Self::heard(&mut self.listening) => Event::Heard(heard),
             };
             let due = match event {
-                Event::Tick => !self.is_listening() || last_poll.elapsed() >= slow,
+                Event::Tick => {
+                    let since = last_poll.elapsed();
+                    !self.is_listening()
+                        || since >= slow
+                        || (self.behind && since >= CATCH_UP_DELAY)
+                }
                 Event::Heard(heard) => self.take_in(heard),
             };
             if due {
+                self.behind = false;
                 self.poll().await;
                 last_poll = Instant::now();
             }

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::Repos;
+use super::{Repos, admin_get, with_admin};
 use crate::support::http;
 use crate::support::postgres;
 use crate::support::vcsgate::{Gate, GateConfig};
@@ -33,8 +33,10 @@ fn two_instances_on_one_postgres_see_a_revocation_within_a_second() {
             .git_repos("/local", repos.path())
             .section("throttle", throttle.clone())
     };
-    let mut one = Gate::new(config());
-    let mut two = Gate::new(config());
+    let (config_one, admin_one) = with_admin(config());
+    let (config_two, admin_two) = with_admin(config());
+    let mut one = Gate::new(config_one);
+    let mut two = Gate::new(config_two);
     one.user_add("alice");
     one.serve();
     two.serve();
@@ -46,6 +48,7 @@ fn two_instances_on_one_postgres_see_a_revocation_within_a_second() {
             gate.log()
         );
     }
+    let started = Instant::now();
     let mut delays = Vec::with_capacity(REVOCATIONS);
     for round in 0..REVOCATIONS {
         let name = format!("t{round}");
@@ -90,6 +93,22 @@ fn two_instances_on_one_postgres_see_a_revocation_within_a_second() {
         max < BOUND,
         "a revocation took {max:?} to reach both instances (median {median:?})"
     );
+    // No polling load: each instance read the change feed about once a second at most
+    // (notifications are coalesced), not every 0.2 s.
+    let seconds = started.elapsed().as_secs_f64();
+    for admin in [admin_one, admin_two] {
+        let metrics = admin_get(admin, "/metrics").body;
+        let queries: f64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("vcsgate_store_feed_queries_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no feed query count:\n{metrics}"));
+        eprintln!("feed queries: {queries} in {seconds:.1} s");
+        assert!(
+            queries / seconds < 2.0,
+            "{queries} feed queries in {seconds:.1} s: the instance polls"
+        );
+    }
     one.stop();
     two.stop();
 }
