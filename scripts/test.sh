@@ -20,6 +20,7 @@ have apache2 || missing+=(apache2)
 [ -f /usr/lib/apache2/modules/mod_dav_svn.so ] || missing+=(libapache2-mod-svn)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 have openssl || missing+=(openssl)
+{ have chromium && have chromedriver; } || missing+=(chromium chromium-driver)
 { [ -x /usr/bin/kill ] || [ -x /bin/kill ]; } || missing+=(procps)
 have systemd-analyze || missing+=(systemd)
 
@@ -33,7 +34,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update
     apt-get install -y git mercurial subversion apache2 libapache2-mod-svn postgresql openssl \
-        procps systemd
+        procps systemd chromium chromium-driver
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

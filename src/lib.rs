@@ -23,7 +23,10 @@
 //!    ([`logging`] batches lines per worker).
 //!
 //! The handler itself is [`proxy::gate::Gate`]; errors become responses in one place:
-//! [`proxy::rejection::respond`]. Beside the request path, [`admin`] serves metrics and
+//! [`proxy::rejection::respond`].
+//!
+//! Beside requests, the control runtime follows the store's change feed ([`authn`]) and
+//! sends token expiry notices by webhook and mail ([`notify`]); [`admin`] serves metrics and
 //! health checks, and `SIGHUP` swaps in a gate built from the re-read config.
 
 pub mod admin;
@@ -40,6 +43,7 @@ pub mod fuzzing;
 pub mod logging;
 pub mod manage;
 pub mod names;
+pub mod notify;
 pub mod pages;
 pub mod proxy;
 pub mod repo;

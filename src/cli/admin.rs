@@ -164,6 +164,17 @@ pub async fn token(config: &Config, command: TokenCommand) -> Result<(), Failure
             name,
             expires,
         } => rotate_token(config, &actor, (user.0, name.0), expires).await,
+        TokenCommand::Expiring { within, json } => {
+            let store = open(config).await?;
+            let now = unix_now();
+            let until = now.saturating_add(within.saturating_mul(crate::notify::schedule::DAY));
+            let tokens = store
+                .expiring_tokens(now, until)
+                .await
+                .map_err(Failure::refused)?;
+            output::expiring(&tokens, json.json, now);
+            Ok(())
+        }
     }
 }
 

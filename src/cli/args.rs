@@ -143,7 +143,19 @@ pub enum TokenCommand {
         #[arg(long, value_name = "DATE|RFC3339")]
         expires: Option<String>,
     },
+    /// List active tokens that expire within DAYS (soonest first), with the whole days left
+    Expiring {
+        /// How many days ahead to look
+        #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_EXPIRING_DAYS,
+              value_parser = clap::value_parser!(i64).range(1..=36_500))]
+        within: i64,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
 }
+
+/// `token expiring` looks this many days ahead unless `--within` says otherwise.
+pub const DEFAULT_EXPIRING_DAYS: i64 = 7;
 
 #[derive(Debug, Args)]
 pub struct TokenCreate {

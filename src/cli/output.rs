@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 
 use super::expiry::format;
 use crate::api::views;
-use crate::store::{AuditEvent, Grant, TokenInfo, User};
+use crate::notify::schedule::days_left;
+use crate::store::{AuditEvent, ExpiringToken, Grant, TokenInfo, User};
 
 fn print_table(header: &[&str], rows: Vec<Vec<String>>) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
@@ -152,6 +153,38 @@ pub fn tokens(tokens: &[TokenInfo], all: bool, json: bool, now: i64) {
         })
         .collect();
     print_table(&header, rows);
+}
+
+/// `token expiring`: user, name, expiry and whole days left, soonest first.
+pub fn expiring(tokens: &[ExpiringToken], json: bool, now: i64) {
+    if json {
+        print_json(Value::Array(
+            tokens
+                .iter()
+                .map(|t| {
+                    json!({
+                        "user": t.user.as_str(),
+                        "name": t.name.as_str(),
+                        "expires_at": format(t.expires_at),
+                        "days_left": days_left(t.expires_at, now),
+                    })
+                })
+                .collect(),
+        ));
+        return;
+    }
+    let rows = tokens
+        .iter()
+        .map(|t| {
+            vec![
+                t.user.to_string(),
+                t.name.to_string(),
+                format(t.expires_at),
+                days_left(t.expires_at, now).to_string(),
+            ]
+        })
+        .collect();
+    print_table(&["USER", "NAME", "EXPIRES", "DAYS LEFT"], rows);
 }
 
 pub fn audit(events: &[AuditEvent], json: bool) {

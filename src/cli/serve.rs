@@ -42,6 +42,9 @@ pub fn check_files(config: &Config) -> Result<(), Failure> {
 /// How often addresses whose failure budget has refilled are forgotten.
 const THROTTLE_SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
+/// How long shutdown waits for an expiry notice under way.
+const NOTICE_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub async fn serve(config: Config) -> Result<(), Failure> {
     // First: SIGHUP's default action ends the process.
     let mut hangup = hangup_signal();
@@ -53,6 +56,9 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
         ))
     })?;
     let metrics = Arc::new(Metrics::new());
+    let notifier = crate::notify::Notifier::new(&config.notify, Arc::clone(&store))
+        .map_err(config_failure)?
+        .map(|notifier| notifier.with_metrics(Arc::clone(&metrics)));
     let authn = Arc::new(Authenticator::new(store, config.store.outage_grace));
     let listen_url = config
         .store
@@ -98,6 +104,7 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
         limits: config.limits.clone(),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut notices = notifier.map(Notices::start);
     let workers = server::start_workers(&shared, listeners, &stopped)
         .map_err(|e| Failure::refused(format!("cannot start the worker threads: {e}")))?;
     tracing::info!(
@@ -116,8 +123,15 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
         tokio::select! {
             () = &mut shutdown => break,
             Some(()) = hangup.recv() => {
-                if let Some(reloaded) = reload(&config, &gate) {
+                if let Some((reloaded, notifier)) = reload(&config, &gate) {
                     config = reloaded;
+                    // The notifier of the new [notify] settings takes over; the old one
+                    // finishes a delivery under way (claims keep both from sending one
+                    // notice twice).
+                    if let Some(old) = notices.take() {
+                        tokio::spawn(old.stop());
+                    }
+                    notices = notifier.map(Notices::start);
                 }
             }
         }
@@ -131,6 +145,9 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
     });
     let _ = joined.await;
     tracing::info!("all connections closed");
+    if let Some(notices) = notices {
+        notices.stop().await;
+    }
     feed_task.abort();
     sweeper.abort();
     if let Some(admin) = admin_task {
@@ -138,6 +155,34 @@ pub async fn serve(config: Config) -> Result<(), Failure> {
     }
     authn.flush_last_used().await;
     Ok(())
+}
+
+/// The running expiry-notice task and its own stop switch.
+struct Notices {
+    task: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Notices {
+    fn start(notifier: crate::notify::Notifier) -> Self {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        Notices {
+            task: tokio::spawn(notifier.run(stopped)),
+            stop,
+        }
+    }
+
+    /// Stops it: a delivery under way finishes (and is recorded) unless it takes too long.
+    async fn stop(self) {
+        let Notices { mut task, stop } = self;
+        let _ = stop.send(true);
+        if tokio::time::timeout(NOTICE_STOP_GRACE, &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+    }
 }
 
 /// A channel that yields once per SIGHUP (never on other platforms or when the handler
@@ -160,12 +205,16 @@ fn hangup_signal() -> tokio::sync::mpsc::Receiver<()> {
     receive
 }
 
-/// Re-reads the config file on SIGHUP. A file `check-config` would refuse is refused with
-/// the same message and the running config stays; otherwise new requests get a gate built
-/// from the new file (routes, limits, throttle), while requests in flight finish with the
-/// gate they started with. Settings that need a restart are named in the log and keep
-/// their running value. Returns the config now in force when it changed.
-pub fn reload(running: &Config, gate: &server::CurrentGate) -> Option<Config> {
+/// Re-reads the config file on SIGHUP. A file `check-config` would refuse (or whose
+/// `[notify]` channels cannot be set up) is refused with the same message and the running
+/// config stays; otherwise new requests get a gate built from the new file (routes,
+/// limits, throttle, tokens, pages), while requests in flight finish with the gate they
+/// started with. Settings that need a restart are named in the log and keep their running
+/// value. Returns the config now in force and the notifier for its `[notify]` settings.
+fn reload(
+    running: &Config,
+    gate: &server::CurrentGate,
+) -> Option<(Config, Option<crate::notify::Notifier>)> {
     let metrics = Arc::clone(gate.load().metrics());
     let count = |reason: &'static str| {
         metrics
@@ -184,15 +233,25 @@ pub fn reload(running: &Config, gate: &server::CurrentGate) -> Option<Config> {
             return None;
         }
     };
-    let built = gate.load().reloaded(&new);
-    let next = match built {
-        Ok(next) => next,
+    let current = gate.load_full();
+    let built = current
+        .reloaded(&new)
+        .map_err(|e| e.to_string())
+        .and_then(|next| {
+            let store = Arc::clone(current.authn().store());
+            crate::notify::Notifier::new(&new.notify, store)
+                .map(|notifier| (next, notifier))
+                .map_err(|e| e.to_string())
+        });
+    let (next, notifier) = match built {
+        Ok(built) => built,
         Err(error) => {
             tracing::error!(%error, "reload refused; the running config stays");
             count("refused");
             return None;
         }
     };
+    let notifier = notifier.map(|n| n.with_metrics(Arc::clone(current.metrics())));
     for key in restart_keys(running, &new) {
         tracing::warn!(
             key,
@@ -202,7 +261,7 @@ pub fn reload(running: &Config, gate: &server::CurrentGate) -> Option<Config> {
     gate.store(Arc::new(next));
     count("applied");
     tracing::info!(routes = new.routes.len(), "config reloaded");
-    Some(new)
+    Some((new, notifier))
 }
 
 /// The keys whose change a reload cannot apply.

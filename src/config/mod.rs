@@ -4,6 +4,7 @@
 //! [`Config`] whose relative paths are resolved against the config file's directory.
 
 mod limits;
+mod notify;
 mod ops;
 mod raw;
 mod route;
@@ -19,6 +20,7 @@ use crate::manage::TokenPolicy;
 use crate::secret::Secret;
 
 pub use limits::Limits;
+pub use notify::{NotifyConfig, SmtpConfig, SmtpTls, WebhookConfig};
 pub use ops::{AdminConfig, LogFormat};
 pub use route::{BackendIdentity, RouteConfig, SvnLayout, Target};
 pub use throttle::ThrottleSettings;
@@ -47,6 +49,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `[pages]`: how people sign in to the pages.
     pub pages: PagesConfig,
+    /// `[notify]`: token expiry notices by webhook and mail.
+    pub notify: NotifyConfig,
 }
 
 impl Config {
@@ -188,6 +192,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
     let admin = ops::admin(&ctx, raw.admin, server.listen)?;
     let log_format = ops::log_format(&ctx, raw.log)?;
     let pages = pages_config(&ctx, raw.pages)?;
+    let notify = notify::notify(&ctx, raw.notify)?;
     Ok(Config {
         path: ctx.path,
         server,
@@ -199,6 +204,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         admin,
         log_format,
         pages,
+        notify,
     })
 }
 

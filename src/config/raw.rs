@@ -15,6 +15,7 @@ pub struct RawConfig {
     pub admin: Option<RawAdmin>,
     pub log: Option<RawLog>,
     pub pages: Option<RawPages>,
+    pub notify: Option<RawNotify>,
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
 }
@@ -114,6 +115,27 @@ pub struct RawAdmin {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawNotify {
+    pub webhook_url: Option<String>,
+    pub webhook_secret_file: Option<String>,
+    pub scan_interval_secs: Option<u64>,
+    pub retry_initial_secs: Option<u64>,
+    pub smtp: Option<RawSmtp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawLog {
     pub format: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtp {
+    pub host: Option<String>,
+    pub port: Option<u64>,
+    pub from: Option<String>,
+    pub tls: Option<String>,
+    pub username: Option<String>,
+    pub password_file: Option<String>,
 }

@@ -36,26 +36,26 @@ pub(crate) fn optional_secret(
         };
     }
     if let Some(path) = file {
-        let resolved = ctx.resolve(path);
-        return match std::fs::read_to_string(&resolved) {
-            Ok(text) => {
-                let value = text.trim_end_matches(['\n', '\r']);
-                if value.is_empty() {
-                    Err(ctx.secret_error(
-                        format!("{table}.*_file"),
-                        format!("{} is empty", resolved.display()),
-                    ))
-                } else {
-                    Ok(Some(Secret::new(value)))
-                }
-            }
-            Err(e) => Err(ctx.secret_error(
-                format!("{table}.*_file"),
-                format!("cannot read {}: {e}", resolved.display()),
-            )),
-        };
+        return secret_file(ctx, &format!("{table}.*_file"), path).map(Some);
     }
     Ok(None)
+}
+
+/// Reads a secret from the file `path` (relative to the config file; trailing newline
+/// removed); an unreadable or empty file is an error naming `key`, never showing the content.
+pub(crate) fn secret_file(ctx: &Context, key: &str, path: &str) -> Result<Secret, Error> {
+    let resolved = ctx.resolve(path);
+    match std::fs::read_to_string(&resolved) {
+        Ok(text) => {
+            let value = text.trim_end_matches(['\n', '\r']);
+            if value.is_empty() {
+                Err(ctx.secret_error(key, format!("{} is empty", resolved.display())))
+            } else {
+                Ok(Secret::new(value))
+            }
+        }
+        Err(e) => Err(ctx.secret_error(key, format!("cannot read {}: {e}", resolved.display()))),
+    }
 }
 
 /// Validates the store URL, resolves a relative SQLite path against the config directory,

@@ -312,3 +312,113 @@ fn store_notifications_default_on() {
     );
     assert!(error_text(&bad).contains("notifications"));
 }
+
+#[test]
+fn notify_is_off_by_default_and_takes_a_webhook_and_smtp() {
+    let off = load_text(MINIMAL).unwrap().notify;
+    assert!(!off.enabled());
+    assert_eq!(off.scan_interval, notify::DEFAULT_SCAN_INTERVAL);
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("hook.secret");
+    std::fs::write(&secret, "s3cret-webhook-key\n").unwrap();
+    let password = dir.path().join("smtp.password");
+    std::fs::write(&password, "mail-password").unwrap();
+    let text = format!(
+        "{MINIMAL}[notify]\nwebhook_url = \"https://hooks.example.com/T0/abc?x=1\"\n\
+         webhook_secret_file = \"{}\"\nscan_interval_secs = 5\nretry_initial_secs = 2\n\
+         [notify.smtp]\nhost = \"mail.example.com\"\nfrom = \"vcsgate <noreply@example.com>\"\n\
+         username = \"vcsgate\"\npassword_file = \"{}\"\n",
+        secret.display(),
+        password.display()
+    );
+    let config = load_text(&text).unwrap().notify;
+    let shown = format!("{config:?}");
+    for secret in ["s3cret-webhook-key", "mail-password", "T0/abc"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+    assert!(config.enabled());
+    let hook = config.webhook.unwrap();
+    assert_eq!(
+        (
+            hook.origin.as_str(),
+            hook.host.as_str(),
+            hook.port,
+            hook.tls
+        ),
+        ("https://hooks.example.com", "hooks.example.com", 443, true)
+    );
+    assert_eq!(hook.secret.unwrap().expose(), "s3cret-webhook-key");
+    assert_eq!(config.scan_interval, Duration::from_secs(5));
+    assert_eq!(config.retry_initial, Duration::from_secs(2));
+    let smtp = config.smtp.unwrap();
+    assert_eq!((smtp.port, smtp.tls), (587, SmtpTls::StartTls));
+    let (user, pass) = smtp.credentials.unwrap();
+    assert_eq!((user.as_str(), pass.expose()), ("vcsgate", "mail-password"));
+}
+
+#[test]
+fn notify_errors_name_the_key_and_never_the_secret() {
+    let with = |table: &str| error_text(&format!("{MINIMAL}{table}"));
+    let cases = [
+        (
+            "[notify]\nwebhook_url = \"ftp://x/y\"\n",
+            "notify.webhook_url",
+        ),
+        (
+            "[notify]\nwebhook_url = \"https://u:pw@x/y\"\n",
+            "notify.webhook_url",
+        ),
+        (
+            "[notify]\nwebhook_secret_file = \"/nonexistent\"\n",
+            "notify.webhook_secret_file",
+        ),
+        (
+            "[notify]\nwebhook_url = \"http://127.0.0.1:9/\"\nwebhook_secret_file = \"/nonexistent\"\n",
+            "notify.webhook_secret_file",
+        ),
+        (
+            "[notify]\nscan_interval_secs = 0\n",
+            "notify.scan_interval_secs",
+        ),
+        (
+            "[notify]\nretry_initial_secs = 0\n",
+            "notify.retry_initial_secs",
+        ),
+        ("[notify]\nwebhook = \"x\"\n", "webhook"),
+        (
+            "[notify.smtp]\nfrom = \"a@example.com\"\n",
+            "notify.smtp.host",
+        ),
+        ("[notify.smtp]\nhost = \"mail\"\n", "notify.smtp.from"),
+        (
+            "[notify.smtp]\nhost = \"mail\"\nfrom = \"not a mailbox\"\n",
+            "notify.smtp.from",
+        ),
+        (
+            "[notify.smtp]\nhost = \"mail\"\nfrom = \"a@example.com\"\nport = 70000\n",
+            "notify.smtp.port",
+        ),
+        (
+            "[notify.smtp]\nhost = \"mail.example.com\"\nfrom = \"a@example.com\"\ntls = \"none\"\n",
+            "notify.smtp.tls",
+        ),
+        (
+            "[notify.smtp]\nhost = \"mail\"\nfrom = \"a@example.com\"\ntls = \"ssl\"\n",
+            "notify.smtp.tls",
+        ),
+        (
+            "[notify.smtp]\nhost = \"mail\"\nfrom = \"a@example.com\"\nusername = \"u\"\n",
+            "notify.smtp.password_file",
+        ),
+    ];
+    for (table, key) in cases {
+        let message = with(table);
+        assert!(message.contains(key), "{table}: {message}");
+        assert!(!message.contains(":pw@"), "{table}: {message}");
+    }
+    let loopback = format!(
+        "{MINIMAL}[notify.smtp]\nhost = \"127.0.0.1\"\nport = 2525\nfrom = \"a@example.com\"\ntls = \"none\"\n"
+    );
+    let smtp = load_text(&loopback).unwrap().notify.smtp.unwrap();
+    assert_eq!((smtp.port, smtp.tls), (2525, SmtpTls::None));
+}

@@ -11,13 +11,26 @@ mod routes;
 use http::{Method, StatusCode};
 
 use crate::canon::Query;
-use crate::manage::TokenPolicy;
+use crate::manage::{self, TokenPolicy};
 use crate::names::UserName;
 use crate::secret::Secret;
 use crate::store::{Store, TokenInfo};
 
 pub use form::Form;
 pub use routes::handle;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_link_secrets_never_reach_a_log() {
+        assert_eq!(loggable_path("/-/sign-in/abcDEF123"), "/-/sign-in/…");
+        assert_eq!(loggable_path("/-/sign-in"), "/-/sign-in");
+        assert_eq!(loggable_path("/-/sign-in/"), "/-/sign-in/");
+        assert_eq!(loggable_path("/git/team/app.git"), "/git/team/app.git");
+    }
+}
 
 /// The session cookie (HttpOnly, SameSite=Strict, Path=/-/, Secure over TLS).
 pub const SESSION_COOKIE: &str = "vcsgate_session";
@@ -139,6 +152,17 @@ pub const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("x-content-type-options", "nosniff"),
     ("cache-control", "no-store"),
 ];
+
+/// A request path as logs may show it: a sign-in link's secret is cut off
+/// (`/-/sign-in/…`).
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix(manage::sessions::LINK_PATH) {
+        Some(rest) if !rest.is_empty() => {
+            std::borrow::Cow::Owned(format!("{}…", manage::sessions::LINK_PATH))
+        }
+        _ => std::borrow::Cow::Borrowed(path),
+    }
+}
 
 /// The static files the pages use.
 pub fn asset(name: &str) -> Option<(&'static str, &'static str)> {

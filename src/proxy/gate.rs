@@ -261,10 +261,14 @@ impl Gate {
     ) -> Result<Response<Body>, Rejection> {
         let (mut parts, body) = request.into_parts();
         canon::check_request_target(parts.version, &parts.uri)?;
+        // Read before the identity headers go: a trusted SSO proxy's user for the pages.
+        let sso_user = self.sso_user(&parts, peer);
         canon::strip_untrusted_headers(&mut parts.headers);
         let canonical = canon::canonicalise(&parts.method, &parts.uri, &parts.headers)?;
         if canonical.segments.first().map(String::as_str) == Some(RESERVED_SEGMENT) {
-            return Ok(self.reserved(parts, body, &canonical, peer, record).await);
+            return Ok(self
+                .reserved(parts, body, (&canonical, sso_user), peer, record)
+                .await);
         }
         let (route, depth) = self
             .router

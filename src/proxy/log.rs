@@ -68,7 +68,7 @@ impl AccessRecord {
         path: &str,
         (format, metrics): (LogFormat, Arc<Metrics>),
     ) -> Self {
-        let mut path = path.to_owned();
+        let mut path = crate::pages::loggable_path(path).into_owned();
         if path.len() > MAX_LOGGED_PATH {
             let mut cut = MAX_LOGGED_PATH;
             while !path.is_char_boundary(cut) {

@@ -47,7 +47,7 @@ impl Gate {
         &self,
         parts: Parts,
         body: Body,
-        canonical: &CanonicalRequest,
+        (canonical, sso_user): (&CanonicalRequest, Option<UserName>),
         peer: SocketAddr,
         record: &mut AccessRecord,
     ) -> Response<Body> {
@@ -57,7 +57,7 @@ impl Gate {
             .starts_with(&api::PREFIX.map(str::to_owned));
         let (true, Some(below)) = (is_api, below) else {
             record.served_here(PAGES_ROUTE);
-            return self.page(parts, body, canonical, peer).await;
+            return self.page(parts, body, (canonical, sso_user), peer).await;
         };
         record.served_here(API_ROUTE);
         match self.api(parts, body, canonical, below, peer, record).await {
@@ -152,7 +152,7 @@ impl Gate {
         &self,
         parts: Parts,
         body: Body,
-        canonical: &CanonicalRequest,
+        (canonical, header_user): (&CanonicalRequest, Option<UserName>),
         peer: SocketAddr,
     ) -> Response<Body> {
         let secure = self.is_tls();
@@ -194,7 +194,7 @@ impl Gate {
             form,
             client: client_ip.to_string(),
             secure,
-            header_user: self.header_user(&parts.headers, peer),
+            header_user,
             pasted_token,
         };
         let ctx = pages::Context {
@@ -246,9 +246,15 @@ impl Gate {
         }
     }
 
-    /// The user a trusted SSO proxy names (only from `[throttle] trusted_proxies`).
-    fn header_user(&self, headers: &http::HeaderMap, peer: SocketAddr) -> Option<UserName> {
+    /// For a page request: the user a trusted SSO proxy names (only from `[throttle]
+    /// trusted_proxies`). Read before the identity headers are stripped.
+    pub(super) fn sso_user(&self, parts: &Parts, peer: SocketAddr) -> Option<UserName> {
         let name = self.pages_config().trusted_user_header.as_ref()?;
+        let path = parts.uri.path();
+        if path != "/-" && !path.starts_with("/-/") {
+            return None;
+        }
+        let headers = &parts.headers;
         if !self.trusted_proxies().contains(peer.ip()) {
             return None;
         }

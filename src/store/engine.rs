@@ -13,8 +13,9 @@ use super::dialect::{Dialect, Value};
 use super::rows::AuditRow;
 use super::rows::{self, ChangeRow, GrantRow, PrincipalRow, StandingRow, TokenRow, UserRow};
 use super::{
-    Audit, AuditAction, AuditEvent, Change, Error, Grant, LastUse, NewToken, NewUser, Principal,
-    Replacement, Session, Store, TokenId, TokenInfo, User, UserAccess, UserChange, sql,
+    Audit, AuditAction, AuditEvent, Change, Channel, ClaimedNotice, Error, ExpiringToken, Grant,
+    LastUse, NewNotice, NewToken, NewUser, NoticeOutcome, Principal, Replacement, Session, Store,
+    TokenId, TokenInfo, User, UserAccess, UserChange, sql,
 };
 use crate::names::{TokenName, UserName};
 use crate::repo::RepoPattern;
@@ -49,6 +50,7 @@ macro_rules! exec {
     };
 }
 
+mod notices;
 mod profiles;
 
 /// Migrates the database behind `pool` (migrations ship in the binary) and wraps it.
@@ -506,5 +508,31 @@ where
             value: name.clone(),
         })?;
         Ok(Some(name))
+    }
+
+    async fn expiring_tokens(&self, now: i64, until: i64) -> Result<Vec<ExpiringToken>, Error> {
+        self.select_expiring(now, until).await
+    }
+
+    async fn add_notices(&self, notices: &[NewNotice], now: i64) -> Result<usize, Error> {
+        self.insert_notices(notices, now).await
+    }
+
+    async fn claim_notice(
+        &self,
+        now: i64,
+        lease_until: i64,
+        channels: &[Channel],
+    ) -> Result<Option<ClaimedNotice>, Error> {
+        self.lease_notice(now, lease_until, channels).await
+    }
+
+    async fn finish_notice(
+        &self,
+        claim: &ClaimedNotice,
+        outcome: &NoticeOutcome,
+        now: i64,
+    ) -> Result<bool, Error> {
+        self.record_notice(claim, outcome, now).await
     }
 }

@@ -9,6 +9,7 @@ mod audit;
 pub mod copy;
 mod dialect;
 mod engine;
+mod notice;
 pub mod postgres;
 mod rows;
 mod sql;
@@ -16,6 +17,7 @@ pub mod sqlite;
 mod url;
 
 pub use audit::{Audit, AuditAction, AuditEvent};
+pub use notice::{Channel, ClaimedNotice, ExpiringToken, NewNotice, NoticeOutcome, Threshold};
 pub use url::redact_url;
 
 use std::sync::Arc;
@@ -378,6 +380,30 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     ) -> Result<(), Error>;
     /// Uses up the link: its user the first time within its validity, `None` ever after.
     async fn use_login_link(&self, hash: &TokenHash, now: i64) -> Result<Option<UserName>, Error>;
+    // Expiry notices (see [`notice`]): not audited, no change-feed entry.
+
+    /// Active (not revoked) tokens expiring after `now` and at or before `until`, soonest
+    /// first, with their user's email and standing.
+    async fn expiring_tokens(&self, now: i64, until: i64) -> Result<Vec<ExpiringToken>, Error>;
+    /// Creates the notices that do not exist yet, due at once; returns how many were new.
+    async fn add_notices(&self, notices: &[NewNotice], now: i64) -> Result<usize, Error>;
+    /// Takes the lease of one due notice for one of `channels` until `lease_until`: no other
+    /// caller gets it before then. `None` when nothing is due (or another caller won the race
+    /// for it).
+    async fn claim_notice(
+        &self,
+        now: i64,
+        lease_until: i64,
+        channels: &[Channel],
+    ) -> Result<Option<ClaimedNotice>, Error>;
+    /// Records how the attempt `claim` ended. `false` when the claim was no longer current
+    /// (its lease ran out and another caller took the notice over): nothing recorded.
+    async fn finish_notice(
+        &self,
+        claim: &ClaimedNotice,
+        outcome: &NoticeOutcome,
+        now: i64,
+    ) -> Result<bool, Error>;
 }
 
 /// Opens the store named by `url` (`sqlite://…` or `postgres://…`), creating and migrating

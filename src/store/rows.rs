@@ -32,7 +32,7 @@ fn checked<T, E>(what: &'static str, value: &str, parsed: Result<T, E>) -> Resul
     })
 }
 
-fn parse<T: FromStr>(what: &'static str, value: &str) -> Result<T, Error> {
+pub(super) fn parse<T: FromStr>(what: &'static str, value: &str) -> Result<T, Error> {
     checked(what, value, value.parse())
 }
 

@@ -163,3 +163,44 @@ pub const USE_LOGIN_LINK: &str = "UPDATE login_links SET used_at = $2 \
 
 /// `$1` user id → name.
 pub const USER_NAME: &str = "SELECT name FROM users WHERE id = $1";
+
+/// `$1` now, `$2` until → active tokens (not revoked) expiring after `$1` and at or before
+/// `$2`, with their user's email and standing, soonest first.
+pub const EXPIRING_TOKENS: &str = "SELECT t.id, u.name AS user_name, t.name, t.expires_at, \
+     u.email, u.active FROM tokens t JOIN users u ON u.id = t.user_id \
+     WHERE t.revoked_at IS NULL AND t.expires_at > $1 AND t.expires_at <= $2 \
+     ORDER BY t.expires_at, u.name, t.name, t.id";
+
+/// `$1` token_id, `$2` threshold, `$3` channel, `$4` now → `id`, or no row when that notice
+/// exists already.
+pub const ADD_NOTICE: &str = "INSERT INTO notices \
+     (token_id, threshold, channel, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $4) \
+     ON CONFLICT (token_id, threshold, channel) DO NOTHING RETURNING id";
+
+/// `$1` now, `$2` lease until, `$3` webhook notices wanted, `$4` mail notices wanted → the one
+/// pending notice of a wanted channel due soonest whose lease (if any) has run out, now leased
+/// until `$2`, its attempt count raised. The outer conditions are checked again on the row as
+/// updated: two servers racing for one row cannot both get it.
+pub const CLAIM_NOTICE: &str = "UPDATE notices SET lease_until = $2, attempts = attempts + 1 \
+     WHERE id = (SELECT id FROM notices WHERE outcome IS NULL AND next_attempt_at <= $1 \
+     AND (lease_until IS NULL OR lease_until <= $1) \
+     AND ((channel = 'webhook' AND $3) OR (channel = 'mail' AND $4)) \
+     ORDER BY next_attempt_at, id LIMIT 1) \
+     AND outcome IS NULL AND (lease_until IS NULL OR lease_until <= $1) \
+     RETURNING id, token_id, threshold, channel, attempts";
+
+/// `$1` token id → its user, name, expiry, revocation and the user's email.
+pub const NOTICE_TOKEN: &str = "SELECT u.name AS user_name, t.name, t.expires_at, t.revoked_at, \
+     u.email FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.id = $1";
+
+/// `$1` id, `$2` attempt, `$3` now, `$4` outcome, `$5` reason or NULL → `id`, or no row when
+/// the claim of attempt `$2` is no longer the current one.
+pub const FINISH_NOTICE: &str = "UPDATE notices \
+     SET outcome = $4, done_at = $3, lease_until = NULL, last_error = $5 \
+     WHERE id = $1 AND attempts = $2 AND outcome IS NULL RETURNING id";
+
+/// `$1` id, `$2` attempt, `$3` retry at, `$4` reason → `id`, or no row when the claim of
+/// attempt `$2` is no longer the current one.
+pub const RETRY_NOTICE: &str = "UPDATE notices \
+     SET lease_until = NULL, next_attempt_at = $3, last_error = $4 \
+     WHERE id = $1 AND attempts = $2 AND outcome IS NULL RETURNING id";

@@ -9,6 +9,8 @@
 //! - `hardening` checks the §0 rules and §5 bypasses of PROTOCOLS.md with raw bytes, and
 //!   throttling, slow clients, backend and store failures, shutdown and secret hygiene.
 //!   These tests need the proxy.
+//! - `notices` checks token expiry notices end to end: a loopback webhook receiver and SMTP
+//!   sink, restarts, two servers on one PostgreSQL, retries.
 //!
 //! Missing tools make tests fail with the Debian package to install; `scripts/test.sh`
 //! installs them on a fresh machine.
@@ -22,7 +24,9 @@ mod findings;
 mod git_e2e;
 mod hardening;
 mod hg_e2e;
+mod notices;
 mod ops;
+mod pages;
 mod store_contract;
 mod support;
 mod svn_e2e;

@@ -18,6 +18,13 @@ use vcsgate::vocabulary::{Access, Role, Scope, ScopeSet};
 
 use crate::support::postgres;
 
+mod notices;
+use notices::{
+    a_notice_is_claimed_once_until_its_lease_runs_out,
+    concurrent_claims_from_two_pools_never_share_a_notice,
+    expiring_tokens_are_listed_and_notices_created_once,
+};
+
 const NOW: i64 = 1_700_000_000;
 const DAY: i64 = 86_400;
 
@@ -87,6 +94,9 @@ contract!(
     databases_of_the_first_schema_upgrade_in_place,
     every_mutation_writes_one_audit_row_and_failures_none,
     rotating_replaces_the_secret_and_revokes_the_old_one_at_once,
+    expiring_tokens_are_listed_and_notices_created_once,
+    a_notice_is_claimed_once_until_its_lease_runs_out,
+    concurrent_claims_from_two_pools_never_share_a_notice,
 );
 
 /// Who makes the changes in these tests.

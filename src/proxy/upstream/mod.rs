@@ -5,7 +5,7 @@
 //! against the system roots (plus an optional CA file) with SNI.
 
 mod pool;
-mod stream;
+pub(crate) mod stream;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -245,7 +245,7 @@ impl http_body::Body for GiveBack {
     }
 }
 
-fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig, Error> {
+pub(crate) fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig, Error> {
     let mut roots = rustls::RootCertStore::empty();
     let native = rustls_native_certs::load_native_certs();
     for cert in native.certs {

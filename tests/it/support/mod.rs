@@ -17,7 +17,9 @@
 //! - [`relay`] is a rate-limited TCP relay (to slow a transfer down); [`recorder`] a relay
 //!   that keeps every byte clients send (in front of hg serve, for the secret scan);
 //! - [`backend_log`] reads a backend's request log only after a control request showed up
-//!   in it, so "nothing reached the backend" is proven, not assumed.
+//!   in it, so "nothing reached the backend" is proven, not assumed;
+//! - [`webhook`] is a loopback webhook receiver and [`smtp`] a loopback SMTP sink, for the
+//!   expiry notices.
 
 #![allow(dead_code)]
 
@@ -36,8 +38,11 @@ pub mod recorder;
 pub mod relay;
 pub mod repos;
 pub mod secrets;
+pub mod smtp;
 pub mod svn;
 pub mod tls;
 pub mod tools;
 pub mod vcsgate;
+pub mod webdriver;
+pub mod webhook;
 pub mod wire;
