@@ -24,6 +24,7 @@ have openssl || missing+=(openssl)
 { have chromium && have chromedriver; } || missing+=(chromium chromium-driver)
 have curl || missing+=(curl)
 { [ -x /usr/bin/kill ] || [ -x /bin/kill ]; } || missing+=(procps)
+have systemd-analyze || missing+=(systemd)
 
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
@@ -35,7 +36,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update
     apt-get install -y git git-lfs mercurial subversion apache2 libapache2-mod-svn postgresql \
-        openssl procps chromium chromium-driver curl
+        openssl procps systemd chromium chromium-driver curl
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

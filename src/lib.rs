@@ -26,9 +26,11 @@
 //! [`proxy::rejection::respond`].
 //!
 //! Beside requests, the control runtime follows the store's change feed ([`authn`]) and
-//! sends token expiry notices by webhook and mail ([`notify`]).
+//! sends token expiry notices by webhook and mail ([`notify`]); [`admin`] serves metrics and
+//! health checks, and `SIGHUP` swaps in a gate built from the re-read config.
 
 pub mod access;
+pub mod admin;
 pub mod api;
 pub mod authn;
 pub mod authorize;

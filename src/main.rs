@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use vcsgate::cli::{self, Cli};
+use vcsgate::config::LogFormat;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -14,12 +15,21 @@ fn main() -> ExitCode {
     };
     let filter =
         EnvFilter::try_from_env("VCSGATE_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(vcsgate::logging::Stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .init();
+        .with_writer(vcsgate::logging::Stderr);
+    match cli::log_format(&cli) {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_target(false)
+            .init(),
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+    }
     // The control runtime: store, change feed, signals. `serve` runs its request workers on
     // threads of their own.
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -1,7 +1,7 @@
 //! Store health as the change-feed poll sees it: the store counts as available until the
 //! grace has passed since the last successful poll.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 // tokio's clock (the system's monotonic clock unless a test paused it).
@@ -12,6 +12,8 @@ pub struct Health {
     origin: Instant,
     last_ok_ms: AtomicU64,
     grace: Duration,
+    /// Whether the latest check succeeded.
+    up: AtomicBool,
 }
 
 impl Health {
@@ -20,6 +22,7 @@ impl Health {
             origin: Instant::now(),
             last_ok_ms: AtomicU64::new(0),
             grace,
+            up: AtomicBool::new(false),
         }
     }
 
@@ -29,6 +32,17 @@ impl Health {
 
     pub fn record_ok(&self) {
         self.last_ok_ms.store(self.elapsed_ms(), Ordering::Release);
+        self.up.store(true, Ordering::Release);
+    }
+
+    pub fn record_failure(&self) {
+        self.up.store(false, Ordering::Release);
+    }
+
+    /// Whether the latest check of the store succeeded, and within the grace (a check
+    /// still waiting for an unreachable store does not count as up): `vcsgate_store_up`.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::Acquire) && self.is_available()
     }
 
     /// Time since the store last answered.
@@ -37,6 +51,11 @@ impl Health {
             self.elapsed_ms()
                 .saturating_sub(self.last_ok_ms.load(Ordering::Acquire)),
         )
+    }
+
+    /// The configured outage grace.
+    pub fn grace(&self) -> Duration {
+        self.grace
     }
 
     pub fn is_available(&self) -> bool {

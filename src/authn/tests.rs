@@ -92,7 +92,9 @@ async fn unknown_and_malformed_tokens() {
 #[tokio::test]
 async fn a_change_for_the_user_evicts_its_tokens() {
     let (_dir, authn, secret, user) = setup().await;
-    let mut feed = ChangeFeed::start(Arc::clone(&authn)).await.unwrap();
+    let mut feed = ChangeFeed::start(Arc::clone(&authn), None, Default::default())
+        .await
+        .unwrap();
     authn.authenticate(&secret, NOW).await.unwrap();
     authn
         .store()
@@ -190,7 +192,9 @@ impl std::fmt::Debug for Hook {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lookup_racing_an_eviction_is_not_remembered() {
     let (_dir, authn, secret, user) = setup().await;
-    let mut feed = ChangeFeed::start(Arc::clone(&authn)).await.unwrap();
+    let mut feed = ChangeFeed::start(Arc::clone(&authn), None, Default::default())
+        .await
+        .unwrap();
     let store = Arc::clone(authn.store());
     authn.before_remember.set(move || {
         tokio::task::block_in_place(|| {
@@ -215,7 +219,9 @@ async fn a_lookup_racing_an_eviction_is_not_remembered() {
 #[tokio::test]
 async fn anonymous_is_remembered_and_evicted_by_the_feed() {
     let (_dir, authn, _, _) = setup().await;
-    let mut feed = ChangeFeed::start(Arc::clone(&authn)).await.unwrap();
+    let mut feed = ChangeFeed::start(Arc::clone(&authn), None, Default::default())
+        .await
+        .unwrap();
     assert!(authn.anonymous_remembered().unwrap().is_none());
     let standing = authn.look_up_anonymous().await.unwrap();
     assert!(standing.active && standing.grants.is_empty());
@@ -247,7 +253,9 @@ async fn anonymous_is_remembered_and_evicted_by_the_feed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lookup_racing_an_eviction_of_anonymous_is_not_remembered() {
     let (_dir, authn, _, _) = setup().await;
-    let mut feed = ChangeFeed::start(Arc::clone(&authn)).await.unwrap();
+    let mut feed = ChangeFeed::start(Arc::clone(&authn), None, Default::default())
+        .await
+        .unwrap();
     let store = Arc::clone(authn.store());
     let pattern = RepoPattern::parse("git/oss/**").unwrap();
     let granted = pattern.clone();

@@ -45,6 +45,9 @@ pub enum Command {
     /// Manage protected refs (Git pushes may not delete or rewind them)
     #[command(subcommand)]
     Protect(ProtectCommand),
+    /// Work on the store as a whole
+    #[command(subcommand)]
+    Store(StoreCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +71,17 @@ pub enum ProtectCommand {
     },
     /// List protections
     List(JsonFlag),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Copy everything in the configured store into a new, empty store (SQLite ⇄ PostgreSQL)
+    Copy {
+        /// The target: postgres://USER[:PASSWORD]@HOST[:PORT]/DB or sqlite://FILE (a relative
+        /// FILE is taken from the current directory)
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ pub mod args;
 pub use crate::manage::expiry;
 mod output;
 mod serve;
+mod store;
 
 use std::path::PathBuf;
 
@@ -56,6 +57,12 @@ pub fn config_path(cli: &Cli) -> PathBuf {
     config::locate(cli.config.as_deref(), env.as_deref())
 }
 
+/// The log format the config file asks for (`[log] format`); text when the file cannot be
+/// read (the command then reports why).
+pub fn log_format(cli: &Cli) -> config::LogFormat {
+    config::load(&config_path(cli)).map_or(config::LogFormat::Text, |c| c.log_format)
+}
+
 fn load_config(cli: &Cli) -> Result<Config, Failure> {
     config::load(&config_path(cli)).map_err(|e| Failure::config(&e))
 }
@@ -92,5 +99,6 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Token(command) => admin::token(&config, command).await,
         Command::Audit(command) => admin::audit(&config, command).await,
         Command::Protect(command) => admin::protect(&config, command).await,
+        Command::Store(command) => store::run(&config, command).await,
     }
 }

@@ -6,6 +6,7 @@
 mod limits;
 mod notify;
 pub mod oidc;
+mod ops;
 mod raw;
 mod route;
 mod secrets;
@@ -21,6 +22,7 @@ use crate::secret::Secret;
 
 pub use limits::Limits;
 pub use notify::{NotifyConfig, SmtpConfig, SmtpTls, WebhookConfig};
+pub use ops::{AdminConfig, LogFormat};
 pub use route::{
     BackendIdentity, DEFAULT_LFS_MAX_OBJECT_BYTES, LfsSettings, RouteConfig, SvnLayout, Target,
 };
@@ -44,6 +46,10 @@ pub struct Config {
     pub throttle: ThrottleSettings,
     /// `[tokens]`: default and maximum token lifetimes.
     pub tokens: TokenPolicy,
+    /// `[admin]`: the listener for metrics and health (off when absent).
+    pub admin: Option<AdminConfig>,
+    /// `[log] format`.
+    pub log_format: LogFormat,
     /// `[pages]`: how people sign in to the pages.
     pub pages: PagesConfig,
     /// `[notify]`: token expiry notices by webhook and mail.
@@ -104,6 +110,8 @@ pub struct StoreConfig {
     /// The same URL with any password replaced by `***`, for logs and messages.
     pub redacted_url: String,
     pub outage_grace: Duration,
+    /// PostgreSQL: follow changes through `LISTEN/NOTIFY` (off: poll the change feed).
+    pub notifications: bool,
 }
 
 /// Why a configuration was refused. Every message names the file and the key.
@@ -186,6 +194,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
     let limits = limits::limits(&ctx, raw.limits)?;
     let throttle = throttle::throttle(&ctx, raw.throttle)?;
     let tokens = tokens::tokens(&ctx, raw.tokens)?;
+    let admin = ops::admin(&ctx, raw.admin, server.listen)?;
+    let log_format = ops::log_format(&ctx, raw.log)?;
     let pages = pages_config(&ctx, raw.pages)?;
     let notify = notify::notify(&ctx, raw.notify)?;
     let oidc = oidc::issuers(&ctx, raw.oidc)?;
@@ -197,6 +207,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         limits,
         throttle,
         tokens,
+        admin,
+        log_format,
         pages,
         notify,
         oidc,
@@ -378,6 +390,7 @@ fn store_config(ctx: &Context, raw: Option<raw::RawStore>) -> Result<StoreConfig
         url,
         redacted_url,
         outage_grace,
+        notifications: raw.notifications.unwrap_or(true),
     })
 }
 

@@ -12,6 +12,8 @@ pub struct RawConfig {
     pub limits: Option<RawLimits>,
     pub throttle: Option<RawThrottle>,
     pub tokens: Option<RawTokens>,
+    pub admin: Option<RawAdmin>,
+    pub log: Option<RawLog>,
     pub pages: Option<RawPages>,
     pub notify: Option<RawNotify>,
     #[serde(default, rename = "route")]
@@ -65,6 +67,7 @@ pub struct RawStore {
     pub password_env: Option<String>,
     pub password_file: Option<String>,
     pub outage_grace_secs: Option<u64>,
+    pub notifications: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,12 +136,24 @@ pub struct RawTokens {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawAdmin {
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawNotify {
     pub webhook_url: Option<String>,
     pub webhook_secret_file: Option<String>,
     pub scan_interval_secs: Option<u64>,
     pub retry_initial_secs: Option<u64>,
     pub smtp: Option<RawSmtp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLog {
+    pub format: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

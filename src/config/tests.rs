@@ -272,6 +272,48 @@ fn tokens_policy_is_optional_days_with_the_default_within_the_maximum() {
 }
 
 #[test]
+fn admin_listener_and_log_format() {
+    let config = load_text(MINIMAL).unwrap();
+    assert_eq!(config.admin, None);
+    assert_eq!(config.log_format, LogFormat::Text);
+    let text =
+        format!("{MINIMAL}\n[admin]\nlisten = \"127.0.0.1:9090\"\n[log]\nformat = \"json\"\n");
+    let config = load_text(&text).unwrap();
+    assert_eq!(
+        config.admin.map(|a| a.listen.to_string()).as_deref(),
+        Some("127.0.0.1:9090")
+    );
+    assert_eq!(config.log_format, LogFormat::Json);
+    let same = format!("{MINIMAL}\n[admin]\nlisten = \"127.0.0.1:8080\"\n");
+    assert!(
+        error_text(&same).contains("admin.listen"),
+        "{}",
+        error_text(&same)
+    );
+    let bad = format!("{MINIMAL}\n[admin]\nlisten = \"localhost\"\n");
+    assert!(error_text(&bad).contains("admin.listen"));
+    let bad = format!("{MINIMAL}\n[log]\nformat = \"xml\"\n");
+    assert!(error_text(&bad).contains("log.format"));
+    let bad = format!("{MINIMAL}\n[admin]\nport = 1\n");
+    assert!(error_text(&bad).contains("port"));
+}
+
+#[test]
+fn store_notifications_default_on() {
+    assert!(load_text(MINIMAL).unwrap().store.notifications);
+    let off = MINIMAL.replace(
+        "url = \"sqlite://vcsgate.db\"",
+        "url = \"sqlite://vcsgate.db\"\nnotifications = false",
+    );
+    assert!(!load_text(&off).unwrap().store.notifications);
+    let bad = MINIMAL.replace(
+        "url = \"sqlite://vcsgate.db\"",
+        "url = \"sqlite://vcsgate.db\"\nnotifications = \"yes\"",
+    );
+    assert!(error_text(&bad).contains("notifications"));
+}
+
+#[test]
 fn notify_is_off_by_default_and_takes_a_webhook_and_smtp() {
     let off = load_text(MINIMAL).unwrap().notify;
     assert!(!off.enabled());

@@ -54,6 +54,8 @@ pub struct Notifier {
     mailer: Option<smtp::Mailer>,
     scan_interval: Duration,
     retry_initial: Duration,
+    /// Counts outcomes (`vcsgate_token_expiry_notices_total`) when set.
+    metrics: Option<Arc<crate::admin::metrics::Metrics>>,
 }
 
 /// Why one delivery failed.
@@ -95,7 +97,14 @@ impl Notifier {
             mailer,
             scan_interval: config.scan_interval,
             retry_initial: config.retry_initial,
+            metrics: None,
         }))
+    }
+
+    /// Counts every outcome in `metrics` (`vcsgate_token_expiry_notices_total`).
+    pub fn with_metrics(mut self, metrics: Arc<crate::admin::metrics::Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// Scans and delivers every scan interval until `stop` turns true (a delivery under way
@@ -193,6 +202,18 @@ impl Notifier {
             },
         };
         log_outcome(claim, &outcome, now);
+        if let Some(metrics) = &self.metrics {
+            let outcome = match outcome {
+                NoticeOutcome::Delivered => "delivered",
+                NoticeOutcome::Skipped { .. } => "skipped",
+                NoticeOutcome::Failed { .. } => "failed",
+            };
+            let labels = crate::admin::metrics::NoticeLabels {
+                channel: claim.channel.as_str(),
+                outcome,
+            };
+            metrics.expiry_notices.get_or_create(&labels).inc();
+        }
         match self.store.finish_notice(claim, &outcome, unix_now()).await {
             Ok(true) => {}
             Ok(false) => tracing::warn!(

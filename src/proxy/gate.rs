@@ -17,11 +17,12 @@ use super::rejection::{self, Rejection};
 use super::served::{self, ServedRoute};
 use super::{framing, refcheck, settle};
 use crate::access;
+use crate::admin::metrics::Metrics;
 use crate::authn::{Attempt, AuthError, Authenticator, KnownToken, Subject, oidc};
 use crate::authorize::Presented;
 use crate::classify::git::GitOp;
 use crate::classify::{Classified, Operation, Verdict};
-use crate::config::{Config, PagesConfig};
+use crate::config::{Config, Limits, LogFormat, PagesConfig};
 use crate::credentials::CredentialForm;
 use crate::manage::TokenPolicy;
 use crate::names::UserName;
@@ -30,7 +31,7 @@ use crate::repo::RepoPath;
 use crate::router::Router;
 use crate::secret::Secret;
 use crate::store::UserAccess;
-use crate::throttle::{self, Throttle, TrustedProxies};
+use crate::throttle::{self, Throttle, ThrottleConfig, TrustedProxies};
 use crate::token::TokenHash;
 use crate::vocabulary::Access;
 use crate::{authorize, canon, credentials};
@@ -44,11 +45,15 @@ pub const RESERVED_SEGMENT: &str = "-";
 pub struct Gate {
     router: Router<ServedRoute>,
     authn: Arc<Authenticator>,
+    metrics: Arc<Metrics>,
     throttle: Arc<Throttle>,
+    throttle_quota: ThrottleConfig,
     trusted_proxies: TrustedProxies,
     realm: String,
     tls: bool,
     body_prefix_limit: usize,
+    limits: Limits,
+    log_format: LogFormat,
     /// The runtime the store was opened on: lookups run there, never on a worker's own
     /// runtime (a PostgreSQL connection belongs to the runtime that opened it).
     control: Option<tokio::runtime::Handle>,
@@ -67,7 +72,37 @@ pub fn unix_now() -> i64 {
 }
 
 impl Gate {
-    pub fn new(config: &Config, authn: Arc<Authenticator>) -> Result<Self, served::Error> {
+    pub fn new(
+        config: &Config,
+        authn: Arc<Authenticator>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, served::Error> {
+        let throttle = Arc::new(Throttle::new(config.throttle.quota));
+        Self::build(config, authn, metrics, throttle)
+    }
+
+    /// The gate for a reloaded `config`: the same authenticator and metrics, and the same
+    /// throttle state unless its settings changed.
+    pub fn reloaded(&self, config: &Config) -> Result<Self, served::Error> {
+        let throttle = if self.throttle_quota == config.throttle.quota {
+            Arc::clone(&self.throttle)
+        } else {
+            Arc::new(Throttle::new(config.throttle.quota))
+        };
+        Self::build(
+            config,
+            Arc::clone(&self.authn),
+            Arc::clone(&self.metrics),
+            throttle,
+        )
+    }
+
+    fn build(
+        config: &Config,
+        authn: Arc<Authenticator>,
+        metrics: Arc<Metrics>,
+        throttle: Arc<Throttle>,
+    ) -> Result<Self, served::Error> {
         let routes = config
             .routes
             .iter()
@@ -81,11 +116,15 @@ impl Gate {
         Ok(Gate {
             router: Router::new(routes),
             authn,
-            throttle: Arc::new(Throttle::new(config.throttle.quota)),
+            metrics,
+            throttle,
+            throttle_quota: config.throttle.quota,
             trusted_proxies: config.throttle.trusted_proxies.clone(),
             realm: config.server.realm.clone(),
             tls: config.server.tls.is_some(),
             body_prefix_limit: config.limits.body_prefix_bytes,
+            limits: config.limits.clone(),
+            log_format: config.log_format,
             control: tokio::runtime::Handle::try_current().ok(),
             policy: config.tokens,
             pages: config.pages.clone(),
@@ -98,6 +137,25 @@ impl Gate {
 
     pub fn throttle(&self) -> &Arc<Throttle> {
         &self.throttle
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The limits this gate's connections are served with.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Route prefixes whose backend was tried but has not accepted a connection within
+    /// `window` (for `/readyz`).
+    pub fn unready_backends(&self, now: i64, window: i64) -> Vec<String> {
+        self.router
+            .iter()
+            .filter(|route| !route.backend_health().is_ready(now, window))
+            .map(|route| route.config().prefix.clone())
+            .collect()
     }
 
     pub fn realm(&self) -> &str {
@@ -285,8 +343,14 @@ impl Gate {
     /// Handles one request; never fails (refusals become responses).
     pub async fn handle(&self, request: Request<Body>, peer: SocketAddr) -> Response<Body> {
         let method = request.method().clone();
-        let mut record =
-            AccessRecord::start(peer, &method, request.version(), request.uri().path());
+        let mut record = AccessRecord::start(
+            peer,
+            &method,
+            request.version(),
+            request.uri().path(),
+            (self.log_format, Arc::clone(&self.metrics)),
+        );
+        let request = request.map(|body| record.count_in(body));
         let response = match self.process(request, peer, &mut record).await {
             Ok(response) => response,
             Err(rejection) => {

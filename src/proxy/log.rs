@@ -6,16 +6,20 @@
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use http::{Method, Response, StatusCode};
 use http_body_util::BodyExt;
 
 use super::body::{Body, Observed, Observer};
+use super::measure::{self, Labels, Refused};
 use super::rejection::Rejection;
+use crate::admin::metrics::Metrics;
 use crate::authn::Subject;
 use crate::classify::Operation;
-use crate::config::RouteConfig;
+use crate::config::{LogFormat, RouteConfig};
 use crate::credentials::CredentialForm;
 use crate::repo::RepoPath;
 use crate::vocabulary::Vcs;
@@ -40,13 +44,36 @@ pub struct AccessRecord {
     jti: Option<String>,
     sub: Option<String>,
     refusal: Option<String>,
+    refused: Option<Refused>,
+    access: Option<&'static str>,
+    /// Request body bytes, counted as the body streams to the backend.
+    bytes_in: Arc<AtomicU64>,
+    format: LogFormat,
+    metrics: Arc<Metrics>,
+}
+
+/// Counts the request body's bytes into the access record.
+pub struct CountIn(Arc<AtomicU64>);
+
+impl Observer for CountIn {
+    fn data(&mut self, len: usize) {
+        self.0.fetch_add(len as u64, Ordering::Relaxed);
+    }
+
+    fn finish(&mut self, _complete: bool) {}
 }
 
 /// Longest path kept in a log line.
 const MAX_LOGGED_PATH: usize = 512;
 
 impl AccessRecord {
-    pub fn start(peer: SocketAddr, method: &Method, version: http::Version, path: &str) -> Self {
+    pub fn start(
+        peer: SocketAddr,
+        method: &Method,
+        version: http::Version,
+        path: &str,
+        (format, metrics): (LogFormat, Arc<Metrics>),
+    ) -> Self {
         let mut path = crate::pages::loggable_path(path).into_owned();
         if path.len() > MAX_LOGGED_PATH {
             let mut cut = MAX_LOGGED_PATH;
@@ -72,6 +99,25 @@ impl AccessRecord {
             jti: None,
             sub: None,
             refusal: None,
+            refused: None,
+            access: None,
+            bytes_in: Arc::new(AtomicU64::new(0)),
+            format,
+            metrics,
+        }
+    }
+
+    /// Wraps the request body so that its bytes are counted.
+    pub fn count_in(&self, body: Body) -> Body {
+        Observed::new(body, CountIn(Arc::clone(&self.bytes_in))).boxed()
+    }
+
+    fn labels(&self) -> Labels {
+        Labels {
+            route: self.route.clone(),
+            vcs: self.vcs.map(Vcs::as_str),
+            operation: self.operation,
+            access: self.access,
         }
     }
 
@@ -103,18 +149,36 @@ impl AccessRecord {
     pub fn decided(&mut self, repo: &RepoPath, operation: Operation) {
         self.repo = Some(repo.to_string());
         self.operation = Some(operation.name());
+        self.access = Some(operation.access().as_str());
     }
 
     pub fn rejected(&mut self, rejection: &Rejection) {
         self.refusal = Some(rejection.message());
+        self.refused = Some(Refused::of(rejection));
     }
 
-    /// Wraps the response body so the line is written when the body is done.
+    /// A request for something vcsgate serves itself (the API under `/-/api`): `prefix`
+    /// stands in for the route in the log and the metrics.
+    pub fn served_here(&mut self, prefix: &str) {
+        self.route = Some(prefix.to_owned());
+    }
+
+    /// Counts the request in the metrics now that its response head is ready, and wraps the
+    /// response body so the line is written (and the bytes counted) when the body is done.
     pub fn finish(self, response: Response<Body>) -> Response<Body> {
         let status = response.status();
+        let labels = self.labels();
+        measure::head(
+            &self.metrics,
+            &labels,
+            status,
+            self.started.elapsed(),
+            self.refused,
+        );
         response.map(|inner| {
             let observer = LogOnFinish {
                 record: self,
+                labels,
                 status,
                 bytes: 0,
             };
@@ -138,6 +202,10 @@ impl AccessRecord {
             tracing::enabled!(target: "vcsgate::access", tracing::Level::INFO)
         };
         if !enabled {
+            return;
+        }
+        if self.format == LogFormat::Json {
+            self.write_json(level, status, bytes, complete);
             return;
         }
         let mut line = String::with_capacity(LINE_CAPACITY);
@@ -167,6 +235,38 @@ impl AccessRecord {
         );
         crate::logging::write_line(line.as_bytes());
     }
+
+    /// The same line as one JSON object (`[log] format = "json"`): the fields of the text
+    /// line, with `null` for the text line's `-`.
+    fn write_json(&self, level: tracing::Level, status: StatusCode, bytes: u64, complete: bool) {
+        let mut timestamp = String::with_capacity(32);
+        crate::logging::timestamp(&mut timestamp);
+        let line = serde_json::json!({
+            "timestamp": timestamp,
+            "level": level.as_str(),
+            "target": "vcsgate::access",
+            "message": "request",
+            "client": self.peer.ip().to_string(),
+            "method": self.method.as_ref().map(Method::as_str),
+            "version": format!("{:?}", self.version),
+            "path": self.path,
+            "vcs": self.vcs.map(Vcs::as_str),
+            "route": self.route,
+            "repo": self.repo,
+            "operation": self.operation,
+            "user": self.user,
+            "token": self.token,
+            "status": status.as_u16(),
+            "bytes": bytes,
+            "bytes_in": self.bytes_in.load(Ordering::Relaxed),
+            "duration_ms": u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "complete": complete,
+            "refusal": self.refusal,
+        });
+        let mut text = line.to_string();
+        text.push('\n');
+        crate::logging::write_line(text.as_bytes());
+    }
 }
 
 /// Longest claim value kept in a log line.
@@ -191,6 +291,7 @@ const LINE_CAPACITY: usize = 320;
 
 struct LogOnFinish {
     record: AccessRecord,
+    labels: Labels,
     status: StatusCode,
     bytes: u64,
 }
@@ -202,6 +303,8 @@ impl Observer for LogOnFinish {
 
     fn finish(&mut self, complete: bool) {
         self.record.write(self.status, self.bytes, complete);
+        let bytes_in = self.record.bytes_in.load(Ordering::Relaxed);
+        measure::bytes(&self.record.metrics, &self.labels, bytes_in, self.bytes);
     }
 }
 

@@ -11,6 +11,7 @@ pub mod gate;
 pub mod headers;
 pub mod lfs;
 pub mod log;
+pub mod measure;
 pub mod prepare;
 pub mod refcheck;
 pub mod rejection;

@@ -23,6 +23,11 @@ use crate::secret::Secret;
 use crate::throttle;
 use crate::vocabulary::Scope;
 
+/// The route label of API requests in the access log and the metrics.
+const API_ROUTE: &str = "/-/api/v1";
+/// The route label of the pages (everything else under `/-/`).
+const PAGES_ROUTE: &str = "/-";
+
 /// Why an API request got no answer from its endpoint.
 enum Refused {
     /// Refused by the gate (credentials, throttling, the store): its status and headers.
@@ -51,8 +56,10 @@ impl Gate {
             .segments
             .starts_with(&api::PREFIX.map(str::to_owned));
         let (true, Some(below)) = (is_api, below) else {
+            record.served_here(PAGES_ROUTE);
             return self.page(parts, body, (canonical, sso_user), peer).await;
         };
+        record.served_here(API_ROUTE);
         match self.api(parts, body, canonical, below, peer, record).await {
             Ok(reply) => api::json_response(reply.status, reply.body.as_ref()),
             Err(Refused::Api(error)) => api::error_response(&error),

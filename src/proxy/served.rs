@@ -1,6 +1,8 @@
 //! A route as the server runs it: its config, its classifier with the route's settings,
 //! its repo paths, and its backend.
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use http::request::Parts;
 use http::{HeaderMap, Response};
 
@@ -44,6 +46,37 @@ pub struct ServedRoute {
     protocol: Protocol,
     backend: Backend,
     first_byte_timeout: std::time::Duration,
+    health: BackendHealth,
+}
+
+/// When the backend last accepted a request and last could not be reached (Unix seconds,
+/// 0 = never), for `/readyz`.
+#[derive(Debug, Default)]
+pub struct BackendHealth {
+    last_ok: AtomicI64,
+    last_unreachable: AtomicI64,
+}
+
+impl BackendHealth {
+    fn record(&self, outcome: &Result<Response<Body>, Rejection>, now: i64) {
+        match outcome {
+            Ok(_) | Err(Rejection::BackendTimeout | Rejection::NotRepository) => {
+                self.last_ok.store(now, Ordering::Relaxed);
+            }
+            Err(Rejection::BackendUnreachable) => {
+                self.last_unreachable.store(now, Ordering::Relaxed);
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Ready unless the backend was tried within `window` seconds and has not accepted a
+    /// connection in that time.
+    pub fn is_ready(&self, now: i64, window: i64) -> bool {
+        let since = now.saturating_sub(window);
+        self.last_unreachable.load(Ordering::Relaxed) < since
+            || self.last_ok.load(Ordering::Relaxed) >= since
+    }
 }
 
 impl ServedRoute {
@@ -78,6 +111,7 @@ impl ServedRoute {
             protocol,
             backend,
             first_byte_timeout: limits.first_byte_timeout,
+            health: BackendHealth::default(),
         })
     }
 
@@ -88,6 +122,10 @@ impl ServedRoute {
 
     pub fn config(&self) -> &RouteConfig {
         &self.config
+    }
+
+    pub fn backend_health(&self) -> &BackendHealth {
+        &self.health
     }
 
     /// Runs the route's protocol classifier on the request below the prefix.
@@ -123,8 +161,21 @@ impl ServedRoute {
     }
 
     /// Forwards an authorized request: prepares it, sends it within the first-byte timeout,
-    /// and checks and cleans the answer.
+    /// and checks and cleans the answer. Whether the backend could be reached is recorded
+    /// for `/readyz`.
     pub async fn forward(
+        &self,
+        decided: &Decided<'_>,
+        client: &ForwardedFor<'_>,
+        parts: Parts,
+        body: Body,
+    ) -> Result<Response<Body>, Rejection> {
+        let outcome = self.send(decided, client, parts, body).await;
+        self.health.record(&outcome, super::gate::unix_now());
+        outcome
+    }
+
+    async fn send(
         &self,
         decided: &Decided<'_>,
         client: &ForwardedFor<'_>,
@@ -191,4 +242,25 @@ pub fn client_host(parts: &Parts) -> Option<String> {
                 .and_then(|h| h.to_str().ok())
                 .map(str::to_owned)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backend_is_unready_only_when_tried_and_unreachable_within_the_window() {
+        let health = BackendHealth::default();
+        assert!(health.is_ready(1_000, 60), "never tried");
+        health.last_ok.store(900, Ordering::Relaxed);
+        health.last_unreachable.store(990, Ordering::Relaxed);
+        assert!(
+            !health.is_ready(1_000, 60),
+            "refused, and no success in the window"
+        );
+        health.last_ok.store(995, Ordering::Relaxed);
+        assert!(health.is_ready(1_000, 60), "accepted within the window");
+        health.last_ok.store(900, Ordering::Relaxed);
+        assert!(health.is_ready(1_051, 60), "the failure left the window");
+    }
 }

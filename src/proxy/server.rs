@@ -121,11 +121,16 @@ pub fn bind(addr: SocketAddr, count: usize) -> std::io::Result<Vec<std::net::Tcp
 /// The kernel's queue of not yet accepted connections, per listener.
 const LISTEN_BACKLOG: i32 = 1024;
 
+/// The gate requests are served with: replaced as a whole on reload (SIGHUP). Each request
+/// takes the gate current when it starts and keeps it to its end.
+pub type CurrentGate = Arc<arc_swap::ArcSwap<Gate>>;
+
 /// What every worker shares.
 #[derive(Clone)]
 pub struct Shared {
-    pub gate: Arc<Gate>,
+    pub gate: CurrentGate,
     pub tls: Option<TlsAcceptor>,
+    /// The limits that need a restart to change (the shutdown grace).
     pub limits: Limits,
     pub admission: Admission,
 }
@@ -179,7 +184,9 @@ pub async fn serve(shared: Shared, listener: TcpListener, shutdown: impl Future<
         admission,
     } = shared;
     let graceful = GracefulShutdown::new();
-    let builder = connection_builder(&limits);
+    // Rebuilt when a reload changes the limits.
+    let mut built_for = gate.load().limits().clone();
+    let mut builder = connection_builder(&built_for);
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -203,14 +210,22 @@ pub async fn serve(shared: Shared, listener: TcpListener, shutdown: impl Future<
             continue;
         };
         let _ = stream.set_nodelay(true);
+        let current = gate.load_full();
+        if current.limits() != &built_for {
+            built_for = current.limits().clone();
+            builder = connection_builder(&built_for);
+        }
+        let open = current.metrics().connection_opened();
+        drop(current);
         let gate = Arc::clone(&gate);
         let builder = builder.clone();
         let watcher = graceful.watcher();
         let tls = tls.clone();
         tokio::spawn(async move {
             let _ticket = ticket;
+            let _open = open;
             let service = service_fn(move |request: hyper::Request<Incoming>| {
-                let gate = Arc::clone(&gate);
+                let gate = gate.load_full();
                 async move {
                     let request = request.map(|b| b.map_err(Into::into).boxed());
                     Ok::<_, Infallible>(gate.handle(request, peer).await)

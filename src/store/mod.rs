@@ -6,6 +6,7 @@
 //! Times are Unix seconds (UTC). Only token hashes are stored.
 
 mod audit;
+pub mod copy;
 mod dialect;
 mod engine;
 mod notice;

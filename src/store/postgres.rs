@@ -44,12 +44,61 @@ impl Dialect for Postgres {
 
 /// Opens (creating and migrating) a postgres store.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, Error> {
+    engine::migrated(connect(url).await?, &MIGRATOR).await
+}
+
+/// A pool over the database `url` names, not migrated.
+pub(crate) async fn connect(url: &str) -> Result<sqlx::PgPool, Error> {
     let options: PgConnectOptions = url.parse().map_err(|source| Error::InvalidUrl { source })?;
-    let pool = PgPoolOptions::new()
+    PgPoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await
-        .map_err(Postgres::store_error)?;
-    engine::migrated(pool, &MIGRATOR).await
+        .map_err(Postgres::store_error)
+}
+
+/// How long connecting the change listener may take.
+const LISTEN_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What [`ChangeListener::next`] saw.
+#[derive(Debug)]
+pub enum Notice {
+    /// A change about this user was committed (the `NOTIFY` payload).
+    Changed(String),
+    /// The connection was lost and made again: notifications may have been missed.
+    Reconnected,
+}
+
+/// A dedicated connection that `LISTEN`s on [`CHANGES_CHANNEL`]: every committed change
+/// wakes it with the user's name, so instances learn of changes without polling.
+#[derive(Debug)]
+pub struct ChangeListener {
+    listener: sqlx::postgres::PgListener,
+}
+
+impl ChangeListener {
+    /// Connects and listens. `url` may carry a password: it never appears in the error.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        let unavailable = |source| Error::Unavailable { source };
+        let connect = async {
+            let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+            listener.listen(CHANGES_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        let listener = tokio::time::timeout(LISTEN_CONNECT_TIMEOUT, connect)
+            .await
+            .map_err(|_| unavailable(sqlx::Error::PoolTimedOut))?
+            .map_err(Postgres::store_error)?;
+        Ok(ChangeListener { listener })
+    }
+
+    /// Waits for the next notification.
+    pub async fn next(&mut self) -> Result<Notice, Error> {
+        match self.listener.try_recv().await {
+            Ok(Some(notification)) => Ok(Notice::Changed(notification.payload().to_owned())),
+            Ok(None) => Ok(Notice::Reconnected),
+            Err(error) => Err(Postgres::store_error(error)),
+        }
+    }
 }

@@ -62,6 +62,11 @@ pub fn path_of(url: &str) -> Result<&str, Error> {
 
 /// Opens (creating and migrating) a sqlite store.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, Error> {
+    engine::migrated(connect(url).await?, &MIGRATOR).await
+}
+
+/// A pool over the file `url` names (created if missing), not migrated.
+pub(crate) async fn connect(url: &str) -> Result<sqlx::SqlitePool, Error> {
     let options = SqliteConnectOptions::new()
         .filename(path_of(url)?)
         .create_if_missing(true)
@@ -69,13 +74,12 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>, Error> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(BUSY_TIMEOUT);
-    let pool = SqlitePoolOptions::new()
+    SqlitePoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(BUSY_TIMEOUT * 2)
         .connect_with(options)
         .await
-        .map_err(Sqlite::store_error)?;
-    engine::migrated(pool, &MIGRATOR).await
+        .map_err(Sqlite::store_error)
 }
 
 #[cfg(test)]

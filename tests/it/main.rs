@@ -27,6 +27,7 @@ mod hardening;
 mod hg_e2e;
 mod lfs;
 mod notices;
+mod ops;
 mod pages;
 mod refs;
 mod store_contract;

@@ -231,6 +231,12 @@ impl Gate {
         gate
     }
 
+    /// Rewrites `proxy.toml` from `config` (same port); a running server reads it on HUP.
+    pub fn reconfigure(&mut self, config: GateConfig) {
+        self.config = config;
+        self.write_config();
+    }
+
     fn write_config(&self) {
         fs::write(self.config_path(), self.config.to_toml(self.port)).expect("write proxy.toml");
     }
