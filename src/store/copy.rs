@@ -239,7 +239,10 @@ pub async fn copy(source_url: &str, target_url: &str) -> Result<Report, CopyErro
         });
     }
     for table in &tables {
-        let rows = target.count(table).await?;
+        let mut rows = target.count(table).await?;
+        if table == "users" {
+            rows -= target.reserved_users().await?;
+        }
         if rows > 0 {
             return Err(CopyError::TargetNotEmpty {
                 table: table.clone(),
@@ -249,6 +252,7 @@ pub async fn copy(source_url: &str, target_url: &str) -> Result<Report, CopyErro
     }
     let order = copy_order(&source, &tables).await?;
     let mut writer = target.begin().await?;
+    writer.drop_reserved_users().await?;
     for table in &order {
         let (read, write) = matched_columns(
             table,

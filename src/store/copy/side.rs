@@ -167,6 +167,18 @@ impl Side {
         Ok(count)
     }
 
+    /// How many rows of `users` a new store already holds: the reserved user `anonymous`
+    /// (migration 0005) — a target with only these counts as empty.
+    pub async fn reserved_users(&self) -> Result<i64, CopyError> {
+        let sql = "SELECT count(*) FROM users WHERE name = 'anonymous'";
+        let (count,): (i64,) = match self {
+            Side::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await,
+            Side::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await,
+        }
+        .map_err(query_error)?;
+        Ok(count)
+    }
+
     /// Every row of `table`, as `columns` (this side's own column kinds).
     pub async fn read(&self, table: &str, columns: &[Column]) -> Result<Vec<Vec<Cell>>, CopyError> {
         let sql = format!("SELECT {} FROM {}", column_list(columns), quoted(table));
@@ -252,6 +264,17 @@ impl Side {
 }
 
 impl Writer {
+    /// Removes the target's own reserved `anonymous` (it owns nothing in an empty store), so
+    /// the source's, with its id and grants, can be copied in.
+    pub async fn drop_reserved_users(&mut self) -> Result<(), CopyError> {
+        let sql = "DELETE FROM users WHERE name = 'anonymous'";
+        match self {
+            Writer::Sqlite(tx) => sqlx::query(sql).execute(&mut **tx).await.map(drop),
+            Writer::Postgres(tx) => sqlx::query(sql).execute(&mut **tx).await.map(drop),
+        }
+        .map_err(query_error)
+    }
+
     /// Inserts `rows` into `table` as `columns` (the target's column kinds), keeping ids.
     pub async fn insert(
         &mut self,

@@ -19,6 +19,7 @@ const ACCESS_FIELDS: &[&str] = &[
     "operation",
     "user",
     "token",
+    "credential",
     "status",
     "bytes",
     "duration_ms",
@@ -79,6 +80,10 @@ fn json_log_lines_parse_and_carry_the_access_fields() {
         .iter()
         .find(|l| l["status"] == 401)
         .expect("an access line for the 401");
-    assert!(unauthorized["user"].is_null());
+    // Without credentials a request is decided as the reserved user `anonymous`.
+    assert_eq!(unauthorized["user"], "anonymous");
+    assert_eq!(unauthorized["credential"], "anonymous");
+    assert!(unauthorized["token"].is_null());
     assert!(unauthorized["refusal"].as_str().is_some());
+    assert_eq!(served["credential"], "basic");
 }
