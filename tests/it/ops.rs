@@ -7,6 +7,7 @@ mod health;
 mod instances;
 mod logs;
 mod metrics;
+mod notices;
 mod reload;
 mod store_copy;
 
