@@ -195,7 +195,7 @@ for run in $(seq 1 "$RUNS"); do
             && [ "$v" = "${VCSGATE_BENCH_PERF_VARIANT:-vcsgate}" ]; then
             case "$v" in nginx) targets=$(family "$NGINX_PID") ;; *) targets=$VCSGATE_PID ;; esac
             if [ "${VCSGATE_BENCH_PERF_ARGS:-}" = stat ]; then
-                perf stat -e raw_syscalls:sys_enter,context-switches -p "$(echo $targets | tr ' ' ',')" \
+                perf stat -e ${VCSGATE_BENCH_PERF_EVENTS:-raw_syscalls:sys_enter,context-switches} -p "$(echo $targets | tr ' ' ',')" \
                     -o "$VCSGATE_BENCH_PERF" -- sleep "$DURATION" >/dev/null 2>&1 &
             else
                 perf record -q -F 499 ${VCSGATE_BENCH_PERF_ARGS:--g} -p "$(echo $targets | tr ' ' ',')" \

@@ -9,6 +9,7 @@ pub mod first_byte;
 pub mod framing;
 pub mod gate;
 pub mod headers;
+pub mod http1;
 pub mod lfs;
 pub mod log;
 pub mod measure;

@@ -19,14 +19,16 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use super::admission::Admission;
 use super::gate::Gate;
+use super::http1;
 use crate::config::{Limits, TlsFiles};
 
 /// How long a TLS handshake may take.
@@ -184,6 +186,8 @@ pub async fn serve(shared: Shared, listener: TcpListener, shutdown: impl Future<
         admission,
     } = shared;
     let graceful = GracefulShutdown::new();
+    // Turns true when the server stops: idle lane connections close.
+    let (stop_sender, stop) = tokio::sync::watch::channel(false);
     // Rebuilt when a reload changes the limits.
     let mut built_for = gate.load().limits().clone();
     let mut builder = connection_builder(&built_for);
@@ -217,25 +221,19 @@ pub async fn serve(shared: Shared, listener: TcpListener, shutdown: impl Future<
         }
         let open = current.metrics().connection_opened();
         drop(current);
-        let gate = Arc::clone(&gate);
-        let builder = builder.clone();
-        let watcher = graceful.watcher();
+        let connection = Connection {
+            gate: Arc::clone(&gate),
+            peer,
+            builder: builder.clone(),
+            watcher: graceful.watcher(),
+            stop: stop.clone(),
+        };
         let tls = tls.clone();
         tokio::spawn(async move {
             let _ticket = ticket;
             let _open = open;
-            let service = service_fn(move |request: hyper::Request<Incoming>| {
-                let gate = gate.load_full();
-                async move {
-                    let request = request.map(|b| b.map_err(Into::into).boxed());
-                    Ok::<_, Infallible>(gate.handle(request, peer).await)
-                }
-            });
-            let result = match tls {
-                None => {
-                    let connection = builder.serve_connection(TokioIo::new(stream), service);
-                    watcher.watch(connection.into_owned()).await
-                }
+            match tls {
+                None => connection.serve(stream, true).await,
                 Some(acceptor) => {
                     let handshake =
                         tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
@@ -243,19 +241,62 @@ pub async fn serve(shared: Shared, listener: TcpListener, shutdown: impl Future<
                         tracing::debug!(%peer, "TLS handshake failed or timed out");
                         return;
                     };
-                    let connection = builder.serve_connection(TokioIo::new(stream), service);
-                    watcher.watch(connection.into_owned()).await
+                    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                    connection.serve(stream, !h2).await;
                 }
-            };
-            if let Err(error) = result {
-                tracing::debug!(%peer, %error, "connection ended with an error");
             }
         });
     }
     drop(listener);
+    let _ = stop_sender.send(true);
     tokio::select! {
         () = graceful.shutdown() => tracing::debug!("worker: all connections closed"),
         () = tokio::time::sleep(limits.shutdown_grace) => tracing::warn!("shutdown grace expired; closing remaining connections"),
+    }
+}
+
+/// One accepted connection and what serving it needs.
+struct Connection {
+    gate: CurrentGate,
+    peer: SocketAddr,
+    builder: auto::Builder<TokioExecutor>,
+    watcher: Watcher,
+    stop: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Connection {
+    /// Serves `io`: on the HTTP/1.1 lane first when `lane` (not for HTTP/2 by ALPN), then —
+    /// for a request the lane does not take — with hyper for the rest of the connection.
+    async fn serve<I>(self, io: I, lane: bool)
+    where
+        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let Connection {
+            gate,
+            peer,
+            builder,
+            watcher,
+            stop,
+        } = self;
+        let io = if lane {
+            match http1::serve(io, &gate, peer, stop).await {
+                http1::Ended::Closed => return,
+                http1::Ended::HandOff(io) => io,
+            }
+        } else {
+            http1::Rewind::new(bytes::Bytes::new(), io)
+        };
+        let service = service_fn(move |request: hyper::Request<Incoming>| {
+            let gate = gate.load_full();
+            async move {
+                let request = request.map(|b| b.map_err(Into::into).boxed());
+                Ok::<_, Infallible>(gate.handle(request, peer).await)
+            }
+        });
+        let connection = builder.serve_connection(TokioIo::new(io), service);
+        if let Err(error) = watcher.watch(connection.into_owned()).await {
+            tracing::debug!(%peer, %error, "connection ended with an error");
+        }
     }
 }
 

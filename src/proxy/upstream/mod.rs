@@ -4,7 +4,9 @@
 //! body has been read to its end. Bodies stream both ways; `https://` backends are verified
 //! against the system roots (plus an optional CA file) with SNI.
 
+mod chunked;
 mod pool;
+mod raw;
 pub(crate) mod stream;
 
 use std::pin::Pin;
@@ -111,7 +113,8 @@ impl Upstream {
     }
 
     /// Sends a request whose path below the route prefix is `below` (starting with `/` or
-    /// empty) and whose raw query is `query`.
+    /// empty) and whose raw query is `query`. A `GET` or `HEAD` without a body takes the
+    /// lean exchange ([`raw`]); everything else hyper's client.
     pub async fn send(
         &self,
         method: Method,
@@ -120,20 +123,21 @@ impl Upstream {
         mut headers: HeaderMap,
         body: Body,
     ) -> Result<Response<Body>, Rejection> {
-        let mut target = String::with_capacity(
-            self.base_path.len() + below.len() + query.map_or(0, |q| q.len() + 1) + 1,
-        );
-        target.push_str(&self.base_path);
-        target.push_str(below);
-        if target.is_empty() {
-            target.push('/');
-        }
-        if let Some(q) = query {
-            target.push('?');
-            target.push_str(q);
-        }
-        let uri = Uri::try_from(target).map_err(|_| Rejection::BackendFailed)?;
+        let base = if self.base_path.is_empty() && below.is_empty() {
+            "/"
+        } else {
+            self.base_path.as_str()
+        };
+        let (mark, query) = query.map_or(("", ""), |q| ("?", q));
+        let target = [base, below, mark, query];
         headers.insert(http::header::HOST, self.host.clone());
+        if (method == Method::GET || method == Method::HEAD)
+            && body.is_end_stream()
+            && !headers.contains_key(http::header::TRANSFER_ENCODING)
+        {
+            return self.send_lean(&method, &target, &headers).await;
+        }
+        let uri = Uri::try_from(target.concat()).map_err(|_| Rejection::BackendFailed)?;
         let mut request = Request::new(body);
         *request.method_mut() = method;
         *request.uri_mut() = uri;
@@ -155,6 +159,37 @@ impl Upstream {
             Ok(response) => Ok(self.answer(response, sender)),
             Err(error) => Err(self.failed(error.error())),
         }
+    }
+
+    /// The lean exchange: on an idle connection, retried once on a new one when the idle
+    /// one turns out closed before any answer byte (`GET` and `HEAD` are safe to repeat).
+    async fn send_lean(
+        &self,
+        method: &Method,
+        target: &[&str],
+        headers: &HeaderMap,
+    ) -> Result<Response<Body>, Rejection> {
+        let mut head = Vec::with_capacity(512);
+        raw::write_head(&mut head, method, target, headers);
+        let failed = |error: raw::ExchangeError| {
+            tracing::warn!(backend = %self.origin, %error, "backend request failed");
+            Rejection::BackendFailed
+        };
+        if let Some(conn) = pool::take_raw(self.id) {
+            match raw::exchange(conn, &head, method, self.id).await {
+                Ok(response) => return Ok(response.map(BodyExt::boxed)),
+                Err(raw::ExchangeError::Closed(_)) => {}
+                Err(error) => return Err(failed(error)),
+            }
+        }
+        let stream = self.dialer.dial().await.map_err(|error| {
+            tracing::warn!(backend = %self.origin, %error, "backend unreachable");
+            Rejection::BackendUnreachable
+        })?;
+        raw::exchange(raw::RawConn::new(stream), &head, method, self.id)
+            .await
+            .map(|response| response.map(BodyExt::boxed))
+            .map_err(failed)
     }
 
     async fn connect(&self) -> Result<SendRequest<Body>, Rejection> {

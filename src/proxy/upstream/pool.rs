@@ -1,61 +1,56 @@
 //! Idle backend connections, kept per thread: each server worker runs its own
 //! single-threaded runtime, so a request, its backend connection and the connection's task
-//! never change threads, and checking a connection out or in takes no lock.
+//! never change threads, and checking a connection out or in takes no lock. Two kinds are
+//! kept apart: hyper's (for requests with a body) and the lean exchange's ([`super::raw`]).
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::thread::LocalKey;
 use std::time::{Duration, Instant};
 
 use hyper::client::conn::http1::SendRequest;
 
+use super::raw::RawConn;
 use crate::proxy::body::Body;
 
-/// Idle connections kept per backend and thread; more are closed.
+/// Idle connections kept per backend, kind and thread; more are closed.
 const MAX_IDLE: usize = 128;
 /// An idle connection older than this is closed instead of reused.
 const MAX_IDLE_AGE: Duration = Duration::from_secs(50);
 
-struct Idle {
-    sender: SendRequest<Body>,
+struct Idle<T> {
+    conn: T,
     since: Instant,
 }
 
+type Lists<T> = RefCell<Vec<VecDeque<Idle<T>>>>;
+
 thread_local! {
-    static IDLE: RefCell<Vec<VecDeque<Idle>>> = const { RefCell::new(Vec::new()) };
+    static IDLE: Lists<SendRequest<Body>> = const { RefCell::new(Vec::new()) };
+    static RAW: Lists<RawConn> = const { RefCell::new(Vec::new()) };
 }
 
-/// The most recently used idle connection to backend `id` that is ready for a request.
-pub fn take(id: usize) -> Option<SendRequest<Body>> {
-    IDLE.with(|idle| {
+/// The most recently used idle connection to backend `id` that `usable` accepts.
+fn take_from<T: 'static>(
+    key: &'static LocalKey<Lists<T>>,
+    id: usize,
+    usable: impl Fn(&T) -> bool,
+) -> Option<T> {
+    key.with(|idle| {
         let mut idle = idle.borrow_mut();
         let list = idle.get_mut(id)?;
         let now = Instant::now();
         while let Some(entry) = list.pop_back() {
-            if entry.sender.is_ready() && now.duration_since(entry.since) < MAX_IDLE_AGE {
-                return Some(entry.sender);
+            if usable(&entry.conn) && now.duration_since(entry.since) < MAX_IDLE_AGE {
+                return Some(entry.conn);
             }
         }
         None
     })
 }
 
-/// Returns a connection whose last response has been read completely. It becomes idle as
-/// soon as the connection is ready for the next request; a connection that closes instead
-/// is dropped.
-pub fn give_back(id: usize, mut sender: SendRequest<Body>) {
-    if sender.is_ready() {
-        keep(id, sender);
-    } else if !sender.is_closed() {
-        tokio::spawn(async move {
-            if sender.ready().await.is_ok() {
-                keep(id, sender);
-            }
-        });
-    }
-}
-
-fn keep(id: usize, sender: SendRequest<Body>) {
-    IDLE.with(|idle| {
+fn keep<T: 'static>(key: &'static LocalKey<Lists<T>>, id: usize, conn: T) {
+    key.with(|idle| {
         let mut idle = idle.borrow_mut();
         if idle.len() <= id {
             idle.resize_with(id + 1, VecDeque::new);
@@ -71,11 +66,43 @@ fn keep(id: usize, sender: SendRequest<Body>) {
         if list.len() >= MAX_IDLE {
             list.pop_front();
         }
-        list.push_back(Idle { sender, since: now });
+        list.push_back(Idle { conn, since: now });
     });
 }
 
-/// Idle connections to backend `id` on this thread (for tests).
+/// The most recently used idle hyper connection to backend `id` ready for a request.
+pub fn take(id: usize) -> Option<SendRequest<Body>> {
+    take_from(&IDLE, id, SendRequest::is_ready)
+}
+
+/// Returns a connection whose last response has been read completely. It becomes idle as
+/// soon as the connection is ready for the next request; a connection that closes instead
+/// is dropped.
+pub fn give_back(id: usize, mut sender: SendRequest<Body>) {
+    if sender.is_ready() {
+        keep(&IDLE, id, sender);
+    } else if !sender.is_closed() {
+        tokio::spawn(async move {
+            if sender.ready().await.is_ok() {
+                keep(&IDLE, id, sender);
+            }
+        });
+    }
+}
+
+/// The most recently used idle lean connection to backend `id`. It may have been closed by
+/// the backend meanwhile: the caller retries a failure before any answer byte once.
+pub fn take_raw(id: usize) -> Option<RawConn> {
+    take_from(&RAW, id, |_| true)
+}
+
+/// Keeps a lean connection whose last answer was read to its end.
+pub fn keep_raw(id: usize, conn: RawConn) {
+    keep(&RAW, id, conn);
+}
+
+/// Idle connections of both kinds to backend `id` on this thread (for tests).
 pub fn idle_count(id: usize) -> usize {
-    IDLE.with(|idle| idle.borrow().get(id).map_or(0, VecDeque::len))
+    IDLE.with(|lists| lists.borrow().get(id).map_or(0, VecDeque::len))
+        + RAW.with(|lists| lists.borrow().get(id).map_or(0, VecDeque::len))
 }
