@@ -16,6 +16,9 @@
 # Usage: scripts/bench-small.sh [--runs N] [--duration SECS] [--connections C] [--many N]
 #                               [--dir DIR]
 # Environment: VCSGATE_BIN=path skips `cargo build --release` and uses that binary;
+# VCSGATE_BASELINE_BIN=path adds a variant `baseline`: that binary (e.g. an older build) with
+# the same config and store on another port, measured in the same interleaved runs, so a
+# change is compared side by side (ratios vcsgate/baseline are printed too);
 # VCSGATE_BENCH_WORKERS sets `[server] workers` in the benchmark config (default: unset);
 # VCSGATE_BENCH_PERF=FILE records a `perf` profile during the first run of vcsgate (or of
 # VCSGATE_BENCH_PERF_VARIANT=nginx), with VCSGATE_BENCH_PERF_ARGS (default -g; `stat` counts
@@ -74,6 +77,7 @@ trap cleanup EXIT
 STATIC_PORT=$(free_port)
 NGINX_PORT=$(free_port)
 PROXY_PORT=$(free_port)
+BASELINE_PORT=$(free_port)
 # Two nginx masters, so the static backend's CPU is never counted as the proxy's.
 # nginx_conf NAME HTTP_BODY: writes $DIR/NAME.conf, an nginx with the shared settings.
 nginx_conf() {
@@ -146,6 +150,16 @@ VCSGATE_PID=$!
 AUTH=(-H "Authorization: Bearer $TOKEN")
 wait_ok "http://127.0.0.1:$PROXY_PORT$PATH_Q" "${AUTH[@]}" \
     || die "vcsgate did not serve (see $DIR/vcsgate.log)"
+BASELINE_PID=""
+if [ -n "${VCSGATE_BASELINE_BIN:-}" ]; then
+    [ -x "$VCSGATE_BASELINE_BIN" ] || die "VCSGATE_BASELINE_BIN=$VCSGATE_BASELINE_BIN is not an executable"
+    sed "s/127.0.0.1:$PROXY_PORT/127.0.0.1:$BASELINE_PORT/" "$DIR/proxy.toml" >"$DIR/baseline.toml"
+    "$VCSGATE_BASELINE_BIN" --config "$DIR/baseline.toml" serve >"$DIR/baseline.log" 2>&1 &
+    PIDS+=($!)
+    BASELINE_PID=$!
+    wait_ok "http://127.0.0.1:$BASELINE_PORT$PATH_Q" "${AUTH[@]}" \
+        || die "the baseline vcsgate did not serve (see $DIR/baseline.log)"
+fi
 
 # ticks PID...: user + system clock ticks of these processes and their children threads.
 ticks() {
@@ -181,10 +195,12 @@ run_wrk() {
 declare -A RPS P99 CPU ERR
 VARIANTS=(static nginx vcsgate)
 declare -A URL=([static]="http://127.0.0.1:$STATIC_PORT$PATH_Q"
-    [nginx]="http://127.0.0.1:$NGINX_PORT$PATH_Q" [vcsgate]="http://127.0.0.1:$PROXY_PORT$PATH_Q")
+    [nginx]="http://127.0.0.1:$NGINX_PORT$PATH_Q" [vcsgate]="http://127.0.0.1:$PROXY_PORT$PATH_Q"
+    [baseline]="http://127.0.0.1:$BASELINE_PORT$PATH_Q")
+[ -z "$BASELINE_PID" ] || VARIANTS+=(baseline)
 echo "warm-up..."
 for v in "${VARIANTS[@]}"; do
-    if [ "$v" = vcsgate ]; then wrk -t2 -c"$CONNS" -d2s "${AUTH[@]}" "${URL[$v]}" >/dev/null
+    if [ "$v" = vcsgate ] || [ "$v" = baseline ]; then wrk -t2 -c"$CONNS" -d2s "${AUTH[@]}" "${URL[$v]}" >/dev/null
     else wrk -t2 -c"$CONNS" -d2s "${URL[$v]}" >/dev/null; fi
 done
 for run in $(seq 1 "$RUNS"); do
@@ -207,6 +223,7 @@ for run in $(seq 1 "$RUNS"); do
             static) r=$(run_wrk "$v" "${URL[$v]}" "") ;;
             nginx) r=$(run_wrk "$v" "${URL[$v]}" "$(family "$NGINX_PID")") ;;
             vcsgate) r=$(run_wrk "$v" "${URL[$v]}" "$VCSGATE_PID" "${AUTH[@]}") ;;
+            baseline) r=$(run_wrk "$v" "${URL[$v]}" "$BASELINE_PID" "${AUTH[@]}") ;;
         esac
         [ -z "$PERF_PID" ] || wait "$PERF_PID" || true
         read -r rps p99 cpu err <<<"$r"
@@ -232,6 +249,11 @@ echo
 echo "vcsgate/nginx: req/s $(ratio "${M_RPS[vcsgate]}" "${M_RPS[nginx]}")" \
     "(target >= 1), p99 $(ratio "${M_P99[vcsgate]}" "${M_P99[nginx]}") (target <= 1)," \
     "CPU/request $(ratio "${M_CPU[vcsgate]}" "${M_CPU[nginx]}") (target <= 1)"
+if [ -n "$BASELINE_PID" ]; then
+    echo "vcsgate/baseline: req/s $(ratio "${M_RPS[vcsgate]}" "${M_RPS[baseline]}")," \
+        "p99 $(ratio "${M_P99[vcsgate]}" "${M_P99[baseline]}")," \
+        "CPU/request $(ratio "${M_CPU[vcsgate]}" "${M_CPU[baseline]}")"
+fi
 LINES=$(grep -c ' request client=' "$DIR/vcsgate.log" || true)
 echo "access log lines written: $LINES"
 

@@ -56,11 +56,8 @@ pub fn for_route(vcs: Vcs, prefix: &[String], repo: &[String]) -> Result<RepoPat
             }
         }
     }
-    let segments: Vec<&str> = prefix
-        .iter()
-        .chain(repo.iter())
-        .map(String::as_str)
-        .collect();
+    let mut segments = Vec::with_capacity(prefix.len() + repo.len());
+    segments.extend(prefix.iter().chain(repo).map(String::as_str));
     RepoPath::from_segments(&segments)
 }
 
@@ -86,10 +83,8 @@ pub fn git_name_problem(repo: &[String]) -> Option<&'static str> {
 
 /// Whether a segment ends in `.git` in the eyes of a case-insensitive or Windows file system.
 fn names_git_dir(segment: &str) -> bool {
-    segment
-        .trim_end_matches(['.', ' '])
-        .to_ascii_lowercase()
-        .ends_with(".git")
+    let trimmed = segment.trim_end_matches(['.', ' ']).as_bytes();
+    trimmed.len() >= 4 && trimmed[trimmed.len() - 4..].eq_ignore_ascii_case(b".git")
 }
 
 fn check_segments(given: &str, allow_wildcards: bool) -> Result<(), RepoError> {
@@ -133,15 +128,19 @@ impl RepoPath {
     /// Builds a repo path from decoded URL segments (route prefix included), stripping one
     /// trailing `.git` from the last segment.
     pub fn from_segments<S: AsRef<str>>(segments: &[S]) -> Result<Self, RepoError> {
-        let mut joined = segments
-            .iter()
-            .map(AsRef::as_ref)
-            .collect::<Vec<_>>()
-            .join("/");
-        if let Some(stripped) = joined.strip_suffix(".git") {
-            joined = stripped.to_owned();
+        let mut joined =
+            String::with_capacity(segments.iter().map(|s| s.as_ref().len() + 1).sum::<usize>());
+        for (i, segment) in segments.iter().enumerate() {
+            if i > 0 {
+                joined.push('/');
+            }
+            joined.push_str(segment.as_ref());
         }
-        Self::parse(&joined)
+        if joined.ends_with(".git") {
+            joined.truncate(joined.len() - 4);
+        }
+        check_segments(&joined, false)?;
+        Ok(RepoPath(joined))
     }
 
     pub fn as_str(&self) -> &str {

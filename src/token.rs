@@ -106,7 +106,8 @@ pub fn generate() -> Result<Generated, getrandom::Error> {
     let mut body = String::with_capacity(TOKEN_LEN);
     body.push_str(PREFIX);
     push_random(&mut body, RANDOM_LEN)?;
-    body.push_str(&checksum(&body));
+    let check = checksum(&body);
+    body.extend(check.iter().map(|&b| char::from(b)));
     let hash = TokenHash::of(&body);
     let public_prefix = body[..PUBLIC_LEN].to_owned();
     Ok(Generated {
@@ -131,7 +132,7 @@ pub fn parse(token: &str) -> Result<TokenHash, FormatError> {
         return Err(FormatError::Alphabet);
     }
     let (body, check) = token.split_at(TOKEN_LEN - CHECK_LEN);
-    if !bool::from(checksum(body).as_bytes().ct_eq(check.as_bytes())) {
+    if !bool::from(checksum(body).as_slice().ct_eq(check.as_bytes())) {
         return Err(FormatError::Checksum);
     }
     Ok(TokenHash::of(token))
@@ -142,14 +143,15 @@ pub fn public_prefix(token: &str) -> &str {
     token.get(..PUBLIC_LEN).unwrap_or(token)
 }
 
-fn checksum(body: &str) -> String {
+/// The check characters of `body` (ASCII letters and digits).
+fn checksum(body: &str) -> [u8; CHECK_LEN] {
     let mut value = crc32fast::hash(body.as_bytes());
     let mut out = [b'0'; CHECK_LEN];
     for slot in out.iter_mut().rev() {
         *slot = ALPHABET[(value % 62) as usize];
         value /= 62;
     }
-    out.iter().map(|&b| char::from(b)).collect()
+    out
 }
 
 #[cfg(test)]

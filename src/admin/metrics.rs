@@ -3,6 +3,7 @@
 //! protocol and operation names from closed enums, status codes, fixed reason words. A repo
 //! path, user name or token never becomes a label.
 
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -18,7 +19,7 @@ pub const NONE: &str = "-";
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub route: String,
+    pub route: Arc<str>,
     pub vcs: &'static str,
     pub operation: &'static str,
     pub status: u16,
@@ -26,14 +27,14 @@ pub struct RequestLabels {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DurationLabels {
-    pub route: String,
+    pub route: Arc<str>,
     pub vcs: &'static str,
     pub access: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BytesLabels {
-    pub route: String,
+    pub route: Arc<str>,
     pub direction: &'static str,
 }
 
@@ -44,7 +45,7 @@ pub struct ReasonLabels {
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct BackendErrorLabels {
-    pub route: String,
+    pub route: Arc<str>,
     pub kind: &'static str,
 }
 

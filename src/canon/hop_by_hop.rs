@@ -36,10 +36,24 @@ pub fn connection_options(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
 
 /// Removes the hop-by-hop headers and every header a `Connection` option names.
 pub fn remove(headers: &mut HeaderMap) {
+    remove_with(headers, &[]);
+}
+
+/// Like [`remove`], and also the headers in `also`: one pass over the names present, so a
+/// request carrying few headers costs few lookups.
+pub fn remove_with(headers: &mut HeaderMap, also: &[HeaderName]) {
+    // Options that are hop-by-hop anyway (`keep-alive`) or no header (`close`) name nothing
+    // more to remove.
     let named: Vec<HeaderName> = connection_options(headers)
+        .filter(|option| !option.eq_ignore_ascii_case(b"close") && !is_hop_by_hop(option))
         .filter_map(|option| HeaderName::from_bytes(option).ok())
         .collect();
-    for name in named.iter().chain(HEADERS.iter()) {
+    let doomed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|name| HEADERS.contains(name) || also.contains(name) || named.contains(name))
+        .cloned()
+        .collect();
+    for name in &doomed {
         headers.remove(name);
     }
 }

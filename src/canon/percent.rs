@@ -24,29 +24,37 @@ impl Unit {
 
 /// Splits `raw` into units; a `%` not followed by two hex digits (either case) is an error.
 pub fn units(raw: &str) -> Result<Vec<Unit>, BadEscape> {
+    let mut out = Vec::with_capacity(raw.len());
+    walk(raw, |unit| out.push(unit))?;
+    Ok(out)
+}
+
+/// Calls `each` with every unit of `raw` in order, stopping at a bad escape.
+fn walk(raw: &str, mut each: impl FnMut(Unit)) -> Result<(), BadEscape> {
     let bytes = raw.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&byte) = bytes.get(i) {
         if byte == b'%' {
             let high = bytes.get(i + 1).and_then(|b| hex_value(*b));
             let low = bytes.get(i + 2).and_then(|b| hex_value(*b));
             match (high, low) {
-                (Some(high), Some(low)) => out.push(Unit::Escaped(high << 4 | low)),
+                (Some(high), Some(low)) => each(Unit::Escaped(high << 4 | low)),
                 _ => return Err(BadEscape),
             }
             i += 3;
         } else {
-            out.push(Unit::Literal(byte));
+            each(Unit::Literal(byte));
             i += 1;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Decodes `%XX` escapes. Every other byte is copied (`+` stays `+`).
 pub fn decode(raw: &str) -> Result<Vec<u8>, BadEscape> {
-    Ok(units(raw)?.into_iter().map(Unit::byte).collect())
+    let mut out = Vec::with_capacity(raw.len());
+    walk(raw, |unit| out.push(unit.byte()))?;
+    Ok(out)
 }
 
 fn hex_value(byte: u8) -> Option<u8> {
@@ -61,13 +69,14 @@ fn hex_value(byte: u8) -> Option<u8> {
 /// `application/x-www-form-urlencoded` decoding: like [`decode`], and a literal `+` is a
 /// space (an escaped `%2B` stays `+`).
 pub fn decode_form(raw: &str) -> Result<Vec<u8>, BadEscape> {
-    Ok(units(raw)?
-        .into_iter()
-        .map(|unit| match unit {
+    let mut out = Vec::with_capacity(raw.len());
+    walk(raw, |unit| {
+        out.push(match unit {
             Unit::Literal(b'+') => b' ',
             other => other.byte(),
-        })
-        .collect())
+        });
+    })?;
+    Ok(out)
 }
 
 /// Decodes and checks that the result is UTF-8 without control characters (C0, DEL, C1).

@@ -5,26 +5,33 @@
 use std::future::Future;
 use std::time::Duration;
 
+use http_body::Body as _;
 use http_body_util::BodyExt;
 use tokio::sync::oneshot;
 
 use super::body::{Body, Observed, Observer};
 
-/// Resolves once the watched body has ended (or was dropped unfinished).
-pub struct BodySent(oneshot::Receiver<()>);
+/// Resolves once the watched body has ended (or was dropped unfinished); at once for a
+/// body that was empty from the start.
+pub struct BodySent(Option<oneshot::Receiver<()>>);
 
 impl BodySent {
     async fn wait(self) {
         // An error means the body was dropped before its end: nothing more will be sent.
-        let _ = self.0.await;
+        if let Some(receiver) = self.0 {
+            let _ = receiver.await;
+        }
     }
 }
 
 /// Wraps `body` so that [`BodySent`] resolves when it has been sent completely.
 pub fn watch(body: Body) -> (Body, BodySent) {
+    if body.is_end_stream() {
+        return (body, BodySent(None));
+    }
     let (tx, rx) = oneshot::channel();
     let watched = Observed::new(body, SignalOnFinish(Some(tx)));
-    (watched.boxed(), BodySent(rx))
+    (watched.boxed(), BodySent(Some(rx)))
 }
 
 /// Runs `answer` (the backend call up to its response head); fails with `None` when the

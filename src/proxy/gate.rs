@@ -387,7 +387,7 @@ impl Gate {
             .router
             .find(&canonical.segments)
             .ok_or(Rejection::NoRoute)?;
-        record.routed(route.config());
+        record.routed(route.config(), route.label());
         let classified = route.classify(&canonical, depth, &parts.headers)?;
         let repo = route.repo_path(classified.repo())?;
         framing::check_body(&parts.method, route.config().kind, &body.size_hint())?;

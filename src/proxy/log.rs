@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use http::{Method, Response, StatusCode};
+use http_body::Body as _;
 use http_body_util::BodyExt;
 
 use super::body::{Body, Observed, Observer};
@@ -34,7 +35,7 @@ pub struct AccessRecord {
     version: http::Version,
     path: String,
     vcs: Option<Vcs>,
-    route: Option<String>,
+    route: Option<Arc<str>>,
     repo: Option<String>,
     operation: Option<&'static str>,
     user: Option<String>,
@@ -109,6 +110,9 @@ impl AccessRecord {
 
     /// Wraps the request body so that its bytes are counted.
     pub fn count_in(&self, body: Body) -> Body {
+        if body.is_end_stream() {
+            return body; // nothing to count
+        }
         Observed::new(body, CountIn(Arc::clone(&self.bytes_in))).boxed()
     }
 
@@ -125,9 +129,10 @@ impl AccessRecord {
         self.vcs
     }
 
-    pub fn routed(&mut self, route: &RouteConfig) {
+    /// The request matched a route (`label`: its prefix, shared by every request).
+    pub fn routed(&mut self, route: &RouteConfig, label: &Arc<str>) {
         self.vcs = Some(route.kind);
-        self.route = Some(route.prefix.clone());
+        self.route = Some(Arc::clone(label));
     }
 
     pub fn authenticated(&mut self, subject: &Subject) {
@@ -160,7 +165,7 @@ impl AccessRecord {
     /// A request for something vcsgate serves itself (the API under `/-/api`): `prefix`
     /// stands in for the route in the log and the metrics.
     pub fn served_here(&mut self, prefix: &str) {
-        self.route = Some(prefix.to_owned());
+        self.route = Some(Arc::from(prefix));
     }
 
     /// Counts the request in the metrics now that its response head is ready, and wraps the
@@ -221,7 +226,7 @@ impl AccessRecord {
             self.version,
             self.path,
             self.vcs.map(Vcs::as_str).unwrap_or("-"),
-            dash(&self.route),
+            self.route.as_deref().unwrap_or("-"),
             dash(&self.repo),
             self.operation.unwrap_or("-"),
             dash(&self.user),
@@ -251,7 +256,7 @@ impl AccessRecord {
             "version": format!("{:?}", self.version),
             "path": self.path,
             "vcs": self.vcs.map(Vcs::as_str),
-            "route": self.route,
+            "route": self.route.as_deref(),
             "repo": self.repo,
             "operation": self.operation,
             "user": self.user,

@@ -3,6 +3,8 @@
 //! from the access record's bounded fields only (route prefix, protocol, operation name,
 //! status), never from the repo path, the user or the token.
 
+use std::sync::Arc;
+
 use http::StatusCode;
 
 use super::rejection::Rejection;
@@ -15,15 +17,17 @@ use crate::authorize::Denial;
 /// The bounded labels of one request.
 #[derive(Debug, Clone)]
 pub struct Labels {
-    pub route: Option<String>,
+    pub route: Option<Arc<str>>,
     pub vcs: Option<&'static str>,
     pub operation: Option<&'static str>,
     pub access: Option<&'static str>,
 }
 
 impl Labels {
-    fn route(&self) -> String {
-        self.route.clone().unwrap_or_else(|| NONE.to_owned())
+    fn route(&self) -> Arc<str> {
+        static UNKNOWN: std::sync::LazyLock<Arc<str>> =
+            std::sync::LazyLock::new(|| Arc::from(NONE));
+        self.route.clone().unwrap_or_else(|| Arc::clone(&UNKNOWN))
     }
 }
 

@@ -47,6 +47,8 @@ pub struct ServedRoute {
     backend: Backend,
     first_byte_timeout: std::time::Duration,
     health: BackendHealth,
+    /// The prefix as the log and metrics label.
+    label: std::sync::Arc<str>,
 }
 
 /// When the backend last accepted a request and last could not be reached (Unix seconds,
@@ -112,12 +114,18 @@ impl ServedRoute {
             backend,
             first_byte_timeout: limits.first_byte_timeout,
             health: BackendHealth::default(),
+            label: std::sync::Arc::from(config.prefix.as_str()),
         })
     }
 
     /// Whether the route serves repositories itself (the built-in Git backend).
     pub fn is_builtin(&self) -> bool {
         matches!(self.backend, Backend::BuiltinGit(_))
+    }
+
+    /// The route's prefix as the log and metrics label (shared, never copied per request).
+    pub fn label(&self) -> &std::sync::Arc<str> {
+        &self.label
     }
 
     pub fn config(&self) -> &RouteConfig {
@@ -197,8 +205,10 @@ impl ServedRoute {
                 .ok_or(Rejection::BackendTimeout)??;
         if let Backend::Url(upstream) = &self.backend {
             self.check_answer(decided, &response)?;
+            // Built only for an answer that has a `Location` to rewrite.
             let public_origin = client
                 .host
+                .filter(|_| response.headers().contains_key(http::header::LOCATION))
                 .map(|h| format!("{}://{h}", if client.tls { "https" } else { "http" }));
             let rewrite = LocationRewrite {
                 backend_origin: upstream.origin(),

@@ -3,6 +3,7 @@
 //! and `Forwarded` are set by vcsgate; the backend learns the user only the way the route
 //! says; `Location` pointing at the backend is rewritten to the public URL.
 
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 
 use base64::Engine;
@@ -44,27 +45,34 @@ pub fn to_backend(
     identity: &BackendIdentity,
     user: &UserName,
 ) {
-    remove_hop_by_hop(headers);
-    for name in &CLIENT_ONLY {
-        headers.remove(name);
-    }
+    crate::canon::hop_by_hop::remove_with(headers, &CLIENT_ONLY);
     if let BackendIdentity::Header(name) = identity {
         headers.remove(name);
     }
     let proto = if forwarded.tls { "https" } else { "http" };
     let ip = forwarded.peer.ip();
-    insert(headers, "x-forwarded-for", &ip.to_string());
-    insert(headers, "x-forwarded-proto", proto);
-    let node = match ip {
-        std::net::IpAddr::V4(v4) => v4.to_string(),
-        std::net::IpAddr::V6(v6) => format!("\"[{v6}]\""),
-    };
-    let mut forwarded_value = format!("for={node};proto={proto}");
-    if let Some(host) = forwarded.host.filter(|h| is_plain_host(h)) {
-        insert(headers, "x-forwarded-host", host);
-        forwarded_value.push_str(&format!(";host=\"{host}\""));
+    let mut forwarded_value = String::with_capacity(96);
+    forwarded_value.push_str("for=");
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            let _ = write!(forwarded_value, "{v4}");
+            insert(headers, "x-forwarded-for", forwarded_value[4..].to_owned());
+        }
+        std::net::IpAddr::V6(v6) => {
+            insert(headers, "x-forwarded-for", v6.to_string());
+            let _ = write!(forwarded_value, "\"[{v6}]\"");
+        }
     }
-    insert(headers, "forwarded", &forwarded_value);
+    let _ = write!(forwarded_value, ";proto={proto}");
+    headers.insert(
+        HeaderName::from_static("x-forwarded-proto"),
+        HeaderValue::from_static(proto),
+    );
+    if let Some(host) = forwarded.host.filter(|h| is_plain_host(h)) {
+        insert(headers, "x-forwarded-host", host.to_owned());
+        let _ = write!(forwarded_value, ";host=\"{host}\"");
+    }
+    insert(headers, "forwarded", forwarded_value);
     match identity {
         BackendIdentity::None => {}
         BackendIdentity::Header(name) => {
@@ -82,8 +90,9 @@ pub fn to_backend(
     }
 }
 
-fn insert(headers: &mut HeaderMap, name: &'static str, value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
+/// Inserts `value` as built (its buffer becomes the header's: no copy).
+fn insert(headers: &mut HeaderMap, name: &'static str, value: String) {
+    if let Ok(value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(value)) {
         headers.insert(HeaderName::from_static(name), value);
     }
 }

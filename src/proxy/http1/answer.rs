@@ -44,7 +44,14 @@ pub fn plan(
         return Framing::None;
     }
     if let Some(length) = exact {
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+        let stated = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|v| v.parse::<u64>().ok());
+        if stated != Some(length) || headers.get_all(header::CONTENT_LENGTH).iter().count() > 1 {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+        }
         return Framing::Length(length);
     }
     let mut lengths = headers.get_all(header::CONTENT_LENGTH).iter();

@@ -13,6 +13,9 @@ use http::{HeaderMap, Method, Uri, Version};
 /// The most fields the lane parses itself; a head with more goes to hyper (which applies
 /// `[limits] max_headers`).
 pub const LANE_FIELDS: usize = 64;
+/// Fields added to a request before it goes to the backend (`X-Forwarded-*`, `Forwarded`,
+/// `Host`, an identity header).
+const FORWARDING_ROOM: usize = 6;
 /// The longest request target the lane takes (hyper refuses longer ones with 414).
 const MAX_TARGET: usize = 65534;
 
@@ -99,7 +102,8 @@ pub fn parse(buf: &mut BytesMut, max_fields: usize, max_bytes: usize) -> Head {
     let Ok(uri) = Uri::from_maybe_shared(head.slice(target.0..target.0 + target.1)) else {
         return Head::HandOff;
     };
-    let mut headers = HeaderMap::with_capacity(ranges.len());
+    // Room for the forwarding headers added on the way to the backend.
+    let mut headers = HeaderMap::with_capacity(ranges.len() + FORWARDING_ROOM);
     for (name, start, len) in ranges {
         match HeaderValue::from_maybe_shared(head.slice(start..start + len)) {
             Ok(value) => headers.append(name, value),
