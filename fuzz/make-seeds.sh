@@ -196,6 +196,39 @@ for text in \
     seed jwt "$text"
 done
 
+# http1_head: request heads as clients send them (the lane takes the plain ones, hyper the
+# rest), with pipelined bytes after some.
+for text in \
+    'GET /git/team/app.git/info/refs?service=git-upload-pack HTTP/1.1\r\nHost: h\r\nUser-Agent: git/2.47.0\r\nAuthorization: Basic YTp2Y3NnXw==\r\nGit-Protocol: version=2\r\n\r\n' \
+    'GET /hg/app?cmd=capabilities HTTP/1.1\r\nAccept-Encoding: identity\r\nX-HgArg-1: x\r\nConnection: close\r\n\r\nGET /next HTTP/1.1\r\n' \
+    'HEAD / HTTP/1.1\r\nContent-Length: 0\r\nConnection: keep-alive, close\r\n\r\n' \
+    'POST /git/a.git/git-upload-pack HTTP/1.1\r\nContent-Length: 4\r\n\r\n0000' \
+    'GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' \
+    'GET / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n' \
+    'GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n' \
+    'GET / HTTP/1.0\r\n\r\n' \
+    'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' \
+    'GET http://h/x HTTP/1.1\r\n\r\n' \
+    'OPTIONS * HTTP/1.1\r\n\r\n' \
+    '\r\nGET /a%2Fb?x=1&x=2 HTTP/1.1\nHost: h\n\n' \
+    'GET / HTTP/1.1\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n'; do
+    seed http1_head "$text"
+done
+
+# backend_answer: first byte = split size * 2 + (0 GET, 1 HEAD), then the backend's answer.
+for text in \
+    '\x06HTTP/1.1 200 OK\r\nContent-Type: application/x-git-upload-pack-advertisement\r\nTransfer-Encoding: chunked\r\n\r\n1e\r\n# service=git-upload-pack\n0000\r\n3;ext=1\r\nabc\r\n0\r\nX-Trailer: t\r\n\r\n' \
+    '\x02HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello' \
+    '\x03HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n' \
+    '\x04HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n' \
+    '\x08HTTP/1.0 200 OK\r\nServer: hg\r\n\r\nuntil close' \
+    '\x0aHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n' \
+    '\x0cHTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello' \
+    '\x0eHTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n' \
+    '\x10HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nx'; do
+    seed backend_answer "$text"
+done
+
 # Config: a minimal file and one using every table.
 seed config 'version = 1\n[store]\nurl = "sqlite://vcsgate.db"\n[[route]]\nprefix = "/git"\nkind = "git"\nbackend = "http://127.0.0.1:8081/git"\n'
 seed config 'version = 1\n[server]\nlisten = "127.0.0.1:8443"\nrealm = "vcs"\n[server.tls]\ncert = "c.pem"\nkey = "k.pem"\n[store]\nurl = "postgres://vcs@db.example/vcsgate"\npassword_env = "PGPASSWORD"\noutage_grace_secs = 10\n[[route]]\nprefix = "/git"\nkind = "git"\nrepos = "/srv/git"\ngit_binary = "/usr/bin/git"\nrepo_depth = 2\n[[route]]\nprefix = "/hg"\nkind = "hg"\nbackend = "http://127.0.0.1:8000/"\n[[route]]\nprefix = "/svn"\nkind = "svn"\nbackend = "https://127.0.0.1:8443/svn"\nca_file = "ca.pem"\nsvn_layout = "parent"\n[route.identity]\nmode = "header"\nheader = "X-Vcsgate-User"\n[throttle]\nburst = 5\nper_minute = 6\nmax_tracked_clients = 1000\ntrusted_proxies = ["10.0.0.0/8", "::1"]\n'

@@ -12,6 +12,7 @@ pub mod chunked;
 pub mod head;
 pub mod hg_model;
 pub mod jwt;
+pub mod lane;
 pub mod routes;
 
 #[cfg(test)]
@@ -46,6 +47,8 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("lfs_batch", lfs_batch),
     ("receive_pack", receive_pack),
     ("jwt", jwt::jwt_target),
+    ("http1_head", lane::http1_head),
+    ("backend_answer", lane::backend_answer),
 ];
 
 /// Canonicalisation (R1–R5) never panics, and what it lets through has the promised shape.

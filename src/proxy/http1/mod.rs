@@ -11,7 +11,7 @@
 //! of the connection exactly as before the lane existed.
 
 mod answer;
-mod head;
+pub(crate) mod head;
 mod rewind;
 
 use std::net::SocketAddr;

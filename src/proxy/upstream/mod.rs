@@ -4,9 +4,9 @@
 //! body has been read to its end. Bodies stream both ways; `https://` backends are verified
 //! against the system roots (plus an optional CA file) with SNI.
 
-mod chunked;
+pub(crate) mod chunked;
 mod pool;
-mod raw;
+pub(crate) mod raw;
 pub(crate) mod stream;
 
 use std::pin::Pin;

@@ -115,7 +115,9 @@ pub async fn exchange(
 
 /// One answer head out of the front of `buf` (informational ones included), or `None` if
 /// it is not complete yet.
-fn parse_head(buf: &mut BytesMut) -> Result<Option<http::response::Parts>, ExchangeError> {
+pub(crate) fn parse_head(
+    buf: &mut BytesMut,
+) -> Result<Option<http::response::Parts>, ExchangeError> {
     let failed = |what: &str| ExchangeError::Failed(format!("malformed answer head: {what}"));
     let mut fields = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_FIELDS];
     let mut response = httparse::Response::new(&mut []);
@@ -161,13 +163,13 @@ fn parse_head(buf: &mut BytesMut) -> Result<Option<http::response::Parts>, Excha
 
 /// How the answer's body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Framing {
+pub(crate) enum Framing {
     Length(u64),
     Chunked(Chunked),
     UntilClose,
 }
 
-fn framing(
+pub(crate) fn framing(
     method: &Method,
     status: StatusCode,
     headers: &HeaderMap,
