@@ -90,10 +90,11 @@ pub fn give_back(id: usize, mut sender: SendRequest<Body>) {
     }
 }
 
-/// The most recently used idle lean connection to backend `id`. It may have been closed by
-/// the backend meanwhile: the caller retries a failure before any answer byte once.
+/// The most recently used idle lean connection to backend `id` on which nothing arrived
+/// while it was idle. It may still close as it is used: the caller retries a failure before
+/// any answer byte once.
 pub fn take_raw(id: usize) -> Option<RawConn> {
-    take_from(&RAW, id, |_| true)
+    take_from(&RAW, id, RawConn::is_quiet)
 }
 
 /// Keeps a lean connection whose last answer was read to its end.

@@ -45,6 +45,11 @@ impl RawConn {
             buf: BytesMut::with_capacity(READ_CHUNK),
         }
     }
+
+    /// Whether the idle connection may carry another request (see [`Stream::is_quiet`]).
+    pub fn is_quiet(&self) -> bool {
+        self.buf.is_empty() && self.stream.is_quiet()
+    }
 }
 
 /// Why an exchange failed.
@@ -99,7 +104,10 @@ pub async fn exchange(
             continue;
         }
         let framing = framing(method, parts.status, &parts.headers)?;
+        // After a HEAD nothing may follow the head; a backend that sends a body anyway would
+        // have it read as the next answer: such connections are not kept.
         let reusable = parts.version == Version::HTTP_11
+            && method != Method::HEAD
             && !crate::canon::hop_by_hop::connection_options(&parts.headers)
                 .any(|option| option.eq_ignore_ascii_case(b"close"));
         parts.headers.remove(header::TRANSFER_ENCODING);

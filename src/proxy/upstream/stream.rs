@@ -85,6 +85,20 @@ pub enum Stream {
     Tls(Box<TlsStream<TcpStream>>),
 }
 
+impl Stream {
+    /// Whether nothing has arrived on an idle connection: no bytes and no close, as far as
+    /// the runtime's last readiness event says (no system call). A backend that sent
+    /// something unasked — or closed — must not have its bytes read as the next answer.
+    pub fn is_quiet(&self) -> bool {
+        let tcp = match self {
+            Stream::Plain(tcp) => tcp,
+            Stream::Tls(tls) => tls.get_ref().0,
+        };
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        tcp.poll_read_ready(&mut cx).is_pending()
+    }
+}
+
 impl AsyncRead for Stream {
     fn poll_read(
         self: Pin<&mut Self>,

@@ -88,6 +88,83 @@ async fn an_idle_connection_the_backend_closed_is_replaced() {
     assert_eq!(connections.load(Ordering::SeqCst), 3);
 }
 
+/// A backend that answers the first request on each connection with `first`, then sends
+/// `unasked` without being asked (and keeps the connection open); later connections are
+/// answered `ok`.
+async fn chatty_backend(unasked: &'static [u8]) -> (Uri, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url: Uri = format!("http://{}/", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&connections);
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let n = counted.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut chunk = [0u8; 4096];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(k) => seen.extend_from_slice(&chunk[..k]),
+                    }
+                }
+                let answer: &[u8] = if n == 0 { b"first" } else { b"ok" };
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n",
+                    answer.len()
+                );
+                let _ = stream.write_all(&[head.as_bytes(), answer].concat()).await;
+                if n == 0 {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    let _ = stream.write_all(unasked).await;
+                }
+                let _ = stream.read(&mut chunk).await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            });
+        }
+    });
+    (url, connections)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn bytes_an_idle_connection_received_unasked_are_never_an_answer() {
+    let unasked = b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nforged";
+    let (url, connections) = chatty_backend(unasked).await;
+    let upstream = Upstream::new(&url, None, Duration::from_secs(2)).unwrap();
+    assert_eq!(get(&upstream).await.unwrap(), "first");
+    assert_eq!(upstream.idle_connections(), 1);
+    // Let the unasked bytes arrive and the runtime see them.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(get(&upstream).await.unwrap(), "ok");
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_head_answer_does_not_keep_its_connection() {
+    let (url, connections) = backend(usize::MAX).await;
+    let upstream = Upstream::new(&url, None, Duration::from_secs(2)).unwrap();
+    let response = upstream
+        .send(Method::HEAD, "/x", None, HeaderMap::new(), body::empty())
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-length"], "2");
+    assert!(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .is_empty()
+    );
+    assert_eq!(upstream.idle_connections(), 0);
+    assert_eq!(get(&upstream).await.unwrap(), "ok");
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_backend_that_is_down_is_unreachable() {
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
