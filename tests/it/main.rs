@@ -25,6 +25,7 @@ mod findings;
 mod git_e2e;
 mod hardening;
 mod hg_e2e;
+mod lane;
 mod lfs;
 mod notices;
 mod ops;
