@@ -1083,3 +1083,40 @@ fn lane_refusals_keep_vcsgates_reason_phrase() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn on_sigterm_an_idle_lane_connection_closes_and_the_server_exits_before_the_grace() {
+    let backend = Backend::start(|got| Reply::Answer(ok(&echo(got))));
+    let (mut gate, token) = gate_for(
+        &backend,
+        limits(&[("shutdown_grace_secs", 60), ("header_timeout_secs", 60)]),
+    );
+    let mut client = Client::connect(&gate);
+    client.send(&get("GET", REFS, &token, &[]));
+    let answer = client.response(false);
+    assert_answer(
+        &answer,
+        200,
+        "GET /git/team/app.git/info/refs?service=git-upload-pack #0",
+        &gate,
+    );
+    // The connection is now idle on the lane, waiting for its next head.
+    let started = std::time::Instant::now();
+    gate.signal("TERM");
+    let (rest, closed) = wire::read_until_close(&mut client.stream, Duration::from_secs(20));
+    assert!(closed, "the idle connection was not closed on SIGTERM");
+    assert!(
+        rest.is_empty(),
+        "bytes on an idle connection at shutdown: {rest:?}"
+    );
+    let status = gate.wait_exit(Duration::from_secs(20));
+    assert!(
+        status.is_some(),
+        "vcsgate did not exit within 20 s of SIGTERM (grace 60 s): an idle connection held it"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "exit took {:?}",
+        started.elapsed()
+    );
+}
