@@ -97,6 +97,17 @@ fn insert(headers: &mut HeaderMap, name: &'static str, value: String) {
     }
 }
 
+/// Appends `name: value` lines (CRLF-terminated) for every field of `headers`, as an
+/// HTTP/1.1 head carries them (the lane's answers and the lean exchange's requests).
+pub fn write_fields(out: &mut Vec<u8>, headers: &HeaderMap) {
+    for (name, value) in headers {
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
 /// A host[:port] without anything that could break out of a header parameter.
 fn is_plain_host(host: &str) -> bool {
     !host.is_empty()

@@ -89,12 +89,7 @@ pub fn write_head(out: &mut Vec<u8>, parts: &http::response::Parts, close: bool)
         None => out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes()),
     }
     out.extend_from_slice(b"\r\n");
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
+    crate::proxy::headers::write_fields(out, headers);
     if !headers.contains_key(header::DATE) {
         out.extend_from_slice(b"date: ");
         with_date(|date| out.extend_from_slice(date));

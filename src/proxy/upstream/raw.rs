@@ -346,12 +346,7 @@ pub fn write_head(out: &mut Vec<u8>, method: &Method, target: &[&str], headers: 
         out.extend_from_slice(part.as_bytes());
     }
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    for (name, value) in headers {
-        out.extend_from_slice(name.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(value.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
+    crate::proxy::headers::write_fields(out, headers);
     out.extend_from_slice(b"\r\n");
 }
 
