@@ -278,13 +278,16 @@ impl Connection {
             watcher,
             stop,
         } = self;
-        let io = if lane {
+        let (io, builder) = if lane {
             match http1::serve(io, &gate, peer, stop).await {
                 http1::Ended::Closed => return,
-                http1::Ended::HandOff(io) => io,
+                http1::Ended::HandOff { io, http1_only } if http1_only => {
+                    (io, builder.http1_only())
+                }
+                http1::Ended::HandOff { io, .. } => (io, builder),
             }
         } else {
-            http1::Rewind::new(bytes::Bytes::new(), io)
+            (http1::Rewind::new(bytes::Bytes::new(), io), builder)
         };
         let service = service_fn(move |request: hyper::Request<Incoming>| {
             let gate = gate.load_full();

@@ -1120,3 +1120,28 @@ fn on_sigterm_an_idle_lane_connection_closes_and_the_server_exits_before_the_gra
         started.elapsed()
     );
 }
+
+#[test]
+fn a_connection_the_lane_served_never_turns_into_http2() {
+    let backend = Backend::start(|got| Reply::Answer(ok(&echo(got))));
+    let (gate, token) = gate_for(&backend, toml::Table::new());
+    let mut client = Client::connect(&gate);
+    client.send(&get("GET", REFS, &token, &[]));
+    let answer = client.response(false);
+    assert_answer(
+        &answer,
+        200,
+        "GET /git/team/app.git/info/refs?service=git-upload-pack #0",
+        &gate,
+    );
+    // The HTTP/2 preface on the same connection: hyper, now HTTP/1 only, refuses it.
+    client.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00");
+    let (rest, closed) = wire::read_until_close(&mut client.stream, Duration::from_secs(20));
+    assert!(closed, "the connection stayed open after an HTTP/2 preface");
+    assert!(
+        rest.is_empty() || rest.starts_with(b"HTTP/1.1 4"),
+        "the connection switched protocol or answered otherwise: {:?}",
+        String::from_utf8_lossy(&rest[..rest.len().min(200)])
+    );
+    assert_eq!(backend.got().len(), 1, "the preface reached the backend");
+}

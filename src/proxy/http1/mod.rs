@@ -36,8 +36,12 @@ const KEEP_OUTPUT: usize = 64 * 1024;
 /// How a lane connection ended.
 pub enum Ended<I> {
     Closed,
-    /// hyper takes over the connection, reading these bytes first.
-    HandOff(Rewind<I>),
+    /// hyper takes over the connection, reading these bytes first. `http1_only` once the
+    /// lane has served a request on it: an HTTP/1 connection never turns into HTTP/2.
+    HandOff {
+        io: Rewind<I>,
+        http1_only: bool,
+    },
 }
 
 /// Serves requests on `io` until the connection closes, the server stops (`stop` turns
@@ -54,6 +58,7 @@ where
 {
     let mut buf = BytesMut::with_capacity(READ_BUFFER);
     let mut out = Vec::with_capacity(READ_BUFFER);
+    let mut served = false;
     loop {
         let current = gate.load_full();
         let limits = current.limits();
@@ -63,7 +68,13 @@ where
         let (parts, close) = loop {
             match head::parse(&mut buf, max_fields, max_bytes) {
                 Head::Plain { parts, close } => break (parts, close),
-                Head::HandOff => return Ended::HandOff(Rewind::new(buf.freeze(), io)),
+                Head::HandOff => {
+                    let io = Rewind::new(buf.freeze(), io);
+                    return Ended::HandOff {
+                        io,
+                        http1_only: served,
+                    };
+                }
                 Head::Partial => {}
             }
             if buf.capacity() - buf.len() < 1024 {
@@ -82,11 +93,22 @@ where
             }
         };
         let head_request = parts.method == Method::HEAD;
-        let response = current
+        let mut response = current
             .handle(Request::from_parts(parts, body::empty()), peer)
             .await;
         drop(current);
-        let close = close || *stop.borrow();
+        served = true;
+        let mut close = close || *stop.borrow();
+        if response.status().is_informational() {
+            // Only a misbehaving backend answers a final 1xx (hyper's client passes a 101
+            // through): never sent on as if the exchange were over.
+            tracing::warn!(%peer, status = %response.status(), "backend answered 1xx as final; 502");
+            response = http::Response::new(body::full(
+                "bad gateway: informational status as the answer\n",
+            ));
+            *response.status_mut() = http::StatusCode::BAD_GATEWAY;
+            close = true;
+        }
         if let Err(error) = answer::send(&mut io, &mut out, response, head_request, close).await {
             tracing::debug!(%peer, %error, "answer not sent whole; connection closed");
             return Ended::Closed;

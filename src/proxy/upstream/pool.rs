@@ -28,7 +28,14 @@ type Lists<T> = RefCell<Vec<VecDeque<Idle<T>>>>;
 thread_local! {
     static IDLE: Lists<SendRequest<Body>> = const { RefCell::new(Vec::new()) };
     static RAW: Lists<RawConn> = const { RefCell::new(Vec::new()) };
+    /// When this thread's lists of every backend were last swept of old connections.
+    static SWEPT: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
 }
+
+/// How often a thread's idle lists of *every* backend are swept of connections past
+/// [`MAX_IDLE_AGE`]: backends replaced by a reload, or used once (a JWKS fetch), are never
+/// asked for a connection again, so their idle ones would otherwise stay open for good.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// The most recently used idle connection to backend `id` that `usable` accepts.
 fn take_from<T: 'static>(
@@ -50,24 +57,43 @@ fn take_from<T: 'static>(
 }
 
 fn keep<T: 'static>(key: &'static LocalKey<Lists<T>>, id: usize, conn: T) {
+    let now = Instant::now();
+    if SWEPT
+        .get()
+        .is_none_or(|at| now.duration_since(at) >= SWEEP_EVERY)
+    {
+        SWEPT.set(Some(now));
+        IDLE.with(|lists| sweep(&mut lists.borrow_mut(), now));
+        RAW.with(|lists| sweep(&mut lists.borrow_mut(), now));
+    }
     key.with(|idle| {
         let mut idle = idle.borrow_mut();
         if idle.len() <= id {
             idle.resize_with(id + 1, VecDeque::new);
         }
         let list = &mut idle[id];
-        let now = Instant::now();
-        while list
-            .front()
-            .is_some_and(|oldest| now.duration_since(oldest.since) >= MAX_IDLE_AGE)
-        {
-            list.pop_front();
-        }
+        drop_old(list, now);
         if list.len() >= MAX_IDLE {
             list.pop_front();
         }
         list.push_back(Idle { conn, since: now });
     });
+}
+
+/// Drops the connections of `list` idle for [`MAX_IDLE_AGE`] or longer (the oldest first).
+fn drop_old<T>(list: &mut VecDeque<Idle<T>>, now: Instant) {
+    while list
+        .front()
+        .is_some_and(|oldest| now.duration_since(oldest.since) >= MAX_IDLE_AGE)
+    {
+        list.pop_front();
+    }
+}
+
+fn sweep<T>(lists: &mut [VecDeque<Idle<T>>], now: Instant) {
+    for list in lists {
+        drop_old(list, now);
+    }
 }
 
 /// The most recently used idle hyper connection to backend `id` ready for a request.

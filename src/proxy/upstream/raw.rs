@@ -75,13 +75,16 @@ pub async fn exchange(
         return Err(ExchangeError::Closed(error.to_string()));
     }
     conn.buf.clear();
+    // Whether any byte of an answer (an informational one included) has arrived: after
+    // that, a failure is never retried.
+    let mut got_any = false;
     loop {
         let parsed = parse_head(&mut conn.buf)?;
         let Some(mut parts) = parsed else {
             if conn.buf.len() >= MAX_HEAD {
                 return Err(ExchangeError::Failed("answer head too large".into()));
             }
-            let got_any = !conn.buf.is_empty();
+            got_any |= !conn.buf.is_empty();
             conn.buf.reserve(READ_CHUNK);
             let read = std::future::poll_fn(|cx| {
                 poll_read_buf(Pin::new(&mut conn.stream), cx, &mut conn.buf)
@@ -97,6 +100,7 @@ pub async fn exchange(
                 Ok(_) => continue,
             }
         };
+        got_any = true;
         if parts.status.is_informational() {
             if parts.status == StatusCode::SWITCHING_PROTOCOLS {
                 return Err(ExchangeError::Failed("unrequested protocol switch".into()));
@@ -111,12 +115,17 @@ pub async fn exchange(
             && !crate::canon::hop_by_hop::connection_options(&parts.headers)
                 .any(|option| option.eq_ignore_ascii_case(b"close"));
         parts.headers.remove(header::TRANSFER_ENCODING);
-        let body = RawBody {
+        let mut body = RawBody {
             conn: Some(conn),
             framing,
             reusable,
             id,
         };
+        if framing == Framing::Length(0) {
+            // Nothing to read: the connection is free now (a server may never poll an
+            // empty body).
+            body.ended();
+        }
         return Ok(Response::from_parts(parts, body));
     }
 }
@@ -147,6 +156,11 @@ pub(crate) fn parse_head(
         Some(1) => Version::HTTP_11,
         _ => Version::HTTP_10,
     };
+    // The backend's own reason phrase goes to the client (hg shows only that).
+    let reason = response
+        .reason
+        .filter(|r| Some(*r) != status.canonical_reason())
+        .and_then(|r| hyper::ext::ReasonPhrase::try_from(r.as_bytes()).ok());
     // Field values are kept as slices of the head: no copy per field.
     let base = buf.as_ptr() as usize;
     let mut ranges = Vec::with_capacity(response.headers.len());
@@ -166,6 +180,9 @@ pub(crate) fn parse_head(
     parts.status = status;
     parts.version = version;
     parts.headers = headers;
+    if let Some(reason) = reason {
+        parts.extensions.insert(reason);
+    }
     Ok(Some(parts))
 }
 
@@ -242,11 +259,13 @@ enum BodyFailure {
 }
 
 impl RawBody {
-    /// The body ended: the connection is kept when nothing else came with it.
+    /// The body ended: the connection is kept when nothing else came with it (nor waits
+    /// already decrypted inside TLS).
     fn ended(&mut self) {
-        if let Some(conn) = self.conn.take()
+        if let Some(mut conn) = self.conn.take()
             && self.reusable
             && conn.buf.is_empty()
+            && conn.stream.nothing_buffered()
         {
             pool::keep_raw(self.id, conn);
         }
@@ -290,7 +309,14 @@ impl http_body::Body for RawBody {
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
         loop {
             match self.next_buffered() {
-                Ok(Some(Some(data))) => return Poll::Ready(Some(Ok(Frame::data(data)))),
+                Ok(Some(Some(data))) => {
+                    if self.framing == Framing::Length(0) {
+                        // The last bytes: free the connection now, a server may not poll
+                        // again once the body says it ended.
+                        self.ended();
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
                 Ok(Some(None)) => {
                     self.ended();
                     return Poll::Ready(None);
@@ -384,6 +410,17 @@ mod tests {
                 .version,
             Version::HTTP_10
         );
+    }
+
+    #[test]
+    fn a_backends_own_reason_phrase_is_kept() {
+        let parts = head_of(b"HTTP/1.1 403 ssl required\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        let reason = parts.extensions.get::<hyper::ext::ReasonPhrase>().unwrap();
+        assert_eq!(reason.as_bytes(), b"ssl required");
+        let parts = head_of(b"HTTP/1.1 403 Forbidden\r\n\r\n").unwrap().unwrap();
+        assert!(parts.extensions.get::<hyper::ext::ReasonPhrase>().is_none());
     }
 
     #[test]

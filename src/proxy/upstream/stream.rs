@@ -97,6 +97,21 @@ impl Stream {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         tcp.poll_read_ready(&mut cx).is_pending()
     }
+
+    /// Whether a read now would find nothing: always so for plain TCP (what arrives later
+    /// shows in [`Stream::is_quiet`]); for TLS, plaintext rustls already decrypted beyond
+    /// what was read — or a close — would be found only by reading, so one read is tried.
+    pub fn nothing_buffered(&mut self) -> bool {
+        let Stream::Tls(tls) = self else {
+            return true;
+        };
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut byte = [0u8; 1];
+        let mut probe = ReadBuf::new(&mut byte);
+        Pin::new(tls.as_mut())
+            .poll_read(&mut cx, &mut probe)
+            .is_pending()
+    }
 }
 
 impl AsyncRead for Stream {

@@ -166,6 +166,80 @@ async fn a_head_answer_does_not_keep_its_connection() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn the_connection_is_free_once_the_last_byte_is_read_without_another_poll() {
+    let (url, connections) = backend(usize::MAX).await;
+    let upstream = Upstream::new(&url, None, Duration::from_secs(2)).unwrap();
+    for _ in 0..3 {
+        let response = upstream
+            .send(Method::GET, "/x", None, HeaderMap::new(), body::empty())
+            .await
+            .unwrap();
+        let mut body = response.into_body();
+        let frame = body.frame().await.unwrap().unwrap();
+        assert_eq!(frame.into_data().unwrap(), "ok");
+        // A server stops here: the body says it ended.
+        assert!(http_body::Body::is_end_stream(&body));
+        assert_eq!(upstream.idle_connections(), 1);
+        drop(body);
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 1);
+}
+
+/// A backend whose connections answer their first request with `ok` and their second with
+/// `second` (then close); counts requests.
+async fn second_answer_backend(second: &'static [u8]) -> (Uri, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url: Uri = format!("http://{}/", listener.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&requests);
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let counted = Arc::clone(&counted);
+            tokio::spawn(async move {
+                let mut chunk = [0u8; 4096];
+                for n in 0..2 {
+                    let mut seen = Vec::new();
+                    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(k) => seen.extend_from_slice(&chunk[..k]),
+                        }
+                    }
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let answer: &[u8] = if n == 0 {
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
+                    } else {
+                        second
+                    };
+                    let _ = stream.write_all(answer).await;
+                }
+            });
+        }
+    });
+    (url, requests)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_request_the_backend_began_to_answer_is_never_retried() {
+    let (url, requests) = second_answer_backend(b"HTTP/1.1 100 Continue\r\n\r\n").await;
+    let upstream = Upstream::new(&url, None, Duration::from_secs(2)).unwrap();
+    assert_eq!(get(&upstream).await.unwrap(), "ok");
+    // On the reused connection the backend sends 100 and closes: it got the request.
+    assert!(matches!(
+        get(&upstream).await,
+        Err(Rejection::BackendFailed)
+    ));
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        2,
+        "the request was sent again"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn a_backend_that_is_down_is_unreachable() {
     let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url: Uri = format!("http://{}/", closed.local_addr().unwrap())
