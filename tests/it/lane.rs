@@ -1145,3 +1145,36 @@ fn a_connection_the_lane_served_never_turns_into_http2() {
     );
     assert_eq!(backend.got().len(), 1, "the preface reached the backend");
 }
+
+#[test]
+fn a_final_informational_answer_from_the_backend_becomes_502_and_closes() {
+    // svn OPTIONS is a bodiless read that goes through hyper's client, which passes a 101
+    // on as the answer.
+    let backend = Backend::start(|got| {
+        if got.method == "OPTIONS" {
+            Reply::Answer(b"HTTP/1.1 101 Switching Protocols\r\n\r\n".to_vec())
+        } else {
+            Reply::Answer(ok(&echo(got)))
+        }
+    });
+    let svn_url = format!("http://127.0.0.1:{}/svn", backend.port);
+    let config = GateConfig::new().route("/svn", "svn", &svn_url);
+    let mut gate = Gate::new(config);
+    gate.user_add("alice");
+    gate.grant("alice", "svn/app", "read");
+    let token = gate.token("alice", "ci", &["--scope", "read_repository"]);
+    gate.serve();
+    let mut client = Client::connect(&gate);
+    client.send(&get("GET", "/svn/app/trunk/README", &token, &[]));
+    let first = client.response(false);
+    assert_eq!(first.status, 200, "{first:?}\n{}", gate.log());
+    client.send(&get("OPTIONS", "/svn/app/trunk", &token, &[]));
+    let answer = client.response(false);
+    assert_eq!(answer.status, 502, "{answer:?}\n{}", gate.log());
+    assert!(
+        answer.closes(),
+        "the connection must end after it: {answer:?}"
+    );
+    let (rest, closed) = wire::read_until_close(&mut client.stream, Duration::from_secs(20));
+    assert!(closed && rest.is_empty(), "{rest:?}");
+}
