@@ -962,6 +962,22 @@ fn malformed_oversized_and_old_requests_still_get_hypers_answers() {
     );
 }
 
+/// The server closes `client` without a byte of answer, no sooner than 1 s after `since`
+/// (the tests' header timeout is 2 s).
+fn assert_closed_by_timeout(client: &mut Client, since: Instant, what: &str) {
+    let (closed, bytes) = client.wait_close(WAIT);
+    let took = since.elapsed();
+    assert!(
+        closed && bytes.is_empty(),
+        "{what} is closed without an answer: closed {closed}, got {:?}",
+        String::from_utf8_lossy(&bytes)
+    );
+    assert!(
+        took >= Duration::from_secs(1),
+        "{what}: closed after {took:?}, before the timeout"
+    );
+}
+
 #[test]
 fn the_header_timeout_closes_stalled_and_idle_connections_without_an_answer() {
     let backend = Backend::start(|got| Reply::Answer(ok(&echo(got))));
@@ -971,17 +987,7 @@ fn the_header_timeout_closes_stalled_and_idle_connections_without_an_answer() {
     let mut client = Client::connect(&gate);
     let started = Instant::now();
     client.send(format!("GET {REFS} HTTP/1.1\r\nHost: 127.0.0.1\r\n").as_bytes());
-    let (closed, bytes) = client.wait_close(WAIT);
-    let took = started.elapsed();
-    assert!(
-        closed && bytes.is_empty(),
-        "a stalled head is closed without an answer: closed {closed}, got {:?}",
-        String::from_utf8_lossy(&bytes)
-    );
-    assert!(
-        took >= Duration::from_secs(1),
-        "closed after {took:?}, before the timeout"
-    );
+    assert_closed_by_timeout(&mut client, started, "a stalled head");
 
     // An idle keep-alive connection after an answer.
     let mut client = Client::connect(&gate);
@@ -992,18 +998,7 @@ fn the_header_timeout_closes_stalled_and_idle_connections_without_an_answer() {
         &format!("GET {REFS} #0"),
         &gate,
     );
-    let idle_since = Instant::now();
-    let (closed, bytes) = client.wait_close(WAIT);
-    let took = idle_since.elapsed();
-    assert!(
-        closed && bytes.is_empty(),
-        "an idle keep-alive connection is closed without an answer: closed {closed}, got {:?}",
-        String::from_utf8_lossy(&bytes)
-    );
-    assert!(
-        took >= Duration::from_secs(1),
-        "closed after {took:?}, before the timeout"
-    );
+    assert_closed_by_timeout(&mut client, Instant::now(), "an idle keep-alive connection");
 
     // A head trickled in within the timeout is served.
     let mut client = Client::connect(&gate);
@@ -1103,7 +1098,7 @@ fn on_sigterm_an_idle_lane_connection_closes_and_the_server_exits_before_the_gra
     // The connection is now idle on the lane, waiting for its next head.
     let started = std::time::Instant::now();
     gate.signal("TERM");
-    let (rest, closed) = wire::read_until_close(&mut client.stream, Duration::from_secs(20));
+    let (closed, rest) = client.wait_close(Duration::from_secs(20));
     assert!(closed, "the idle connection was not closed on SIGTERM");
     assert!(
         rest.is_empty(),
@@ -1136,7 +1131,7 @@ fn a_connection_the_lane_served_never_turns_into_http2() {
     );
     // The HTTP/2 preface on the same connection: hyper, now HTTP/1 only, refuses it.
     client.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00");
-    let (rest, closed) = wire::read_until_close(&mut client.stream, Duration::from_secs(20));
+    let (closed, rest) = client.wait_close(Duration::from_secs(20));
     assert!(closed, "the connection stayed open after an HTTP/2 preface");
     assert!(
         rest.is_empty() || rest.starts_with(b"HTTP/1.1 4"),
@@ -1175,6 +1170,6 @@ fn a_final_informational_answer_from_the_backend_becomes_502_and_closes() {
         answer.closes(),
         "the connection must end after it: {answer:?}"
     );
-    let (rest, closed) = wire::read_until_close(&mut client.stream, Duration::from_secs(20));
+    let (closed, rest) = client.wait_close(Duration::from_secs(20));
     assert!(closed && rest.is_empty(), "{rest:?}");
 }

@@ -88,14 +88,33 @@ async fn an_idle_connection_the_backend_closed_is_replaced() {
     assert_eq!(connections.load(Ordering::SeqCst), 3);
 }
 
-/// A backend that answers the first request on each connection with `first`, then sends
-/// `unasked` without being asked (and keeps the connection open); later connections are
-/// answered `ok`.
-async fn chatty_backend(unasked: &'static [u8]) -> (Uri, Arc<AtomicUsize>) {
+/// A listener on a loopback port and its URL (`http://ADDR/`).
+async fn listen() -> (TcpListener, Uri) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url: Uri = format!("http://{}/", listener.local_addr().unwrap())
+    let url = format!("http://{}/", listener.local_addr().unwrap())
         .parse()
         .unwrap();
+    (listener, url)
+}
+
+/// Reads one request head (up to its blank line); false when the connection ended first.
+async fn read_head(stream: &mut tokio::net::TcpStream) -> bool {
+    let mut chunk = [0u8; 4096];
+    let mut seen = Vec::new();
+    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return false,
+            Ok(k) => seen.extend_from_slice(&chunk[..k]),
+        }
+    }
+    true
+}
+
+/// A backend whose first connection answers its first request with `first`, then sends
+/// `unasked` without being asked (and keeps the connection open); later connections answer
+/// `ok`.
+async fn chatty_backend(unasked: &'static [u8]) -> (Uri, Arc<AtomicUsize>) {
+    let (listener, url) = listen().await;
     let connections = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&connections);
     tokio::spawn(async move {
@@ -103,13 +122,8 @@ async fn chatty_backend(unasked: &'static [u8]) -> (Uri, Arc<AtomicUsize>) {
             let (mut stream, _) = listener.accept().await.unwrap();
             let n = counted.fetch_add(1, Ordering::SeqCst);
             tokio::spawn(async move {
-                let mut chunk = [0u8; 4096];
-                let mut seen = Vec::new();
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(k) => seen.extend_from_slice(&chunk[..k]),
-                    }
+                if !read_head(&mut stream).await {
+                    return;
                 }
                 let answer: &[u8] = if n == 0 { b"first" } else { b"ok" };
                 let head = format!(
@@ -121,7 +135,7 @@ async fn chatty_backend(unasked: &'static [u8]) -> (Uri, Arc<AtomicUsize>) {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     let _ = stream.write_all(unasked).await;
                 }
-                let _ = stream.read(&mut chunk).await;
+                let _ = stream.read(&mut [0u8; 64]).await;
                 tokio::time::sleep(Duration::from_secs(5)).await;
             });
         }
@@ -188,10 +202,7 @@ async fn the_connection_is_free_once_the_last_byte_is_read_without_another_poll(
 /// A backend whose connections answer their first request with `ok` and their second with
 /// `second` (then close); counts requests.
 async fn second_answer_backend(second: &'static [u8]) -> (Uri, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url: Uri = format!("http://{}/", listener.local_addr().unwrap())
-        .parse()
-        .unwrap();
+    let (listener, url) = listen().await;
     let requests = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&requests);
     tokio::spawn(async move {
@@ -199,14 +210,9 @@ async fn second_answer_backend(second: &'static [u8]) -> (Uri, Arc<AtomicUsize>)
             let (mut stream, _) = listener.accept().await.unwrap();
             let counted = Arc::clone(&counted);
             tokio::spawn(async move {
-                let mut chunk = [0u8; 4096];
                 for n in 0..2 {
-                    let mut seen = Vec::new();
-                    while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match stream.read(&mut chunk).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(k) => seen.extend_from_slice(&chunk[..k]),
-                        }
+                    if !read_head(&mut stream).await {
+                        return;
                     }
                     counted.fetch_add(1, Ordering::SeqCst);
                     let answer: &[u8] = if n == 0 {
