@@ -90,11 +90,10 @@ fn pages_sign_in_by_link_create_from_prefilled_url_clone_and_revoke() {
     let other = Browser::start(DESKTOP.0, DESKTOP.1);
     other.go(&link);
     other.click(&other.find("button[name=continue]"));
-    let refused = other.source();
-    assert!(
-        refused.contains("invalid, expired or already used"),
-        "{refused}"
-    );
+    // The click's answer is a new page: wait for it rather than read the form still shown.
+    wait(&other, "the refusal of a used link", |b| {
+        b.source().contains("invalid, expired or already used")
+    });
     assert!(other.cookie("vcsgate_session").is_none());
 
     // The prefilled new-token form.
