@@ -27,9 +27,19 @@ fn lfs_requests_are_classified_and_forwarded() {
 
     // Reads with a read token reach the backend (Apache answers 404: it has no LFS).
     let download = http::request_with_body(port, "POST", &batch_url, &reader, &batch("download"));
-    assert_eq!(download.status, 404, "forwarded to Apache: {download:?}");
+    assert_eq!(
+        download.status,
+        404,
+        "forwarded to Apache: {download:?}\n{}",
+        lw.world.gate.log()
+    );
     let locks = http::get(port, &format!("{lfs}/locks?path=a.bin"), &reader);
-    assert_eq!(locks.status, 404, "forwarded: {locks:?}");
+    assert_eq!(
+        locks.status,
+        404,
+        "forwarded: {locks:?}\n{}",
+        lw.world.gate.log()
+    );
     // Writes need a write token.
     let upload = http::request_with_body(port, "POST", &batch_url, &reader, &batch("upload"));
     assert_eq!(upload.status, 403, "{upload:?}");
