@@ -138,6 +138,53 @@ fn hg_clone_and_push_directly_to_hg_serve() {
     );
 }
 
+/// git-http-backend has no LFS server and answers LFS requests without reading their body;
+/// under mod_cgid that drops the connection now and then. The deploy file answers them with
+/// a plain 404 before the CGI runs: every request gets it, and Apache logs no error.
+#[test]
+fn apache_answers_lfs_requests_with_404_without_running_the_cgi() {
+    let apache = Apache::start();
+    repos::git_bare(&apache.git_root(), "team/app.git", Owner::Apache);
+    let batch = format!(
+        r#"{{"operation":"download","objects":[{{"oid":"{}","size":3}}]}}"#,
+        "4".repeat(64)
+    );
+    let headers = [
+        http::basic("bob", "unused"),
+        (
+            "Content-Type".to_owned(),
+            "application/vnd.git-lfs+json".to_owned(),
+        ),
+    ];
+    for _ in 0..40 {
+        let target = "/git/team/app.git/info/lfs/objects/batch";
+        let answer =
+            http::request_with_body(apache.port(), "POST", target, &headers, batch.as_bytes());
+        assert_eq!(answer.status, 404, "POST {target}: {answer:?}");
+    }
+    let locks = http::get(
+        apache.port(),
+        "/git/team/app.git/info/lfs/locks?path=a",
+        &headers,
+    );
+    assert_eq!(locks.status, 404, "{locks:?}");
+    // Git itself is still served.
+    let refs = http::get(
+        apache.port(),
+        "/git/team/app.git/info/refs?service=git-upload-pack",
+        &[],
+    );
+    assert_eq!(refs.status, 200, "{refs:?}");
+    settled_apache(&apache, "/git/team/app.git/HEAD");
+    let errors = apache.error_log();
+    assert!(
+        !errors.contains("AH02651")
+            && !errors.contains("AH00574")
+            && !errors.contains("git-http-backend"),
+        "Apache ran the CGI for LFS requests:\n{errors}"
+    );
+}
+
 /// Apache's access log once `GET control` (sent directly) shows in it.
 #[track_caller]
 fn settled_apache(apache: &Apache, control: &str) -> Vec<String> {
