@@ -36,14 +36,7 @@ impl Browser {
     pub fn start(width: u32, height: u32) -> Browser {
         let driver = tools::require("chromedriver", "chromium-driver");
         let chromium = tools::require("chromium", "chromium");
-        let port = ports::free_port();
-        let mut cmd = Command::new(driver);
-        cmd.arg(format!("--port={port}"));
-        let daemon = Daemon::spawn("chromedriver", &mut cmd);
-        let up = poll::until(Duration::from_secs(20), Duration::from_millis(50), || {
-            poll::accepts(port)
-        });
-        assert!(up.is_some(), "chromedriver did not listen on {port}");
+        let (daemon, port) = start_driver(&driver);
         let profile = tempfile::tempdir().expect("profile dir");
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -236,6 +229,29 @@ impl Drop for Browser {
 
 /// One WebDriver command: its `value`, failing the test on a WebDriver error.
 #[track_caller]
+/// Starts chromedriver on a free port and waits until it is the one listening there (the
+/// port may be taken by another test between choosing and binding it: chromedriver then
+/// exits, and another port is tried).
+#[track_caller]
+fn start_driver(driver: &std::path::Path) -> (Daemon, u16) {
+    let mut tried = Vec::new();
+    for _ in 0..3 {
+        let port = ports::free_port();
+        let mut cmd = Command::new(driver);
+        cmd.arg(format!("--port={port}"));
+        let mut daemon = Daemon::spawn("chromedriver", &mut cmd);
+        let up = poll::until(Duration::from_secs(20), Duration::from_millis(50), || {
+            daemon.exited().is_some() || ports::listened_by(daemon.pid(), port)
+        });
+        if up.is_some() && daemon.exited().is_none() {
+            return (daemon, port);
+        }
+        daemon.stop();
+        tried.push(port);
+    }
+    panic!("chromedriver did not listen on any of the ports {tried:?}");
+}
+
 fn raw(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
     let (status, text) = exchange(port, method, path, body)
         .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
