@@ -227,8 +227,6 @@ impl Drop for Browser {
     }
 }
 
-/// One WebDriver command: its `value`, failing the test on a WebDriver error.
-#[track_caller]
 /// Starts chromedriver on a free port and waits until it is the one listening there (the
 /// port may be taken by another test between choosing and binding it: chromedriver then
 /// exits, and another port is tried).
@@ -252,6 +250,8 @@ fn start_driver(driver: &std::path::Path) -> (Daemon, u16) {
     panic!("chromedriver did not listen on any of the ports {tried:?}");
 }
 
+/// One WebDriver command: its `value`, failing the test on a WebDriver error.
+#[track_caller]
 fn raw(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
     let (status, text) = exchange(port, method, path, body)
         .unwrap_or_else(|e| panic!("WebDriver {method} {path}: {e}"));
