@@ -19,6 +19,8 @@
 # VCSGATE_BASELINE_BIN=path adds a variant `baseline`: that binary (e.g. an older build) with
 # the same config and store on another port, measured in the same interleaved runs, so a
 # change is compared side by side (ratios vcsgate/baseline are printed too);
+# VCSGATE_BENCH_NGINX_LOG=1 adds a variant `nginxlog`: nginx `proxy_pass` as above with its
+# access log on (buffered, 64 KiB), the fairer comparison for vcsgate, which always logs;
 # VCSGATE_BENCH_WORKERS sets `[server] workers` in the benchmark config (default: unset);
 # VCSGATE_BENCH_PERF=FILE records a `perf` profile during the first run of vcsgate (or of
 # VCSGATE_BENCH_PERF_VARIANT=nginx), with VCSGATE_BENCH_PERF_ARGS (default -g; `stat` counts
@@ -78,8 +80,9 @@ STATIC_PORT=$(free_port)
 NGINX_PORT=$(free_port)
 PROXY_PORT=$(free_port)
 BASELINE_PORT=$(free_port)
-# Two nginx masters, so the static backend's CPU is never counted as the proxy's.
-# nginx_conf NAME HTTP_BODY: writes $DIR/NAME.conf, an nginx with the shared settings.
+# Separate nginx masters, so the static backend's CPU is never counted as the proxy's.
+# nginx_conf NAME HTTP_BODY [ACCESS_LOG]: writes $DIR/NAME.conf, an nginx with the shared
+# settings; ACCESS_LOG is its access_log directive's arguments (default: off).
 nginx_conf() {
     cat >"$DIR/$1.conf" <<EOF
 daemon off;
@@ -89,7 +92,7 @@ error_log $DIR/$1-error.log;
 worker_rlimit_nofile 65536;
 events { worker_connections 8192; }
 http {
-    access_log off;
+    access_log ${3:-off};
     client_body_temp_path $DIR/tmp;
     proxy_temp_path $DIR/tmp;
     default_type text/plain;
@@ -98,15 +101,19 @@ $2
 EOF
 }
 nginx_conf static "    server { listen 127.0.0.1:$STATIC_PORT; root $DIR/www; }"
-nginx_conf nginx "    upstream static { server 127.0.0.1:$STATIC_PORT; keepalive 64; }
+# proxy_server PORT: nginx `proxy_pass` to the static backend on PORT.
+proxy_server() {
+    echo "    upstream static { server 127.0.0.1:$STATIC_PORT; keepalive 64; }
     server {
-        listen 127.0.0.1:$NGINX_PORT;
+        listen 127.0.0.1:$1;
         location / {
             proxy_pass http://static;
             proxy_http_version 1.1;
             proxy_set_header Connection \"\";
         }
     }"
+}
+nginx_conf nginx "$(proxy_server "$NGINX_PORT")"
 nginx -c "$DIR/static.conf" -p "$DIR" >"$DIR/static.out" 2>&1 &
 PIDS+=($!)
 STATIC_PID=$!
@@ -117,6 +124,16 @@ NGINX_PID=$!
 PATH_Q="/git/team/app.git/info/refs?service=git-upload-pack"
 wait_ok "http://127.0.0.1:$STATIC_PORT$PATH_Q" || die "static nginx did not start (see $DIR)"
 wait_ok "http://127.0.0.1:$NGINX_PORT$PATH_Q" || die "proxy nginx did not start (see $DIR)"
+NGINXLOG_PID=""
+if [ -n "${VCSGATE_BENCH_NGINX_LOG:-}" ]; then
+    NGINXLOG_PORT=$(free_port)
+    nginx_conf nginxlog "$(proxy_server "$NGINXLOG_PORT")" \
+        "$DIR/nginxlog-access.log combined buffer=64k"
+    nginx -c "$DIR/nginxlog.conf" -p "$DIR" >"$DIR/nginxlog.out" 2>&1 &
+    PIDS+=($!)
+    NGINXLOG_PID=$!
+    wait_ok "http://127.0.0.1:$NGINXLOG_PORT$PATH_Q" || die "logging nginx did not start (see $DIR)"
+fi
 
 BIN=$(vcsgate_binary "$REPO_ROOT")
 WORKERS_LINE=""
@@ -197,6 +214,7 @@ VARIANTS=(static nginx vcsgate)
 declare -A URL=([static]="http://127.0.0.1:$STATIC_PORT$PATH_Q"
     [nginx]="http://127.0.0.1:$NGINX_PORT$PATH_Q" [vcsgate]="http://127.0.0.1:$PROXY_PORT$PATH_Q"
     [baseline]="http://127.0.0.1:$BASELINE_PORT$PATH_Q")
+[ -z "$NGINXLOG_PID" ] || { VARIANTS+=(nginxlog); URL[nginxlog]="http://127.0.0.1:$NGINXLOG_PORT$PATH_Q"; }
 [ -z "$BASELINE_PID" ] || VARIANTS+=(baseline)
 echo "warm-up..."
 for v in "${VARIANTS[@]}"; do
@@ -222,6 +240,7 @@ for run in $(seq 1 "$RUNS"); do
         case "$v" in
             static) r=$(run_wrk "$v" "${URL[$v]}" "") ;;
             nginx) r=$(run_wrk "$v" "${URL[$v]}" "$(family "$NGINX_PID")") ;;
+            nginxlog) r=$(run_wrk "$v" "${URL[$v]}" "$(family "$NGINXLOG_PID")") ;;
             vcsgate) r=$(run_wrk "$v" "${URL[$v]}" "$VCSGATE_PID" "${AUTH[@]}") ;;
             baseline) r=$(run_wrk "$v" "${URL[$v]}" "$BASELINE_PID" "${AUTH[@]}") ;;
         esac
@@ -249,6 +268,11 @@ echo
 echo "vcsgate/nginx: req/s $(ratio "${M_RPS[vcsgate]}" "${M_RPS[nginx]}")" \
     "(target >= 1), p99 $(ratio "${M_P99[vcsgate]}" "${M_P99[nginx]}") (target <= 1)," \
     "CPU/request $(ratio "${M_CPU[vcsgate]}" "${M_CPU[nginx]}") (target <= 1)"
+if [ -n "$NGINXLOG_PID" ]; then
+    echo "vcsgate/nginxlog: req/s $(ratio "${M_RPS[vcsgate]}" "${M_RPS[nginxlog]}")," \
+        "p99 $(ratio "${M_P99[vcsgate]}" "${M_P99[nginxlog]}")," \
+        "CPU/request $(ratio "${M_CPU[vcsgate]}" "${M_CPU[nginxlog]}")"
+fi
 if [ -n "$BASELINE_PID" ]; then
     echo "vcsgate/baseline: req/s $(ratio "${M_RPS[vcsgate]}" "${M_RPS[baseline]}")," \
         "p99 $(ratio "${M_P99[vcsgate]}" "${M_P99[baseline]}")," \
