@@ -147,7 +147,7 @@ impl RepoPath {
         &self.0
     }
 
-    pub fn segments(&self) -> impl Iterator<Item = &str> {
+    pub fn segments(&self) -> impl Iterator<Item = &str> + Clone {
         self.0.split('/')
     }
 }
@@ -174,17 +174,13 @@ impl RepoPattern {
 
     /// Whether the pattern covers the whole repo path.
     pub fn matches(&self, path: &RepoPath) -> bool {
-        let pattern: Vec<&str> = self.0.split('/').collect();
-        let segments: Vec<&str> = path.segments().collect();
-        match_segments(&pattern, &segments)
+        match_segments(self.0.split('/'), path.segments())
     }
 
     /// Whether the pattern covers exactly these (decoded) path segments; used for paths
     /// below a repository (`url_token_paths`, `feed_paths`).
     pub fn matches_segments<S: AsRef<str>>(&self, segments: &[S]) -> bool {
-        let pattern: Vec<&str> = self.0.split('/').collect();
-        let segments: Vec<&str> = segments.iter().map(AsRef::as_ref).collect();
-        match_segments(&pattern, &segments)
+        match_segments(self.0.split('/'), segments.iter().map(AsRef::as_ref))
     }
 }
 
@@ -194,13 +190,26 @@ impl fmt::Display for RepoPattern {
     }
 }
 
-pub(crate) fn match_segments(pattern: &[&str], path: &[&str]) -> bool {
-    match pattern.split_first() {
-        None => path.is_empty(),
-        Some((&"**", rest)) => (0..=path.len()).any(|skip| match_segments(rest, &path[skip..])),
-        Some((first, rest)) => match path.split_first() {
-            Some((segment, path_rest)) => {
-                match_one(first.as_bytes(), segment.as_bytes()) && match_segments(rest, path_rest)
+/// Whether the pattern's segments cover the path's segments exactly: `**` stands for any
+/// number of whole segments (none included), `*` inside a segment for any run of
+/// characters. Walks both lists without collecting them.
+pub(crate) fn match_segments<'p, 's>(
+    mut pattern: impl Iterator<Item = &'p str> + Clone,
+    mut path: impl Iterator<Item = &'s str> + Clone,
+) -> bool {
+    match pattern.next() {
+        None => path.next().is_none(),
+        Some("**") => loop {
+            if match_segments(pattern.clone(), path.clone()) {
+                return true;
+            }
+            if path.next().is_none() {
+                return false;
+            }
+        },
+        Some(first) => match path.next() {
+            Some(segment) => {
+                match_one(first.as_bytes(), segment.as_bytes()) && match_segments(pattern, path)
             }
             None => false,
         },

@@ -21,7 +21,7 @@ use crate::admin::metrics::Metrics;
 use crate::authn::{Attempt, AuthError, Authenticator, KnownToken, Subject, oidc};
 use crate::authorize::Presented;
 use crate::classify::git::GitOp;
-use crate::classify::{Classified, Operation, Verdict};
+use crate::classify::{Classified, Operation};
 use crate::config::{Config, Limits, LogFormat, PagesConfig};
 use crate::credentials::CredentialForm;
 use crate::manage::TokenPolicy;
@@ -292,18 +292,14 @@ impl Gate {
             .unwrap_or(Err(AuthError::StoreUnavailable))
     }
 
-    /// Ref rules on a push (`refcheck`): other requests pass unchanged.
+    /// Ref rules on a push (`refcheck`, for `git-receive-pack` requests only).
     async fn check_refs(
         &self,
         route: &ServedRoute,
-        verdict: &Verdict,
         pusher: refcheck::Pusher<'_>,
         repo: &RepoPath,
         (headers, body): (&http::HeaderMap, Body),
     ) -> Result<(Body, Vec<RewindCheck>), Rejection> {
-        if verdict.operation != Operation::Git(GitOp::ReceivePack) {
-            return Ok((body, Vec::new()));
-        }
         let protections = self.protections().await?;
         let enforcement = match route.is_builtin() {
             true => refcheck::Enforcement::Builtin,
@@ -423,7 +419,9 @@ impl Gate {
                 authorize::authorize_oidc(user, &verified.allowed, verdict.access(), &repo)?;
             }
         }
+        let is_push = verdict.operation == Operation::Git(GitOp::ReceivePack);
         let pusher = match &subject {
+            _ if !is_push => None,
             Subject::Token { known, .. } => Some(refcheck::Pusher::of(&known.principal)),
             Subject::Oidc { user, .. } => Some(refcheck::Pusher::oidc(user)),
             // Anonymous never writes (refused above).
@@ -431,7 +429,7 @@ impl Gate {
         };
         let (body, no_rewind) = match pusher {
             Some(pusher) => {
-                self.check_refs(route, &verdict, pusher, &repo, (&parts.headers, body))
+                self.check_refs(route, pusher, &repo, (&parts.headers, body))
                     .await?
             }
             None => (body, Vec::new()),

@@ -59,9 +59,7 @@ impl RefPattern {
 
     /// Whether the pattern covers the whole ref name.
     pub fn matches(&self, name: &str) -> bool {
-        let pattern: Vec<&str> = self.0.split('/').collect();
-        let segments: Vec<&str> = name.split('/').collect();
-        match_segments(&pattern, &segments)
+        match_segments(self.0.split('/'), name.split('/'))
     }
 
     /// The store column for a list of patterns (`''` for none).
