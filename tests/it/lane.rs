@@ -481,6 +481,13 @@ fn assert_answer(answer: &Answer, status: u16, body: &str, gate: &Gate) {
     );
 }
 
+/// Sends a keep-alive `GET target` on `client` and asserts a 200 with `body`.
+#[track_caller]
+fn get_ok(client: &mut Client, gate: &Gate, token: &str, target: &str, body: &str) {
+    client.send(&get("GET", target, token, &[]));
+    assert_answer(&client.response(false), 200, body, gate);
+}
+
 fn limits(pairs: &[(&str, i64)]) -> toml::Table {
     pairs
         .iter()
@@ -554,12 +561,12 @@ fn bodied_requests_mid_connection_go_to_hyper_and_the_connection_goes_on() {
 
     // A read with a body (hyper forwards it) between two lane GETs.
     let mut client = Client::connect(&gate);
-    client.send(&get("GET", REFS, &token, &[]));
-    assert_answer(
-        &client.response(false),
-        200,
-        &format!("GET {REFS} #0 body="),
+    get_ok(
+        &mut client,
         &gate,
+        &token,
+        REFS,
+        &format!("GET {REFS} #0 body="),
     );
     let want = b"0032want 0123456789012345678901234567890123456789\n0000";
     client.send(&post(
@@ -578,20 +585,20 @@ fn bodied_requests_mid_connection_go_to_hyper_and_the_connection_goes_on() {
         ),
         &gate,
     );
-    client.send(&get("GET", DUMB_HEAD, &token, &[]));
-    assert_answer(
-        &client.response(false),
-        200,
-        &format!("GET {DUMB_HEAD} #2 body="),
+    get_ok(
+        &mut client,
         &gate,
+        &token,
+        DUMB_HEAD,
+        &format!("GET {DUMB_HEAD} #2 body="),
     );
     // And again: the connection is hyper's now, still keep-alive.
-    client.send(&get("GET", REFS, &token, &[]));
-    assert_answer(
-        &client.response(false),
-        200,
-        &format!("GET {REFS} #3 body="),
+    get_ok(
+        &mut client,
         &gate,
+        &token,
+        REFS,
+        &format!("GET {REFS} #3 body="),
     );
 
     // A write with a body, refused (403, body never read by the backend), between two GETs;
@@ -744,12 +751,12 @@ fn ambiguous_backend_framing_gives_502() {
     );
     // The backend itself is fine afterwards (the bad connections were not kept).
     let mut client = Client::connect(&gate);
-    client.send(&get("GET", REFS, &token, &[]));
-    assert_answer(
-        &client.response(false),
-        200,
-        &format!("GET {REFS} #{cases}"),
+    get_ok(
+        &mut client,
         &gate,
+        &token,
+        REFS,
+        &format!("GET {REFS} #{cases}"),
     );
 }
 
@@ -760,12 +767,12 @@ fn a_backend_closing_its_keep_alive_connection_gets_a_new_one() {
     let (gate, token) = gate_for(&closing, toml::Table::new());
     let mut client = Client::connect(&gate);
     for n in 0..3 {
-        client.send(&get("GET", REFS, &token, &[]));
-        assert_answer(
-            &client.response(false),
-            200,
-            &format!("GET {REFS} #{n}"),
+        get_ok(
+            &mut client,
             &gate,
+            &token,
+            REFS,
+            &format!("GET {REFS} #{n}"),
         );
         // Give the close time to arrive before the next request.
         thread::sleep(Duration::from_millis(200));
@@ -785,19 +792,13 @@ fn a_backend_closing_its_keep_alive_connection_gets_a_new_one() {
     });
     let (gate, token) = gate_for(&racing, toml::Table::new());
     let mut client = Client::connect(&gate);
-    client.send(&get("GET", REFS, &token, &[]));
-    assert_answer(
-        &client.response(false),
-        200,
-        &format!("GET {REFS} #0"),
+    get_ok(&mut client, &gate, &token, REFS, &format!("GET {REFS} #0"));
+    get_ok(
+        &mut client,
         &gate,
-    );
-    client.send(&get("GET", DUMB_HEAD, &token, &[]));
-    assert_answer(
-        &client.response(false),
-        200,
+        &token,
+        DUMB_HEAD,
         &format!("GET {DUMB_HEAD} #2"),
-        &gate,
     );
     let got = racing.got();
     assert_eq!(
@@ -847,12 +848,12 @@ fn a_backend_answer_delimited_by_the_close_arrives_whole() {
             big.len()
         );
     }
-    client.send(&get("GET", DUMB_HEAD, &token, &[]));
-    assert_answer(
-        &client.response(false),
-        200,
-        &format!("GET {DUMB_HEAD} #2"),
+    get_ok(
+        &mut client,
         &gate,
+        &token,
+        DUMB_HEAD,
+        &format!("GET {DUMB_HEAD} #2"),
     );
 }
 
@@ -866,12 +867,12 @@ fn malformed_oversized_and_old_requests_still_get_hypers_answers() {
 
     // A bad method character after a lane GET: 400.
     let mut client = Client::connect(&gate);
-    client.send(&get("GET", REFS, &token, &[]));
-    assert_answer(
-        &client.response(false),
-        200,
-        &format!("GET {REFS} #0 body="),
+    get_ok(
+        &mut client,
         &gate,
+        &token,
+        REFS,
+        &format!("GET {REFS} #0 body="),
     );
     client.send(b"G@T / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     let bad = client.response(false);
@@ -881,12 +882,12 @@ fn malformed_oversized_and_old_requests_still_get_hypers_answers() {
 
     // A head beyond max_header_bytes after a lane GET: 431.
     let mut client = Client::connect(&gate);
-    client.send(&get("GET", REFS, &token, &[]));
-    assert_answer(
-        &client.response(false),
-        200,
-        &format!("GET {REFS} #1 body="),
+    get_ok(
+        &mut client,
         &gate,
+        &token,
+        REFS,
+        &format!("GET {REFS} #1 body="),
     );
     let padding = "a".repeat(10_000);
     client.send(&get("GET", REFS, &token, &[("X-Padding", &padding)]));
@@ -922,12 +923,12 @@ fn malformed_oversized_and_old_requests_still_get_hypers_answers() {
     // Expect: 100-continue after a lane GET: 100 Continue (or the final answer), the body
     // goes through, the final answer follows.
     let mut client = Client::connect(&gate);
-    client.send(&get("GET", REFS, &token, &[]));
-    assert_answer(
-        &client.response(false),
-        200,
-        &format!("GET {REFS} #4 body="),
+    get_ok(
+        &mut client,
         &gate,
+        &token,
+        REFS,
+        &format!("GET {REFS} #4 body="),
     );
     let body = b"0000";
     client.send(&get(
@@ -953,12 +954,12 @@ fn malformed_oversized_and_old_requests_still_get_hypers_answers() {
         &format!("POST {UPLOAD_PACK} #5 body=0000"),
         &gate,
     );
-    client.send(&get("GET", REFS, &token, &[]));
-    assert_answer(
-        &client.response(false),
-        200,
-        &format!("GET {REFS} #6 body="),
+    get_ok(
+        &mut client,
         &gate,
+        &token,
+        REFS,
+        &format!("GET {REFS} #6 body="),
     );
 }
 
@@ -991,13 +992,7 @@ fn the_header_timeout_closes_stalled_and_idle_connections_without_an_answer() {
 
     // An idle keep-alive connection after an answer.
     let mut client = Client::connect(&gate);
-    client.send(&get("GET", REFS, &token, &[]));
-    assert_answer(
-        &client.response(false),
-        200,
-        &format!("GET {REFS} #0"),
-        &gate,
-    );
+    get_ok(&mut client, &gate, &token, REFS, &format!("GET {REFS} #0"));
     assert_closed_by_timeout(&mut client, Instant::now(), "an idle keep-alive connection");
 
     // A head trickled in within the timeout is served.
@@ -1051,13 +1046,7 @@ fn lane_refusals_keep_vcsgates_reason_phrase() {
         );
     }
     // The connection still serves.
-    client.send(&get("GET", REFS, &token, &[]));
-    assert_answer(
-        &client.response(false),
-        200,
-        &format!("GET {REFS} #0"),
-        &gate,
-    );
+    get_ok(&mut client, &gate, &token, REFS, &format!("GET {REFS} #0"));
     assert_eq!(
         backend.got().len(),
         1,
